@@ -1,0 +1,1 @@
+"""Plotly figure builders shared by the pages (plotly only, no Streamlit)."""

@@ -1,0 +1,93 @@
+"""The StepLR staircase: closed form, PyTorch's recorded curve, decay points and pinned curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from steplr_viz.figures.style import CLOSED_FORM, DECAY, SERIES, TORCH, base_layout, lr_axis
+
+HOVER = "epoch %{x}<br>LR %{y:.6g}<extra>%{fullData.name}</extra>"
+
+
+@dataclass(frozen=True)
+class PinnedCurve:
+    """A curve a student pinned to compare against, labelled by its parameters."""
+
+    base_lr: float
+    gamma: float
+    step_size: int
+    lrs: tuple[float, ...]
+
+    @property
+    def label(self) -> str:
+        return f"pinned η₀={self.base_lr:g}, γ={self.gamma:g}, s={self.step_size}"
+
+
+def staircase_figure(
+    closed_form: np.ndarray,
+    *,
+    torch_curve: np.ndarray | None = None,
+    decay_epochs: Sequence[int] = (),
+    pinned: Sequence[PinnedCurve] = (),
+    log_y: bool = False,
+    highlight_epoch: int | None = None,
+) -> go.Figure:
+    """Plot η_t for t = 0..len-1 as a step line; overlays are optional traces."""
+    epochs = np.arange(len(closed_form))
+    fig = go.Figure()
+    for i, pin in enumerate(pinned):
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(len(pin.lrs)),
+                y=np.asarray(pin.lrs),
+                name=pin.label,
+                mode="lines",
+                line={"shape": "hv", "width": 2, "color": SERIES[(i + 1) % len(SERIES)]},
+                opacity=0.35,
+                hovertemplate=HOVER,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=epochs,
+            y=closed_form,
+            name="closed form η₀·γ^⌊t/s⌋",
+            mode="lines",
+            line={"shape": "hv", "width": 3, "color": CLOSED_FORM},
+            hovertemplate=HOVER,
+        )
+    )
+    if torch_curve is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=torch_curve,
+                name="PyTorch StepLR",
+                mode="lines",
+                line={"shape": "hv", "width": 2, "color": TORCH, "dash": "dot"},
+                hovertemplate=HOVER,
+            )
+        )
+    if len(decay_epochs):
+        decays = np.asarray(decay_epochs)
+        fig.add_trace(
+            go.Scatter(
+                x=decays,
+                y=closed_form[decays],
+                name="decay (× γ)",
+                mode="markers",
+                marker={"size": 9, "color": DECAY, "line": {"width": 1.5, "color": "white"}},
+                hovertemplate="decay at epoch %{x}<br>LR → %{y:.6g}<extra></extra>",
+            )
+        )
+    if highlight_epoch is not None and 0 <= highlight_epoch < len(closed_form):
+        fig.add_vline(x=highlight_epoch, line={"color": TORCH, "width": 1, "dash": "dash"})
+    base_layout(fig, height=420)
+    fig.update_xaxes(title_text="epoch t", rangemode="tozero")
+    lr_axis(fig, log_y=log_y)
+    fig.update_layout(hovermode="closest")
+    return fig

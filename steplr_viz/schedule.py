@@ -1,0 +1,159 @@
+"""StepLR math: the closed form, PyTorch's own curve, and the facts a page shows about them.
+
+The seed's worked example, kept identical in the page text and in tests/test_schedule.py:
+
+>>> [step_lr(0.1, 0.5, 10, t) for t in (0, 9, 10, 19, 20, 30)]
+[0.1, 0.1, 0.05, 0.05, 0.025, 0.0125]
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import torch
+
+from steplr_viz.validation import (
+    check_base_lr,
+    check_epochs,
+    check_gamma,
+    check_int,
+    check_step_size,
+)
+
+# The seed's example: η₀ = 0.1, γ = 0.5, s = 10, shown over 40 epochs.
+SEED_EXAMPLE = {"base_lr": 0.1, "gamma": 0.5, "step_size": 10, "epochs": 40}
+
+# The LR falls "low" once it is below this fraction of η₀.
+LOW_FRACTION = 0.01
+
+
+def lr_choices(low_exp: int = -5, high_exp: int = 0) -> list[float]:
+    """A log-spaced 1-2-5 series of learning rates, 1e-5 .. 1 by default."""
+    values = [float(f"{m}e{e}") for e in range(low_exp, high_exp) for m in (1, 2, 5)]
+    return [*values, float(f"1e{high_exp}")]
+
+
+def step_lr(base_lr: float, gamma: float, step_size: int, epoch):
+    """η_t = η₀ · γ^⌊t/s⌋ for an int epoch (a float back) or a numpy array of epochs."""
+    base_lr, gamma, step_size = _check_schedule(base_lr, gamma, step_size)
+    if isinstance(epoch, np.ndarray):
+        if epoch.dtype.kind not in "iu" or (epoch.size and epoch.min() < 0):
+            raise ValueError("epoch must hold integers >= 0")
+        return base_lr * np.power(gamma, epoch // step_size)
+    epoch = check_int("epoch", epoch, low=0, high=2**62)
+    # The same expression as torch's StepLR._get_closed_form_lr, so the two agree bit for bit.
+    return base_lr * gamma ** (epoch // step_size)
+
+
+def lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -> np.ndarray:
+    """The closed-form LR for epochs 0 .. epochs-1 as a float64 array."""
+    epochs = check_epochs(epochs)
+    return step_lr(base_lr, gamma, step_size, np.arange(epochs))
+
+
+def torch_lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -> np.ndarray:
+    """The LR for epochs 0 .. epochs-1 recorded from a real torch StepLR (the oracle)."""
+    base_lr, gamma, step_size = _check_schedule(base_lr, gamma, step_size)
+    epochs = check_epochs(epochs)
+    # Cached: the page overlays it on every rerun and the simulation is the slow part.
+    return np.array(_torch_lr_curve(base_lr, gamma, step_size, epochs))
+
+
+@lru_cache(maxsize=256)
+def _torch_lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -> tuple:
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=base_lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no gradient ever flows here; nothing to warn about
+        for _ in range(epochs):
+            lrs.append(scheduler.get_last_lr()[0])
+            optimizer.step()  # the right order: optimizer first, then the scheduler
+            scheduler.step()
+    return tuple(lrs)
+
+
+def decay_epochs(step_size: int, epochs: int) -> list[int]:
+    """The epochs (within 0 .. epochs-1) at which the LR is multiplied by γ."""
+    step_size = check_step_size(step_size)
+    epochs = check_epochs(epochs)
+    return list(range(step_size, epochs, step_size))
+
+
+def decay_table(base_lr: float, gamma: float, step_size: int, epochs: int) -> pd.DataFrame:
+    """Epoch ranges and their LR in the seed's form: 'epoch 0–9: 0.1', 'epoch 10–19: 0.05', ..."""
+    base_lr, gamma, step_size = _check_schedule(base_lr, gamma, step_size)
+    epochs = check_epochs(epochs)
+    firsts = np.arange(0, epochs, step_size)
+    lasts = np.minimum(firsts + step_size, epochs) - 1
+    decays = firsts // step_size
+    lrs = step_lr(base_lr, gamma, step_size, firsts)
+    ranges = [f"{a}–{b}" if a != b else f"{a}" for a, b in zip(firsts, lasts, strict=True)]
+    return pd.DataFrame(
+        {
+            "epochs": ranges,
+            "first_epoch": firsts,
+            "last_epoch": lasts,
+            "decays": decays,
+            "lr": lrs,
+            "seed_form": [f"epoch {r}: {lr:.6g}" for r, lr in zip(ranges, lrs, strict=True)],
+        }
+    )
+
+
+def epochs_until_low(gamma: float, step_size: int, fraction: float = LOW_FRACTION) -> int | None:
+    """The first epoch whose LR is below `fraction` of η₀; None ("never") when γ = 1."""
+    gamma = check_gamma(gamma)
+    step_size = check_step_size(step_size)
+    if gamma == 1.0:
+        return None
+    # Smallest k with γ^k < fraction; the log guess is corrected against the real powers.
+    k = max(0, math.floor(math.log(fraction) / math.log(gamma)))
+    while k > 0 and gamma ** (k - 1) < fraction:
+        k -= 1
+    while gamma**k >= fraction:
+        k += 1
+    return k * step_size
+
+
+def schedule_facts(base_lr: float, gamma: float, step_size: int, epochs: int) -> dict:
+    """Derived facts for a schedule: decays in the horizon, final LR, epochs until below 1%."""
+    base_lr, gamma, step_size = _check_schedule(base_lr, gamma, step_size)
+    epochs = check_epochs(epochs)
+    return {
+        "decays": (epochs - 1) // step_size,
+        "final_lr": step_lr(base_lr, gamma, step_size, epochs - 1),
+        "epochs_until_low": epochs_until_low(gamma, step_size),
+    }
+
+
+def pytorch_snippet(base_lr: float, gamma: float, step_size: int, epochs: int) -> str:
+    """PyTorch code that reproduces this schedule in a training loop, in the right call order."""
+    base_lr, gamma, step_size = _check_schedule(base_lr, gamma, step_size)
+    epochs = check_epochs(epochs)
+    return f"""\
+import torch
+from torch.optim.lr_scheduler import StepLR
+
+model = torch.nn.Linear(28 * 28, 10)
+optimizer = torch.optim.Adam(model.parameters(), lr={base_lr!r})
+scheduler = StepLR(optimizer, step_size={step_size}, gamma={gamma!r})
+
+for epoch in range({epochs}):
+    for data, target in train_loader:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(data), target)
+        loss.backward()
+        optimizer.step()       # first the optimizer ...
+    print(epoch, scheduler.get_last_lr()[0])
+    scheduler.step()           # ... then the scheduler, once per epoch
+"""
+
+
+def _check_schedule(base_lr, gamma, step_size) -> tuple[float, float, int]:
+    return check_base_lr(base_lr), check_gamma(gamma), check_step_size(step_size)
