@@ -1,0 +1,27 @@
+"""Read plotted numbers back from a Plotly spec (plotly >= 6 sends arrays as typed base64)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+
+
+def trace_array(value) -> np.ndarray:
+    """A trace field as a numpy array, whether a plain list or a {"dtype", "bdata"} dict."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        return array.reshape(value["shape"]) if "shape" in value else array
+    return np.asarray(value)
+
+
+def chart_traces(at, index: int = 0) -> dict[str, dict]:
+    """The traces of the index-th Plotly chart in an AppTest, by trace name."""
+    spec = json.loads(at.get("plotly_chart")[index].proto.spec)
+    return {trace.get("name", f"trace{i}"): trace for i, trace in enumerate(spec["data"])}
+
+
+def chart_layout(at, index: int = 0) -> dict:
+    """The layout of the index-th Plotly chart in an AppTest."""
+    return json.loads(at.get("plotly_chart")[index].proto.spec)["layout"]
