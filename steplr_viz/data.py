@@ -120,7 +120,10 @@ def full_data_present(data_dir: str | Path | None = None) -> bool:
 
 def _to_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 images (N, 784) -> float32 in [0, 1] exactly as ToTensor (x.float() / 255)."""
-    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.uint8)).float().div_(255)
+    images = np.ascontiguousarray(images, dtype=np.uint8)
+    if not images.flags.writeable:  # np.frombuffer over bytes; torch wants writable memory
+        images = images.copy()
+    x = torch.from_numpy(images).float().div_(255)
     y = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64))
     return x, y
 
