@@ -9,7 +9,7 @@ import streamlit as st
 from steplr_viz import schedule
 from steplr_viz.figures.schedule import PinnedCurve, staircase_figure
 from steplr_viz.validation import MAX_EPOCHS, check_epochs, check_float, check_int
-from ui.query import parse_number, warn_bad_query_params
+from ui.query import parse_bool, parse_number, warn_bad_query_params
 
 LR_CHOICES = schedule.lr_choices()
 GAMMA_MIN, GAMMA_MAX = 0.01, 1.0
@@ -24,6 +24,8 @@ URL_CHECKS = {
     "step_size": lambda t: check_int("step_size", parse_number(t), low=1, high=STEP_SIZE_MAX),
     "epochs": lambda t: check_epochs(parse_number(t)),
     "t": lambda t: check_int("t", parse_number(t), low=0, high=MAX_EPOCHS - 1),
+    "log_y": parse_bool,
+    "show_torch": parse_bool,
 }
 
 
@@ -153,9 +155,14 @@ def facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs) -> None:
 
 def seed_example_section() -> None:
     """The seed's worked example, computed (never typed) so page, docstring and tests agree."""
+    st.markdown(_seed_example_text())
+
+
+@st.cache_data(show_spinner=False)
+def _seed_example_text() -> str:
     ex = schedule.SEED_EXAMPLE
     table = schedule.decay_table(ex["base_lr"], ex["gamma"], ex["step_size"], ex["epochs"])
-    st.markdown(
+    return (
         f"**The seed's example** (η₀ = {ex['base_lr']:g}, γ = {ex['gamma']:g}, "
         f"s = {ex['step_size']}): " + " · ".join(table["seed_form"]) + ", and so on."
     )

@@ -10,12 +10,21 @@ import streamlit as st
 def parse_number(text: str) -> float | int:
     """Parse a URL value as an int or float; ValueError for anything else (no eval, ever)."""
     text = text.strip()
-    if len(text) > 32:  # no real setting is that long; refuse before parsing
-        raise ValueError("too long")
+    # No real setting is that long; and Python would read non-ASCII digits such as "１０".
+    if len(text) > 32 or not text.isascii():
+        raise ValueError("not a number")
     try:
         return int(text)
     except ValueError:
         return float(text)
+
+
+def parse_bool(text: str) -> bool:
+    """Parse a toggle's URL value the way Streamlit does: true or false, any case."""
+    lowered = text.strip().lower()
+    if lowered not in {"true", "false"}:
+        raise ValueError("must be true or false")
+    return lowered == "true"
 
 
 def warn_bad_query_params(checks: Mapping[str, Callable[[str], object]]) -> list[str]:
@@ -51,4 +60,6 @@ def warn_bad_query_params(checks: Mapping[str, Callable[[str], object]]) -> list
 def _reason(err: Exception) -> str:
     message = str(err)
     # Our engine's messages end in ", got <value>": keep the rule, drop the echoed value.
-    return message.split(", got ")[0] if ", got " in message else "not a number"
+    if ", got " in message:
+        return message.split(", got ")[0]
+    return message if message in {"must be true or false", "not a number"} else "not a number"

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from steplr_viz.figures.style import CLOSED_FORM, DECAY, SERIES, TORCH, base_layout, lr_axis
+from steplr_viz.figures.style import (
+    CLOSED_FORM,
+    DECAY,
+    SERIES,
+    TORCH,
+    layout,
+    lr_yaxis,
+    new_figure,
+    vertical_line,
+)
 
 HOVER = "epoch %{x}<br>LR %{y:.6g}<extra>%{fullData.name}</extra>"
 
@@ -38,56 +47,65 @@ def staircase_figure(
 ) -> go.Figure:
     """Plot η_t for t = 0..len-1 as a step line; overlays are optional traces."""
     epochs = np.arange(len(closed_form))
-    fig = go.Figure()
-    for i, pin in enumerate(pinned):
-        fig.add_trace(
-            go.Scatter(
-                x=np.arange(len(pin.lrs)),
-                y=np.asarray(pin.lrs),
-                name=pin.label,
-                mode="lines",
-                line={"shape": "hv", "width": 2, "color": SERIES[(i + 1) % len(SERIES)]},
-                opacity=0.35,
-                hovertemplate=HOVER,
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=epochs,
-            y=closed_form,
-            name="closed form η₀·γ^⌊t/s⌋",
-            mode="lines",
-            line={"shape": "hv", "width": 3, "color": CLOSED_FORM},
-            hovertemplate=HOVER,
-        )
+    traces = [
+        {
+            "type": "scatter",
+            "x": np.arange(len(pin.lrs)),
+            "y": np.asarray(pin.lrs),
+            "name": pin.label,
+            "mode": "lines",
+            "line": {"shape": "hv", "width": 2, "color": SERIES[(i + 1) % len(SERIES)]},
+            "opacity": 0.35,
+            "hovertemplate": HOVER,
+        }
+        for i, pin in enumerate(pinned)
+    ]
+    traces.append(
+        {
+            "type": "scatter",
+            "x": epochs,
+            "y": closed_form,
+            "name": "closed form η₀·γ^⌊t/s⌋",
+            "mode": "lines",
+            "line": {"shape": "hv", "width": 3, "color": CLOSED_FORM},
+            "hovertemplate": HOVER,
+        }
     )
     if torch_curve is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=epochs,
-                y=torch_curve,
-                name="PyTorch StepLR",
-                mode="lines",
-                line={"shape": "hv", "width": 2, "color": TORCH, "dash": "dot"},
-                hovertemplate=HOVER,
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": epochs,
+                "y": torch_curve,
+                "name": "PyTorch StepLR",
+                "mode": "lines",
+                "line": {"shape": "hv", "width": 2, "color": TORCH, "dash": "dot"},
+                "hovertemplate": HOVER,
+            }
         )
     if len(decay_epochs):
         decays = np.asarray(decay_epochs)
-        fig.add_trace(
-            go.Scatter(
-                x=decays,
-                y=closed_form[decays],
-                name="decay (× γ)",
-                mode="markers",
-                marker={"size": 9, "color": DECAY, "line": {"width": 1.5, "color": "white"}},
-                hovertemplate="decay at epoch %{x}<br>LR → %{y:.6g}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": decays,
+                "y": closed_form[decays],
+                "name": "decay (× γ)",
+                "mode": "markers",
+                "marker": {"size": 9, "color": DECAY, "line": {"width": 1.5, "color": "white"}},
+                "hovertemplate": "decay at epoch %{x}<br>LR → %{y:.6g}<extra></extra>",
+            }
         )
+    shapes = []
     if highlight_epoch is not None and 0 <= highlight_epoch < len(closed_form):
-        fig.add_vline(x=highlight_epoch, line={"color": TORCH, "width": 1, "dash": "dash"})
-    base_layout(fig, height=420)
-    fig.update_xaxes(title_text="epoch t", rangemode="tozero")
-    lr_axis(fig, log_y=log_y)
-    fig.update_layout(hovermode="closest")
-    return fig
+        shapes.append(vertical_line(highlight_epoch, color=TORCH))
+    return new_figure(
+        traces,
+        layout(
+            height=420,
+            xaxis={"title": {"text": "epoch t"}, "rangemode": "tozero"},
+            yaxis=lr_yaxis(log_y=log_y),
+            hovermode="closest",
+            shapes=shapes,
+        ),
+    )

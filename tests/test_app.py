@@ -1,0 +1,142 @@
+"""AppTest of the schedule explorer (app.py): what each widget does to the plotted data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from steplr_viz import schedule
+from tests.plotly_data import chart_layout, chart_traces, trace_array
+
+CLOSED = "closed form η₀·γ^⌊t/s⌋"
+TORCH = "PyTorch StepLR"
+
+
+def _app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=30)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run(timeout=90)  # the first run imports torch
+
+
+@pytest.fixture(scope="module")
+def shared_app() -> AppTest:
+    return _app()
+
+
+def _plotted(at: AppTest, name: str = CLOSED) -> np.ndarray:
+    return trace_array(chart_traces(at)[name]["y"])
+
+
+def test_defaults_render_the_seed_example(shared_app):
+    at = shared_app
+    assert not at.exception
+    np.testing.assert_array_equal(_plotted(at), schedule.lr_curve(0.1, 0.5, 10, 40))
+    assert trace_array(chart_traces(at)[CLOSED]["x"]).tolist() == list(range(40))
+    np.testing.assert_array_equal(_plotted(at, TORCH), schedule.torch_lr_curve(0.1, 0.5, 10, 40))
+    decays = chart_traces(at)["decay (× γ)"]
+    assert trace_array(decays["x"]).tolist() == [10, 20, 30]
+    text = " ".join(m.value for m in at.markdown)
+    for line in ["epoch 0–9: 0.1", "epoch 10–19: 0.05", "epoch 20–29: 0.025", "epoch 30–39: 0.0125"]:
+        assert line in text
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Decays within the horizon"] == "3"
+    assert metrics["Final LR"] == "0.0125"
+    assert metrics["Below 1% of η₀ from epoch"] == "70"
+    assert metrics["Largest |closed form − PyTorch|"] == "0 (identical)"
+    formulas = [e.value for e in at.latex]
+    assert any(r"0.1 \cdot 0.5^{\lfloor t/10 \rfloor}" in f for f in formulas)
+    # The worked example defaults to t = 25: ⌊25/10⌋ = 2 and 0.1 · 0.5² = 0.025.
+    assert any(r"\lfloor 25/10 \rfloor = 2" in f and "= 0.025" in f for f in formulas)
+
+
+@pytest.mark.parametrize(
+    ("key", "kind", "value", "expected"),
+    [
+        ("lr0", "select_slider", 0.02, (0.02, 0.5, 10, 40)),
+        ("gamma", "slider", 0.9, (0.1, 0.9, 10, 40)),
+        ("step_size", "slider", 3, (0.1, 0.5, 3, 40)),
+        ("epochs", "number_input", 95, (0.1, 0.5, 10, 95)),
+    ],
+)
+def test_each_widget_redraws_the_closed_form(key, kind, value, expected):
+    at = _app()
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert not at.exception
+    np.testing.assert_array_equal(_plotted(at), schedule.lr_curve(*expected))
+    np.testing.assert_array_equal(_plotted(at, TORCH), schedule.torch_lr_curve(*expected))
+    assert trace_array(chart_traces(at)["decay (× γ)"]["x"]).tolist() == schedule.decay_epochs(
+        expected[2], expected[3]
+    )
+
+
+def test_log_toggle_and_torch_overlay_toggle():
+    at = _app()
+    assert chart_layout(at)["yaxis"]["type"] == "linear"
+    at.toggle(key="log_y").set_value(True).run()
+    assert chart_layout(at)["yaxis"]["type"] == "log"
+    at.toggle(key="show_torch").set_value(False).run()
+    assert TORCH not in chart_traces(at)
+    assert "Largest |closed form − PyTorch|" not in {m.label for m in at.metric}
+
+
+def test_largest_difference_is_printed_when_torch_drifts_in_the_last_bits():
+    at = _app({"gamma": "0.9", "step_size": "1", "epochs": "1000"})
+    closed = schedule.lr_curve(0.1, 0.9, 1, 1000)
+    recorded = schedule.torch_lr_curve(0.1, 0.9, 1, 1000)
+    diff = np.max(np.abs(closed - recorded))
+    assert diff > 0  # chained multiplication drifts from the power in the last bits
+    assert {m.label: m.value for m in at.metric}["Largest |closed form − PyTorch|"] == f"{diff:.1e}"
+
+
+def test_pin_keeps_the_old_curve_as_a_labelled_trace_and_clear_removes_it():
+    at = _app()
+    at.button(key="pin").click().run()
+    at.slider(key="gamma").set_value(0.8).run()
+    traces = chart_traces(at)
+    pinned = traces["pinned η₀=0.1, γ=0.5, s=10"]
+    np.testing.assert_array_equal(trace_array(pinned["y"]), schedule.lr_curve(0.1, 0.5, 10, 40))
+    np.testing.assert_array_equal(_plotted(at), schedule.lr_curve(0.1, 0.8, 10, 40))
+    at.button(key="clear_pins").click().run()
+    assert not any(name.startswith("pinned") for name in chart_traces(at))
+
+
+def test_worked_example_follows_the_chosen_epoch():
+    at = _app()
+    at.number_input(key="t").set_value(37).run()
+    assert any(
+        r"\lfloor 37/10 \rfloor = 3" in f and r"0.5^{3} = 0.0125" in f
+        for f in (e.value for e in at.latex)
+    )
+
+
+def test_a_link_reproduces_the_view():
+    at = _app({"lr0": "0.02", "gamma": "0.9", "step_size": "5", "epochs": "60", "log_y": "true"})
+    assert not at.exception and not at.warning
+    np.testing.assert_array_equal(_plotted(at), schedule.lr_curve(0.02, 0.9, 5, 60))
+    assert chart_layout(at)["yaxis"]["type"] == "log"
+
+
+JUNK = [
+    {"gamma": "abc"},
+    {"step_size": "-5"},
+    {"lr0": "1e999"},
+    {"epochs": "1000000000"},
+    {"gamma": "nan", "lr0": "inf", "step_size": "0", "epochs": "-1"},
+    {"gamma": "", "epochs": ""},
+    {"lr0": "x" * 10_000},
+    {"gamma": "γ½🙂", "step_size": "１０"},
+    {"t": "99999", "log_y": "maybe", "show_torch": "[]"},
+]
+
+
+@pytest.mark.parametrize("query", JUNK)
+def test_junk_query_parameters_render_the_defaults_with_a_warning(query):
+    at = _app(query)
+    assert not at.exception
+    np.testing.assert_array_equal(_plotted(at), schedule.lr_curve(0.1, 0.5, 10, 40))
+    warning = " ".join(w.value for w in at.warning)
+    for key in query:
+        assert f"`{key}`" in warning
+    assert "x" * 50 not in warning  # the junk itself is never echoed

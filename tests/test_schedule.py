@@ -1,0 +1,154 @@
+"""The closed form against torch's StepLR, the seed's example, and every invalid input."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from steplr_viz import schedule
+
+SEED_TABLE = ["epoch 0–9: 0.1", "epoch 10–19: 0.05", "epoch 20–29: 0.025", "epoch 30–39: 0.0125"]
+
+configs = st.tuples(
+    st.floats(min_value=1e-6, max_value=10.0, allow_nan=False, allow_infinity=False),
+    st.floats(min_value=1e-3, max_value=1.0, allow_nan=False, allow_infinity=False),
+    st.integers(min_value=1, max_value=50),
+    st.integers(min_value=1, max_value=300),
+)
+
+
+def _torch_closed_form(base_lr: float, gamma: float, step_size: int, epochs: int) -> list[float]:
+    """torch's own closed form, StepLR._get_closed_form_lr, epoch by epoch."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    values = []
+    for epoch in range(epochs):
+        scheduler.last_epoch = epoch
+        values.append(scheduler._get_closed_form_lr()[0])
+    return values
+
+
+@settings(max_examples=150, deadline=None)
+@given(configs)
+def test_closed_form_equals_torch_closed_form_bit_for_bit(config):
+    base_lr, gamma, step_size, epochs = config
+    ours = schedule.lr_curve(base_lr, gamma, step_size, epochs)
+    assert ours.tolist() == _torch_closed_form(base_lr, gamma, step_size, epochs)
+    assert [schedule.step_lr(base_lr, gamma, step_size, t) for t in range(epochs)] == ours.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(configs)
+def test_closed_form_matches_recorded_torch_steplr(config):
+    base_lr, gamma, step_size, epochs = config
+    ours = schedule.lr_curve(base_lr, gamma, step_size, epochs)
+    recorded = schedule.torch_lr_curve(base_lr, gamma, step_size, epochs)
+    # torch multiplies by γ at each decay; the closed form raises γ to a power: last bits only
+    # (and subnormals below float64's normal range, where relative precision runs out).
+    np.testing.assert_allclose(recorded, ours, rtol=1e-12, atol=np.finfo(np.float64).tiny)
+
+
+def test_torch_curve_is_recorded_from_a_real_scheduler_with_the_right_call_order():
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.3)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.7)
+    expected = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a wrong call order would warn, and fail here
+        for _ in range(25):
+            expected.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            scheduler.step()
+    assert schedule.torch_lr_curve(0.3, 0.7, 3, 25).tolist() == expected
+
+
+def test_seed_example():
+    assert schedule.lr_curve(0.1, 0.5, 10, 40)[[0, 9, 10, 19, 20, 29, 30, 39]].tolist() == [
+        0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125,
+    ]  # fmt: skip
+    table = schedule.decay_table(0.1, 0.5, 10, 40)
+    assert table["seed_form"].tolist() == SEED_TABLE
+    assert table["decays"].tolist() == [0, 1, 2, 3]
+
+
+def test_decay_table_cuts_the_last_range_at_the_horizon():
+    table = schedule.decay_table(1.0, 0.5, 4, 10)
+    assert table["epochs"].tolist() == ["0–3", "4–7", "8–9"]
+    assert schedule.decay_table(1.0, 0.5, 3, 7)["epochs"].tolist() == ["0–2", "3–5", "6"]
+
+
+def test_decay_epochs_and_facts():
+    assert schedule.decay_epochs(10, 40) == [10, 20, 30]
+    assert schedule.decay_epochs(10, 10) == []
+    facts = schedule.schedule_facts(0.1, 0.5, 10, 40)
+    assert facts["decays"] == 3
+    assert facts["final_lr"] == 0.0125
+    # 0.5^7 = 0.0078 < 1% while 0.5^6 = 0.0156 is not: the 7th decay, at epoch 70.
+    assert facts["epochs_until_low"] == 70
+
+
+@pytest.mark.parametrize("gamma", [0.05, 0.1, 0.3, 0.5, 0.9, 0.99, 0.999])
+@pytest.mark.parametrize("step_size", [1, 7])
+def test_epochs_until_low_is_the_first_epoch_below_one_percent(gamma, step_size):
+    t = schedule.epochs_until_low(gamma, step_size)
+    lr_at = schedule.step_lr(1.0, gamma, step_size, t)
+    lr_before = schedule.step_lr(1.0, gamma, step_size, t - 1)
+    assert lr_at < 0.01 <= lr_before
+
+
+def test_epochs_until_low_is_never_without_decay():
+    assert schedule.epochs_until_low(1.0, 5) is None
+    assert schedule.schedule_facts(0.1, 1.0, 5, 30)["epochs_until_low"] is None
+
+
+def test_lr_choices_is_a_1_2_5_series_over_five_decades():
+    choices = schedule.lr_choices()
+    assert choices[0] == 1e-5 and choices[-1] == 1.0 and len(choices) == 16
+    assert choices[:4] == [1e-5, 2e-5, 5e-5, 1e-4]
+    assert all(b > a for a, b in zip(choices, choices[1:], strict=False))
+
+
+def test_pytorch_snippet_runs_and_reproduces_the_schedule():
+    code = schedule.pytorch_snippet(0.1, 0.5, 2, 6)
+    assert code.index("optimizer.step()") < code.index("scheduler.step()")
+    assert "StepLR(optimizer, step_size=2, gamma=0.5)" in code
+    assert "lr=0.1" in code
+
+
+BAD = [
+    ("base_lr", 0.0), ("base_lr", -1.0), ("base_lr", math.nan), ("base_lr", math.inf),
+    ("base_lr", True), ("base_lr", "0.1"), ("base_lr", None),
+    ("gamma", 0.0), ("gamma", 1.5), ("gamma", -0.5), ("gamma", math.nan), ("gamma", math.inf),
+    ("gamma", False),
+    ("step_size", 0), ("step_size", -5), ("step_size", 2.5), ("step_size", math.nan),
+    ("step_size", True), ("step_size", "10"),
+    ("epochs", 0), ("epochs", 10_001), ("epochs", 1_000_000_000), ("epochs", math.inf),
+    ("epochs", 3.5), ("epochs", True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "value"), BAD)
+@pytest.mark.parametrize("func", [schedule.lr_curve, schedule.torch_lr_curve, schedule.decay_table])
+def test_invalid_inputs_raise_value_error_naming_the_parameter(func, name, value):
+    kwargs = {"base_lr": 0.1, "gamma": 0.5, "step_size": 10, "epochs": 40, name: value}
+    with pytest.raises(ValueError, match=rf"^{name} must be .*(\(|\[).*(\)|\])"):
+        func(**kwargs)
+
+
+def test_step_lr_rejects_negative_or_fractional_epochs():
+    with pytest.raises(ValueError, match="epoch"):
+        schedule.step_lr(0.1, 0.5, 10, -1)
+    with pytest.raises(ValueError, match="epoch"):
+        schedule.step_lr(0.1, 0.5, 10, np.array([0.5]))
+    assert schedule.step_lr(0.1, 0.5, 10, np.array([0, 10])).tolist() == [0.1, 0.05]
+
+
+def test_valid_edges_are_accepted():
+    assert schedule.lr_curve(10.0, 1.0, 1, 1).tolist() == [10.0]
+    assert len(schedule.lr_curve(1e-9, 1e-9, 100_000, 10_000)) == 10_000
+    assert schedule.lr_curve(0.1, 0.5, 10.0, 11)[-1] == 0.05  # a whole float is a valid int
