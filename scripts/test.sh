@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up and run every test, browser tests included, on a fresh Debian machine.
+# This is the README's test command; CI (.ci/run) runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+# Debian's chromium drives the real-browser tests (playwright cannot download browsers here).
+if ! command -v chromium >/dev/null 2>&1; then
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+python -m pytest "$@"
