@@ -1,0 +1,161 @@
+"""The seed's script as a CLI: `python -m steplr_viz.train [flags]` trains SimpleNet with StepLR."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn, TextIO
+
+from steplr_viz.data import DataError, load_mnist
+from steplr_viz.runs import StoreRecorder, open_store
+from steplr_viz.trainer import (
+    DATA_SOURCES,
+    FINISHED,
+    OPTIMIZERS,
+    SCHEDULER_STEPS,
+    STOPPED,
+    EpochPoint,
+    TrainConfig,
+    Trainer,
+)
+
+EXIT_USAGE = 2  # bad flags or missing data, as argparse does
+EXIT_FAILED = 1  # the run failed or diverged
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention for Ctrl-C
+
+_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def _one_line(text: str) -> str:
+    """Messages must stay on one line whatever the user typed (a value may hold newlines)."""
+    return " ".join(str(text).split())
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `error: <message>` on stderr, exit 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(message, EXIT_USAGE)
+
+
+def _fail(message: str, code: int, stream: TextIO | None = None) -> NoReturn:
+    print(f"error: {_one_line(message)}", file=stream or sys.stderr, flush=True)
+    raise SystemExit(code)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Flags for every TrainConfig field (defaults: the seed's), data and store options."""
+    d = TrainConfig()
+    p = _Parser(
+        prog="python -m steplr_viz.train",
+        description="Train the seed's SimpleNet on MNIST with Adam and StepLR, printing the "
+        "seed's lines for each epoch.",
+    )
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    p.add_argument("--lr", type=float, default=d.lr, help="initial learning rate, in (0, 10]")
+    p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum, in [0, 1)")
+    p.add_argument("--step-size", type=int, default=d.step_size, help="StepLR step_size")
+    p.add_argument("--gamma", type=float, default=d.gamma, help="StepLR gamma, in (0, 1]")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument(
+        "--scheduler-step",
+        choices=SCHEDULER_STEPS,
+        default=d.scheduler_step,
+        help="step the scheduler after each epoch (the seed) or after each batch",
+    )
+    p.add_argument("--data-source", choices=DATA_SOURCES, default=d.data_source)
+    p.add_argument(
+        "--data-dir", default=None, help="MNIST folder (default: $STEPLR_VIZ_DATA_DIR or ./data)"
+    )
+    p.add_argument(
+        "--runs-dir", default=None, help="runs folder (default: $STEPLR_VIZ_RUNS_DIR or ./runs)"
+    )
+    p.add_argument("--download", action="store_true", help="download full MNIST if absent")
+    p.add_argument("--no-store", action="store_true", help="do not record the run")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The validated TrainConfig; ValueError names the flag and the allowed range."""
+    config = TrainConfig(**{name: getattr(args, name) for name in _FIELDS})
+    try:
+        return config.validated()
+    except ValueError as exc:
+        message = str(exc)
+        field = message.split(" ", 1)[0]
+        if field in _FIELDS:  # say which flag, as argparse does for its own errors
+            message = f"argument --{field.replace('_', '-')}: {message}"
+        raise ValueError(message) from exc
+
+
+def _print_epoch(point: EpochPoint) -> None:
+    # Exactly the seed's two lines.
+    print(f"Epoch {point.epoch}, Loss: {point.train_loss:.4f}, LR: {point.lr:.6f}")
+    print(f"Test Accuracy: {point.test_acc:.2f}%", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags, train, print the seed's lines; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        _fail(str(exc), EXIT_USAGE)
+
+    try:
+        data = load_mnist(config.data_source, data_dir=args.data_dir, download=args.download)
+    except DataError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("Interrupted while loading the data; nothing was recorded.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+    store = run_id = None
+    if not args.no_store:
+        store, reason = open_store(args.runs_dir)
+        if reason:
+            print(f"note: {_one_line(reason)}", file=sys.stderr, flush=True)
+        run_id = store.create_run(config)
+
+    trainer = Trainer(config, data=data, run_id=run_id)
+    if store is not None:
+        StoreRecorder(store, run_id).attach(trainer)
+    trainer.add_callback("on_epoch_end", lambda _t, point: _print_epoch(point))
+
+    interrupted = False
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        if interrupted:  # a second Ctrl-C: stop waiting for the batch to end
+            raise KeyboardInterrupt
+        interrupted = True
+        trainer.stop()  # takes effect within one batch; the store records "stopped"
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        snap = trainer.run()
+    except KeyboardInterrupt:
+        if store is not None:
+            store.set_status(run_id, STOPPED)
+        snap = None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    if snap is not None and snap.status == FINISHED:  # even if Ctrl-C came with the last batch
+        print(f"Throughput: {round(snap.samples_per_sec)} samples/s", flush=True)
+        return 0
+    if interrupted or snap is None or snap.status == STOPPED:
+        done = len(snap.epochs) if snap is not None else 0
+        where = f"; run {run_id} recorded as stopped" if run_id else ""
+        print(f"Stopped by Ctrl-C after {done} epoch(s){where}.", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    _fail(f"the run {snap.status}: {snap.error or 'no message'}", EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
