@@ -1,0 +1,317 @@
+"""Start the app under Streamlit and drive it in Debian's Chromium (shared by tests and scripts).
+
+Nothing here imports pytest: `scripts/screenshot.py` and `benchmarks/bench_browser.py` use it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+PAGES_DIR = REPO / "pages"
+SCREENSHOTS = REPO / "artifacts" / "screenshots"  # git-ignored test artifacts
+
+# Flags for Debian's chromium in a sandbox-less container with no network to phone home to.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+SERVER_START_TIMEOUT_S = 90.0  # a cold start imports torch, pandas and plotly on 2 cores
+APP_IDLE_TIMEOUT_MS = 30_000
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago (the server binds it right after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class StreamlitServer:
+    """One `streamlit run <script>` on a fixed port; start, stop, kill and start again."""
+
+    script: str = "app.py"
+    port: int = field(default_factory=free_port)
+    runs_dir: Path | None = None
+    data_dir: Path | None = None
+    log_path: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Runtime folders never default to ./runs or ./data: a test must not touch the checkout's.
+        if self.runs_dir is None or self.data_dir is None or self.log_path is None:
+            root = Path(tempfile.mkdtemp(prefix="steplr-e2e-"))
+            self.runs_dir = self.runs_dir or root / "runs"
+            self.data_dir = self.data_dir or root / "data"
+            self.log_path = self.log_path or root / "server.log"
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def page_url(self, url_path: str = "", query: str = "") -> str:
+        """The address of a page (url_path "" is the main script), with an optional query."""
+        return f"{self.url}/{url_path}" + (f"?{query.lstrip('?')}" if query else "")
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            self.script,
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(self.port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
+
+    def start(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> StreamlitServer:
+        """Start the server and wait for /_stcore/health to answer ok; raise with its output."""
+        if self.running:
+            return self
+        env = {
+            **os.environ,
+            "STEPLR_VIZ_RUNS_DIR": str(self.runs_dir),
+            "STEPLR_VIZ_DATA_DIR": str(self.data_dir),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        with open(self.log_path, "ab") as log:  # append: a restart keeps the earlier output
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so teardown reaches children
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                code = self.proc.returncode
+                self.proc = None
+                raise RuntimeError(
+                    f"streamlit exited with {code} before it was healthy:\n" + self.output()
+                )
+            if self._healthy():
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            f"streamlit was not healthy on port {self.port} after {timeout_s:.0f}s:\n"
+            + self.output()
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """Terminate the server (and anything it spawned), then kill it if it lingers."""
+        if self.proc is None:
+            return
+        self._signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.proc.wait(timeout=grace_s)
+        self.proc = None
+
+    def kill(self) -> None:
+        """Kill the server at once, as a crash would (for restart tests)."""
+        if self.proc is None:
+            return
+        self._signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.proc = None
+
+    def restart(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> StreamlitServer:
+        """Stop and start again on the same port with the same runs and data folders."""
+        self.stop()
+        return self.start(timeout_s)
+
+    def output(self) -> str:
+        """Everything the server has printed so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return "<no server output>"
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as resp:
+                return resp.status == 200 and resp.read().strip() == b"ok"
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def _signal(self, sig: int) -> None:
+        # The group is the one start_new_session made for this server: only what we started.
+        # Once the server has been reaped its pid may be reused, so signal only a live one.
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+
+    def __enter__(self) -> StreamlitServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- Chromium -----------------------------------------------------------------------------------
+
+
+def browser_unavailable_reason() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as err:
+        return f"the Python package playwright is not importable ({err})"
+    if shutil.which("chromium") is None:
+        return "Debian's chromium is not on PATH (apt-get install chromium)"
+    return None
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Launch Debian's chromium through playwright (no `playwright install` needed)."""
+    return playwright.chromium.launch(
+        executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
+    )
+
+
+# --- Pages --------------------------------------------------------------------------------------
+
+
+def page_files() -> list[Path]:
+    """The multipage app's page scripts in Streamlit's own order."""
+    from streamlit.source_util import page_sort_key
+
+    return sorted(PAGES_DIR.glob("*.py"), key=page_sort_key)
+
+
+def page_url_path(script: Path) -> str:
+    """The URL path Streamlit gives a file in pages/ (pages/2_StepLR_lab.py -> StepLR_lab)."""
+    # Streamlit's own rule: numeric prefix, separators and a leading emoji dropped.
+    from streamlit.source_util import page_icon_and_name
+
+    return page_icon_and_name(script)[1]
+
+
+# --- In-page reads ------------------------------------------------------------------------------
+
+EXCEPTION = '[data-testid="stException"]'
+
+_PLOT_JS = """(sel) => {
+  const el = document.querySelector(sel);
+  if (!el || !el._fullData) return null;
+  const arr = (v) => (v == null ? null : Array.from(v));
+  return el._fullData.map((t) => ({name: t.name, type: t.type, mode: t.mode,
+                                   x: arr(t.x), y: arr(t.y)}));
+}"""
+
+_LAYOUT_JS = """([sel, path]) => {
+  const el = document.querySelector(sel);
+  if (!el || !el._fullLayout) return null;
+  let v = el._fullLayout;
+  for (const p of path.split('.')) { if (v == null) return null; v = v[p]; }
+  return v === undefined ? null : v;
+}"""
+
+
+def plot_selector(key: str) -> str:
+    """The Plotly element of the chart with this widget key."""
+    return f".st-key-{key} .js-plotly-plot"
+
+
+def wait_app_idle(page: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
+    """Wait until the script has finished its run (Streamlit marks stApp with the state)."""
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms
+    )
+
+
+def open_page(page: Any, url: str, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
+    """Go to a page of the app and wait for its first run to finish."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+    wait_app_idle(page, timeout_ms)
+
+
+def plot_traces(page: Any, key: str) -> list[dict] | None:
+    """The plotted traces (name, type, mode, x, y) of a keyed Plotly chart, read from the page."""
+    return page.evaluate(_PLOT_JS, plot_selector(key))
+
+
+def plot_layout(page: Any, key: str, path: str) -> Any:
+    """One value of a keyed Plotly chart's full layout, e.g. path="yaxis.type"."""
+    return page.evaluate(_LAYOUT_JS, [plot_selector(key), path])
+
+
+def trace_named(traces: list[dict], prefix: str) -> dict:
+    """The one trace whose name starts with prefix."""
+    found = [t for t in traces if (t["name"] or "").startswith(prefix)]
+    if len(found) != 1:
+        names = [t["name"] for t in traces]
+        raise AssertionError(f"expected one trace named {prefix!r}…, found {names}")
+    return found[0]
+
+
+def exception_texts(page: Any) -> list[str]:
+    """Text of every Streamlit exception element on the page (empty when there is none)."""
+    return page.locator(EXCEPTION).all_inner_texts()
+
+
+def quiet_pointer(page: Any) -> None:
+    """Park the mouse in a corner so no hover label or tooltip ends up in a screenshot."""
+    page.mouse.move(1, 1)
+
+
+def assert_no_exception(page: Any) -> None:
+    """Fail if the page shows any Streamlit exception element."""
+    texts = exception_texts(page)
+    assert not texts, "the page shows a Streamlit exception:\n" + "\n---\n".join(texts)
+
+
+def save_screenshot(page: Any, folder: Path, name: str, *, full_page: bool = True) -> Path | None:
+    """Write a screenshot of the page to <folder>/<name>.png; None if the page is gone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    try:
+        quiet_pointer(page)
+        page.screenshot(path=str(path), full_page=full_page)
+    except Exception:  # a closed or crashed page has nothing to show; the test says why
+        return None
+    return path
