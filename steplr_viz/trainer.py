@@ -162,8 +162,8 @@ class Snapshot:
     batch_in_epoch: int = 0
     batches_per_epoch: int = 0
     total_batches: int = 0
-    samples_per_sec: float = 0.0
-    elapsed: float = 0.0
+    samples_per_sec: float = 0.0  # training samples per second of batch-loop time
+    elapsed: float = 0.0  # seconds since the run started (data loading included), pauses excluded
     error: str | None = None
     weights: np.ndarray | None = field(default=None, compare=False)
     test_predictions: np.ndarray | None = field(default=None, compare=False)

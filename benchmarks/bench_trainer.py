@@ -1,0 +1,155 @@
+"""Training throughput: the seed's per-item ToTensor DataLoader vs a bare tensor loop vs Trainer.
+
+Run from the repo root: python benchmarks/bench_trainer.py [--rounds 5]
+All three train the seed's SimpleNet with Adam (lr 1e-3), batch 64, for one epoch on the same
+bundled MNIST data, in this one process; rounds are interleaved so load on the machine hits all
+three alike, and the median of the rounds is reported. Targets: trainer >= 8x the seed's path and
+>= 0.85x the bare loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch.utils.data import DataLoader, Dataset  # noqa: E402
+from torchvision import transforms  # noqa: E402
+
+from steplr_viz.data import MnistData, load_mnist  # noqa: E402
+from steplr_viz.model import SimpleNet  # noqa: E402
+from steplr_viz.trainer import TrainConfig, Trainer  # noqa: E402
+
+BATCH = 64
+TARGET_VS_SEED = 8.0
+TARGET_VS_BARE = 0.85
+
+
+class SeedStyleMNIST(Dataset):
+    """What torchvision's MNIST does per item: uint8 28x28 -> PIL image -> ToTensor()."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray) -> None:
+        self.images, self.labels = images, labels
+        self.transform = transforms.ToTensor()
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        img = Image.fromarray(self.images[i])  # mode "L", as torchvision's MNIST builds it
+        return self.transform(img), int(self.labels[i])
+
+
+def seed_epoch(dataset: SeedStyleMNIST, seed: int) -> float:
+    """The seed's train(): DataLoader(batch_size=64, shuffle=True) over the per-item dataset."""
+    torch.manual_seed(seed)
+    model = SimpleNet()
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    loader = DataLoader(dataset, batch_size=BATCH, shuffle=True)
+    start = time.perf_counter()
+    model.train()
+    total_loss = 0.0
+    for data, target in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(data), target)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item()
+    return time.perf_counter() - start
+
+
+def bare_epoch(data: MnistData, seed: int) -> float:
+    """The least a tensor loop can do: index a batch, forward, loss, backward, step, loss.item()."""
+    torch.manual_seed(seed)
+    model = SimpleNet()
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    x, y = data.train_x, data.train_y
+    n = x.shape[0]
+    start = time.perf_counter()
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    total_loss = 0.0
+    for b in range(0, n, BATCH):
+        idx = perm[b : b + BATCH]
+        optimizer.zero_grad()
+        loss = criterion(model(x[idx]), y[idx])
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item()
+    return time.perf_counter() - start
+
+
+def trainer_epoch(data: MnistData, seed: int) -> tuple[float, float]:
+    """Trainer.run() for one epoch: (batch-loop seconds, wall seconds incl. setup and test eval)."""
+    start = time.perf_counter()
+    snap = Trainer(TrainConfig(epochs=1, seed=seed), data).run()
+    wall = time.perf_counter() - start
+    assert snap.status == "finished", snap.error
+    return snap.train_seconds, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
+    args = parser.parse_args()
+
+    data = load_mnist("bundled")
+    n = data.n_train
+    images = (data.train_x * 255).round().to(torch.uint8).view(-1, 28, 28).numpy()
+    dataset = SeedStyleMNIST(images, data.train_y.numpy())
+    # The per-item path yields exactly the tensors the trainer holds.
+    assert torch.equal(dataset[5][0].view(-1), data.train_x[5])
+
+    # Warm-up: the first optimizer in a process imports torch._dynamo (seconds, once).
+    seed_epoch(dataset, 0), bare_epoch(data, 0), trainer_epoch(data, 0)
+
+    seed_t, bare_t, trainer_t, trainer_wall = [], [], [], []
+    for r in range(1, args.rounds + 1):
+        seed_t.append(seed_epoch(dataset, r))
+        bare_t.append(bare_epoch(data, r))
+        loop, wall = trainer_epoch(data, r)
+        trainer_t.append(loop)
+        trainer_wall.append(wall)
+
+    def rate(times: list[float]) -> float:
+        return n / statistics.median(times)
+
+    seed_sps, bare_sps = rate(seed_t), rate(bare_t)
+    trainer_sps, trainer_wall_sps = rate(trainer_t), rate(trainer_wall)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"bundled MNIST, {n:,} train digits, batch {BATCH}, SimpleNet + Adam, 1 epoch x "
+        f"{args.rounds} rounds (median); torch threads {torch.get_num_threads()}, "
+        f"load average {load:.2f}"
+    )
+    print(f"(a) seed path (per-item ToTensor + DataLoader): {seed_sps:>10,.0f} samples/s")
+    print(f"(b) bare tensor loop:                           {bare_sps:>10,.0f} samples/s")
+    print(f"(c) Trainer, batch loop incl. metrics/callbacks:{trainer_sps:>10,.0f} samples/s")
+    print(f"    Trainer wall incl. setup + test evaluation: {trainer_wall_sps:>10,.0f} samples/s")
+    vs_seed, vs_bare = trainer_sps / seed_sps, trainer_sps / bare_sps
+    print(
+        f"trainer / seed = {vs_seed:.1f}x (target >= {TARGET_VS_SEED:g}): "
+        f"{'OK' if vs_seed >= TARGET_VS_SEED else 'MISS'}"
+    )
+    print(
+        f"trainer / bare = {vs_bare:.2f} (target >= {TARGET_VS_BARE:g}): "
+        f"{'OK' if vs_bare >= TARGET_VS_BARE else 'MISS'}"
+    )
+    print(
+        f"trainer wall / seed = {trainer_wall_sps / seed_sps:.1f}x, "
+        f"trainer wall / bare = {trainer_wall_sps / bare_sps:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
