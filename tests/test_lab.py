@@ -1,0 +1,311 @@
+"""The lab's simulations (steplr_viz.lab) against fresh runs of PyTorch itself."""
+
+from __future__ import annotations
+
+import math
+import random
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch.optim import lr_scheduler
+
+from steplr_viz import lab, schedule
+
+
+def _sgd(base_lr: float) -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
+
+
+def _torch_curve(make, base_lr: float, epochs: int, losses=None) -> list[float]:
+    """A fresh torch run in the right order: the LR each epoch trains with."""
+    optimizer = _sgd(base_lr)
+    scheduler = make(optimizer)
+    lrs = []
+    for epoch in range(epochs):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step(*([] if losses is None else [losses[epoch]]))
+    return lrs
+
+
+# --------------------------------------------------------------------------- 1. call order
+
+
+def test_wrong_order_warning_is_the_text_torch_emits():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        optimizer = _sgd(0.1)
+        scheduler = lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)
+        scheduler.step()
+        optimizer.step()
+    fresh = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    result = lab.call_order(0.1, 0.5, 10, 40)
+    assert fresh and result.warning == fresh[0]
+    assert "before `optimizer.step()`" in result.warning
+    assert result.right_warnings == ()  # the right order is silent
+
+
+def test_wrong_order_runs_one_epoch_ahead():
+    result = lab.call_order(0.1, 0.5, 10, 40)
+    np.testing.assert_array_equal(result.right, schedule.torch_lr_curve(0.1, 0.5, 10, 40))
+    # Epoch t trains with η_{t+1}: the seed's first decay arrives at epoch 9, not 10.
+    expected = [schedule.step_lr(0.1, 0.5, 10, t + 1) for t in range(40)]
+    np.testing.assert_allclose(result.wrong, expected, rtol=1e-12, atol=0)
+    assert result.wrong[8] == 0.1 and result.wrong[9] == 0.05 and result.right[9] == 0.1
+
+
+def test_call_order_rejects_bad_input():
+    with pytest.raises(ValueError, match="gamma"):
+        lab.call_order(0.1, float("nan"), 10, 40)
+    with pytest.raises(ValueError, match="epochs"):
+        lab.call_order(0.1, 0.5, 10, lab.LAB_MAX_EPOCHS + 1)
+
+
+# --------------------------------------------------------------------------- 2. per batch
+
+
+def test_batches_per_epoch_match_the_loaders():
+    assert lab.batches_per_epoch(60_000) == math.ceil(60_000 / 64) == 938
+    full = torch.utils.data.TensorDataset(torch.zeros(60_000, 1))
+    assert lab.batches_per_epoch(60_000) == len(torch.utils.data.DataLoader(full, batch_size=64))
+    assert lab.batches_per_epoch(4_000) == 63
+    with pytest.raises(ValueError, match="batch_size"):
+        lab.batches_per_epoch(100, 0)
+
+
+def test_bundled_train_size_is_the_bundled_split():
+    from steplr_viz import data
+
+    assert lab.bundled_train_size() == data.load_mnist("bundled").n_train == 4_000
+    assert lab.loaders()["full"][1] == lab.MNIST_TRAIN_SIZE
+
+
+def test_per_batch_stepping_collapses_within_the_first_epoch():
+    sim = lab.per_batch_stepping(0.1, 0.5, 10, 5, 938)
+    assert len(sim.per_epoch) == 5 and len(sim.per_batch) == 5 * 938
+    np.testing.assert_array_equal(sim.per_epoch, schedule.torch_lr_curve(0.1, 0.5, 10, 5))
+    steps = np.arange(len(sim.per_batch))
+    closed = schedule.step_lr(0.1, 0.5, 10, steps)
+    normal = closed >= np.finfo(float).tiny
+    np.testing.assert_allclose(np.asarray(sim.per_batch)[normal], closed[normal], rtol=1e-12)
+    # 0.5**7 < 1% <= 0.5**6: below 1% after 7 decays, i.e. at batch 70 of epoch 0.
+    assert sim.first_low_batch() == 70
+    assert sim.first_low_epoch() is None  # per epoch it is still 0.1 after 5 epochs
+    assert sim.first_zero_batch() is None
+    assert sim.start_of_epoch(1) == (0.1, sim.per_batch[938])
+    assert math.isclose(sim.per_batch[938], 0.1 * 0.5**93, rel_tol=1e-12)  # ⌊938/10⌋ decays
+
+
+def test_per_batch_stepping_underflows_to_zero():
+    sim = lab.per_batch_stepping(0.1, 0.5, 1, 2, 938)
+    lr, expected = 0.1, 0
+    while lr > 0.0:  # the batch at which repeated halving reaches exactly 0.0
+        lr *= 0.5
+        expected += 1
+    zero = sim.first_zero_batch()
+    assert zero == expected and 938 < zero < 2 * 938  # early in the second epoch
+    assert sim.per_batch[zero] == 0.0 and sim.per_batch[zero - 1] > 0.0
+
+
+def test_per_batch_stepping_on_the_bundled_loader():
+    sim = lab.per_batch_stepping(0.001, 0.1, 2, 2, lab.batches_per_epoch(4_000))
+    assert sim.batches_per_epoch == 63 and len(sim.per_batch) == 126
+    # The seed's schedule (γ = 0.1, s = 2) stepped per batch: 31 decays in the first epoch.
+    assert math.isclose(sim.start_of_epoch(1)[1], 0.001 * 0.1**31, rel_tol=1e-12)
+
+
+# --------------------------------------------------------------------------- 3. get_lr
+
+
+def test_get_lr_applies_gamma_twice_only_at_decay_boundaries():
+    result = lab.lr_readings(0.1, 0.5, 3, 10)
+    assert [i for i, d in enumerate(result.doubled) if d] == [3, 6, 9]
+    for i in (3, 6, 9):
+        assert result.get_lr[i] == result.get_last_lr[i] * 0.5
+    assert result.get_last_lr == result.param_group_lr
+    np.testing.assert_allclose(result.get_last_lr, result.closed_form, rtol=1e-12)
+
+
+def test_get_lr_warning_is_the_text_torch_emits():
+    optimizer = _sgd(0.1)
+    scheduler = lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler.get_lr()
+    assert lab.lr_readings(0.1, 0.5, 3, 10).warnings == tuple({str(w.message) for w in caught})
+
+
+# --------------------------------------------------------------------------- 4. precision
+
+
+def test_chainable_is_torch_and_repeated_multiplication():
+    result = lab.closed_vs_chainable(0.1, 0.9, 1, 1000)
+    lr, chain = 0.1, []
+    for _ in range(1000):
+        chain.append(lr)
+        lr *= 0.9
+    assert result.chainable == tuple(chain)  # bit for bit
+    assert result.chainable == tuple(
+        _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.9), 0.1, 1000)
+    )
+    assert result.closed_form == tuple(0.1 * 0.9**t for t in range(1000))
+
+
+def test_closed_vs_chainable_statistics():
+    result = lab.closed_vs_chainable(0.1, 0.9, 1, 1000)
+    closed, chain = np.asarray(result.closed_form), np.asarray(result.chainable)
+    assert result.compared == 1000
+    assert result.differing == int(np.sum(closed != chain)) > 0
+    assert result.max_relative_error == float(np.max(np.abs(chain - closed) / closed))
+    assert 0 < result.max_relative_error < 1e-12
+    # Count the ulps of the worst step by walking with nextafter.
+    worst = int(np.argmax(result.ulps))
+    lo, hi = sorted((closed[worst], chain[worst]))
+    walked = 0
+    while lo < hi:
+        lo = np.nextafter(lo, np.inf)
+        walked += 1
+    assert result.max_ulps == walked > 1
+
+
+def test_closed_vs_chainable_leaves_underflow_out():
+    result = lab.closed_vs_chainable(1.0, 0.5, 1, 2000)
+    assert result.compared == 1023  # 0.5**1022 is the smallest normal float
+    assert result.differing == 0  # powers of two multiply exactly
+    assert result.max_relative_error == 0.0
+
+
+# --------------------------------------------------------------------------- 5. resuming
+
+
+def test_key_error_is_the_text_torch_raises():
+    with pytest.raises(KeyError) as raised:
+        lr_scheduler.StepLR(_sgd(0.1), step_size=10, gamma=0.5, last_epoch=19)
+    result = lab.resume(0.1, 0.5, 10, 40, 20)
+    assert result.key_error == raised.value.args[0]
+    assert "initial_lr" in result.key_error
+
+
+def test_resume_from_state_dict_reproduces_the_curve():
+    result = lab.resume(0.1, 0.5, 10, 40, 15)
+    whole = schedule.torch_lr_curve(0.1, 0.5, 10, 40)
+    assert result.identical and result.uninterrupted == tuple(whole)
+    assert result.resumed == tuple(whole[15:])
+    assert result.restarted == tuple(whole[:25])  # a restart forgets the decays so far
+    with pytest.raises(ValueError, match="resume_at"):
+        lab.resume(0.1, 0.5, 10, 40, 40)
+
+
+# --------------------------------------------------------------------------- 6. other schedules
+
+
+def test_compared_curves_are_torch_schedulers():
+    result = lab.compare_schedules(0.1, 0.5, 10, 40, 13)
+    makers = {
+        "StepLR": lambda o: lr_scheduler.StepLR(o, 10, 0.5),
+        "MultiStepLR": lambda o: lr_scheduler.MultiStepLR(o, [10, 20, 30], 0.5),
+        "ExponentialLR": lambda o: lr_scheduler.ExponentialLR(o, 0.5**0.1),
+        "CosineAnnealingLR": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=40),
+    }
+    for name, make in makers.items():
+        assert result.curve(name) == tuple(_torch_curve(make, 0.1, 40)), name
+    loss = lab.scripted_loss(40, 13)
+    plateau = _torch_curve(
+        lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=9), 0.1, 40, loss
+    )
+    assert result.curve("ReduceLROnPlateau") == tuple(plateau)
+    assert [n for n, _ in result.curves] == list(lab.SCHEDULES)
+
+
+def test_multistep_at_multiples_of_s_is_steplr():
+    result = lab.compare_schedules(0.2, 0.3, 7, 100, 50)
+    assert result.milestones == tuple(range(7, 100, 7))
+    assert result.curve("MultiStepLR") == result.curve("StepLR")
+
+
+@pytest.mark.parametrize(
+    ("gamma", "step_size", "epochs"), [(0.5, 10, 40), (0.1, 2, 60), (0.9, 50, 500), (0.37, 7, 500)]
+)
+def test_exponential_meets_steplr_at_every_decay_point(gamma, step_size, epochs):
+    result = lab.compare_schedules(0.1, gamma, step_size, epochs, epochs // 2)
+    step = np.asarray(result.curve("StepLR"))
+    expo = np.asarray(result.curve("ExponentialLR"))
+    points = np.arange(0, epochs, step_size)
+    np.testing.assert_allclose(expo[points], step[points], rtol=1e-12, atol=0)
+    assert result.decay_point_gap() <= 1e-12
+    between = points[:-1] + step_size // 2
+    if step_size > 1:  # in between, ExponentialLR is strictly below the staircase
+        assert np.all(expo[between] < step[between])
+
+
+def test_plateau_decays_at_steplr_rhythm_once_the_loss_is_flat():
+    base_lr, gamma, s, epochs, plateau_at = 0.1, 0.5, 5, 60, 20
+    result = lab.compare_schedules(base_lr, gamma, s, epochs, plateau_at)
+    # Flat from epoch 20: with patience s − 1 the first cut lands on epoch 20 + s + 1.
+    expected = [base_lr * gamma ** max(0, (t - plateau_at - 1) // s) for t in range(epochs)]
+    np.testing.assert_allclose(result.curve("ReduceLROnPlateau"), expected, rtol=1e-12)
+
+
+def test_scripted_loss_falls_then_stays_flat():
+    loss = lab.scripted_loss(30, 10)
+    assert all(a > b for a, b in zip(loss[:10], loss[1:11], strict=True))
+    assert len(set(loss[10:])) == 1
+
+
+def test_gamma_one_leaves_plateau_out():
+    result = lab.compare_schedules(0.1, 1.0, 10, 40, 10)
+    assert "ReduceLROnPlateau" not in dict(result.curves)
+    assert set(result.curve("StepLR")) == {0.1}
+
+
+# --------------------------------------------------------------------------- 7. quiz
+
+
+def test_questions_are_reproducible_and_answered_by_torch():
+    first = [lab.make_question(random.Random(7)) for _ in range(2)]
+    assert first[0] == first[1]
+    rng = random.Random(1)
+    for _ in range(200):
+        q = lab.make_question(rng)
+        assert q.base_lr in lab.QUIZ_BASE_LRS and q.gamma in lab.QUIZ_GAMMAS
+        assert q.epoch // q.step_size <= lab.QUIZ_MAX_DECAYS
+        assert q.answer == schedule.torch_lr_curve(q.base_lr, q.gamma, q.step_size, q.epoch + 1)[-1]
+        assert math.isclose(
+            q.answer, q.base_lr * q.gamma ** (q.epoch // q.step_size), rel_tol=1e-12
+        )
+        assert lab.check_answer(q.answer, q.answer)
+        base_lr, gamma, s, t, answer = q  # unpacks as the 5-tuple the page reads
+
+
+@pytest.mark.parametrize(
+    ("given", "answer", "right"),
+    [
+        (0.025, 0.025, True),
+        (0.025000000000000005, 0.025, True),  # the last bits never matter
+        (0.0250249, 0.025, True),  # within 0.1%
+        (0.0250251, 0.025, False),  # just outside 0.1%, and not 0.025 rounded
+        (0.0123, 0.0123456, True),  # 3 significant figures, 0.37% off
+        (0.0124, 0.0123456, False),
+        (0.012, 0.0123456, False),  # 2 significant figures are not enough
+        (0.059, 0.059049, True),  # 0.08% off
+        (0.0590, 0.059049, True),
+        (0.0592, 0.059049, False),
+        (0.25, 0.025, False),  # a misplaced decimal point
+        (None, 0.025, False),
+        ("0.025", 0.025, False),
+        (float("nan"), 0.025, False),
+        (float("inf"), 0.025, False),
+        (True, 1.0, False),
+    ],
+)
+def test_check_answer(given, answer, right):
+    assert lab.check_answer(given, answer) is right
+
+
+def test_explanation_goes_through_floor_t_over_s():
+    question = lab.Question(0.1, 0.5, 10, 25, 0.025)
+    text = lab.explain(question)
+    assert "⌊25/10⌋ = 2" in text and "0.1 × 0.5^2 = 0.025" in text
+    assert "no decay yet" in lab.explain(lab.Question(0.1, 0.5, 10, 9, 0.1))
