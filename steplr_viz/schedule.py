@@ -55,6 +55,27 @@ def lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -> np.nd
     return step_lr(base_lr, gamma, step_size, np.arange(epochs))
 
 
+def lr_per_step(
+    base_lr: float,
+    gamma: float,
+    step_size: int,
+    epochs: int,
+    batches_per_epoch: int,
+    *,
+    per_batch: bool = False,
+) -> np.ndarray:
+    """The LR each optimizer step uses, steps 1 .. epochs·batches_per_epoch.
+
+    Stepped per epoch (the seed) the LR holds for a whole epoch; stepped per batch, `step_size`
+    counts batches and the same formula runs on the step index.
+    """
+    epochs = check_epochs(epochs)
+    batches_per_epoch = check_int("batches_per_epoch", batches_per_epoch, low=1, high=10**7)
+    steps = np.arange(epochs * batches_per_epoch)
+    counter = steps if per_batch else steps // batches_per_epoch
+    return step_lr(base_lr, gamma, step_size, counter)
+
+
 def torch_lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -> np.ndarray:
     """The LR for epochs 0 .. epochs-1 recorded from a real torch StepLR (the oracle)."""
     base_lr, gamma, step_size = _check_schedule(base_lr, gamma, step_size)

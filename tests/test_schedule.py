@@ -152,3 +152,12 @@ def test_valid_edges_are_accepted():
     assert schedule.lr_curve(10.0, 1.0, 1, 1).tolist() == [10.0]
     assert len(schedule.lr_curve(1e-9, 1e-9, 100_000, 10_000)) == 10_000
     assert schedule.lr_curve(0.1, 0.5, 10.0, 11)[-1] == 0.05  # a whole float is a valid int
+
+
+def test_lr_per_step_holds_each_epoch_or_counts_batches():
+    per_epoch = schedule.lr_per_step(0.001, 0.1, 2, 5, 3)
+    assert per_epoch.tolist() == [
+        lr for lr in schedule.lr_curve(0.001, 0.1, 2, 5).tolist() for _ in range(3)
+    ]
+    per_batch = schedule.lr_per_step(0.001, 0.1, 2, 2, 3, per_batch=True)
+    assert per_batch.tolist() == schedule.lr_curve(0.001, 0.1, 2, 6).tolist()

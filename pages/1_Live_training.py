@@ -1,0 +1,577 @@
+"""Live training: SimpleNet learns MNIST with Adam and StepLR while the charts update."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from steplr_viz import schedule
+from steplr_viz.data import DataError, download_mnist, full_data_present, load_mnist
+from steplr_viz.figures import training as figs
+from steplr_viz.registry import ClassFullError
+from steplr_viz.run_view import RunView, run_label
+from steplr_viz.runs import check_run_id
+from steplr_viz.trainer import (
+    DATA_SOURCES,
+    DIVERGED,
+    FAILED,
+    MAX_SEED,
+    OPTIMIZERS,
+    PAUSED,
+    QUEUED,
+    SCHEDULER_STEPS,
+    TrainConfig,
+)
+from steplr_viz.validation import check_float, check_int
+from ui.query import parse_number, warn_bad_query_params
+from ui.runs import get_manager
+
+POLL_SECONDS = 1.0  # how often a live run's panel redraws
+LR_CHOICES = schedule.lr_choices()
+BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
+MAX_UI_EPOCHS = 30
+DIGITS_SHOWN = 16
+DEFAULTS = TrainConfig()  # the seed's script: Adam, lr 1e-3, step_size 2, gamma 0.1, 5 epochs
+
+STATUS_BADGES = {
+    "queued": "⏳ queued",
+    "running": "🟢 running",
+    "paused": "⏸️ paused",
+    "stopped": "⏹️ stopped",
+    "finished": "✅ finished",
+    "diverged": "💥 diverged",
+    "failed": "❌ failed",
+    "interrupted": "⚠️ interrupted",
+}
+OPTIMIZER_LABELS = {"adam": "Adam (the seed's)", "sgd": "SGD, momentum 0.9"}
+SOURCE_LABELS = {
+    "bundled": "Bundled: 5,000 real digits (offline)",
+    "full": "Full MNIST: 60,000 digits (data folder)",
+    "auto": "Auto: full if present, else bundled",
+}
+STEP_LABELS = {"epoch": "after each epoch (the seed)", "batch": "after each batch"}
+
+
+def _choice(options):
+    def check(text: str) -> str:
+        if text not in options:
+            raise ValueError("not one of the choices")
+        return text
+
+    return check
+
+
+URL_CHECKS = {
+    "train_optimizer": _choice(OPTIMIZERS),
+    "train_lr": lambda t: LR_CHOICES.index(check_float("lr", parse_number(t), low=1e-5, high=1)),
+    "train_gamma": lambda t: check_float("gamma", parse_number(t), low=0.01, high=1.0),
+    "train_step_size": lambda t: check_int("step_size", parse_number(t), low=1, high=100),
+    "train_epochs": lambda t: check_int("epochs", parse_number(t), low=1, high=MAX_UI_EPOCHS),
+    "train_batch_size": lambda t: BATCH_SIZES.index(parse_number(t)),
+    "train_seed": lambda t: check_int("seed", parse_number(t), low=0, high=MAX_SEED),
+    "train_scheduler_step": _choice(SCHEDULER_STEPS),
+    "train_data_source": _choice(DATA_SOURCES),
+    "run": lambda t: check_run_id(t),
+}
+
+
+def controls_ui() -> TrainConfig:
+    """Sidebar widgets for the seed's hyperparameters (keys train_*), bound to the URL."""
+    with st.sidebar:
+        st.header("Training settings")
+        optimizer = st.selectbox(
+            "Optimizer",
+            OPTIMIZERS,
+            format_func=OPTIMIZER_LABELS.get,
+            key="train_optimizer",
+            bind="query-params",
+        )
+        lr = st.select_slider(
+            "Initial learning rate",
+            options=LR_CHOICES,
+            value=DEFAULTS.lr,
+            format_func=lambda v: f"{v:g}",
+            key="train_lr",
+            bind="query-params",
+        )
+        gamma = st.slider(
+            "StepLR gamma",
+            0.01,
+            1.0,
+            DEFAULTS.gamma,
+            step=0.01,
+            key="train_gamma",
+            bind="query-params",
+        )
+        step_size = st.number_input(
+            "StepLR step_size",
+            1,
+            100,
+            DEFAULTS.step_size,
+            key="train_step_size",
+            bind="query-params",
+            help="Counted in epochs, or in batches when the scheduler steps after each batch.",
+        )
+        epochs = st.slider(
+            "Epochs", 1, MAX_UI_EPOCHS, DEFAULTS.epochs, key="train_epochs", bind="query-params"
+        )
+        batch_size = st.select_slider(
+            "Batch size",
+            BATCH_SIZES,
+            value=DEFAULTS.batch_size,
+            key="train_batch_size",
+            bind="query-params",
+        )
+        scheduler_step = st.radio(
+            "scheduler.step()",
+            SCHEDULER_STEPS,
+            format_func=STEP_LABELS.get,
+            key="train_scheduler_step",
+            bind="query-params",
+        )
+        data_source = st.radio(
+            "Data",
+            DATA_SOURCES,
+            format_func=SOURCE_LABELS.get,
+            key="train_data_source",
+            bind="query-params",
+        )
+        seed = st.number_input(
+            "Random seed", 0, MAX_SEED, DEFAULTS.seed, key="train_seed", bind="query-params"
+        )
+    return TrainConfig(
+        optimizer=optimizer,
+        lr=float(lr),
+        gamma=float(gamma),
+        step_size=int(step_size),
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        seed=int(seed),
+        scheduler_step=scheduler_step,
+        data_source=data_source,
+    )
+
+
+def watched_run_id() -> str | None:
+    """The run this tab watches: carried in the URL, so a refresh or a shared link keeps it."""
+    raw = st.query_params.get("run")
+    try:
+        return check_run_id(raw) if raw else None
+    except ValueError:
+        return None  # warn_bad_query_params has said so
+
+
+def watch(run_id: str | None) -> None:
+    """Point this tab at a run (or at none)."""
+    if run_id is None:
+        st.query_params.pop("run", None)
+    else:
+        st.query_params["run"] = run_id
+
+
+def load_view(run_id: str) -> RunView | None:
+    """A live run's view from its trainer, else the stored run's, else None."""
+    manager = get_manager()
+    snap = manager.snapshot(run_id) or manager.final_snapshot(run_id)
+    if snap is not None:
+        return RunView.from_snapshot(run_id, snap)
+    record = manager.store.get_run(run_id)
+    return None if record is None else RunView.from_record(record)
+
+
+def data_problem(config: TrainConfig) -> str | None:
+    """Why this config's data cannot be used, in plain words; None when it can."""
+    if config.data_source != "full" or full_data_present():
+        return None
+    try:
+        load_mnist("full")
+    except DataError as err:
+        return str(err)
+    return None
+
+
+def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
+    """Start, Pause/Resume and Stop; Start never waits for training."""
+    manager = get_manager()
+    live = view is not None and not view.ended
+    start_col, pause_col, stop_col, note_col = st.columns([1, 1, 1, 3])
+    if start_col.button(
+        "▶️ Start", key="train_start", type="primary", width="stretch", disabled=live
+    ):
+        problem = data_problem(config)
+        if problem:
+            st.session_state["train_error"] = problem
+        else:
+            try:
+                watch(manager.submit(config))
+            except ClassFullError as err:
+                st.session_state["train_error"] = str(err)
+            except ValueError as err:
+                st.session_state["train_error"] = f"Cannot start: {err}"
+        st.rerun()
+    paused = view is not None and view.status == PAUSED
+    if pause_col.button(
+        "⏯️ Resume" if paused else "⏸️ Pause",
+        key="train_pause",
+        width="stretch",
+        disabled=not live or view.status == QUEUED,
+    ):
+        (manager.resume if paused else manager.pause)(view.run_id)
+        st.rerun()
+    if stop_col.button("⏹️ Stop", key="train_stop", width="stretch", disabled=not live):
+        manager.stop(view.run_id)
+        st.rerun()
+    note_col.caption(
+        f"Up to {manager.max_concurrent} runs train at once on this server; "
+        "more wait in a queue. Your run keeps going if you close the tab."
+    )
+    error = st.session_state.pop("train_error", None)
+    if error:
+        st.error(error, icon="🚫")
+        if config.data_source == "full" and not full_data_present():
+            download_ui()
+
+
+def download_ui() -> None:
+    """Offer torchvision's download of full MNIST, the one thing here that uses the network."""
+    if st.button("⬇️ Download full MNIST (about 12 MB)", key="train_download_full"):
+        with st.spinner("Downloading MNIST through torchvision…"):
+            try:
+                folder = download_mnist()
+            except DataError as err:
+                st.error(str(err), icon="📡")
+            else:
+                st.success(f"Full MNIST is ready in {folder}. Press Start.")
+
+
+def predicted_chart(config: TrainConfig) -> None:
+    """Before Start: the LR schedule this config will follow, from the closed form."""
+    st.subheader("The schedule this run will follow")
+    bpe = batches_per_epoch(config)
+    predicted = predicted_lrs(config, bpe)
+    steps = np.arange(1, len(predicted) + 1)
+    st.plotly_chart(
+        figs.lr_figure(steps[:0], predicted[:0], steps, predicted),
+        key="train_predicted",
+        width="stretch",
+    )
+    lrs = schedule.lr_curve(config.lr, config.gamma, config.step_size, config.epochs)
+    if config.scheduler_step == "epoch":
+        per_epoch = ", ".join(f"epoch {e + 1}: {lr:g}" for e, lr in enumerate(lrs[:8]))
+        st.caption(f"{bpe} batches per epoch. LR {per_epoch}{' …' if len(lrs) > 8 else ''}.")
+    else:
+        st.caption(
+            f"{bpe} batches per epoch, and step_size = {config.step_size} now counts batches: "
+            f"the LR is multiplied by {config.gamma:g} every {config.step_size} batches."
+        )
+
+
+def batches_per_epoch(config: TrainConfig) -> int:
+    """Batches in one epoch of this config's data (the last batch may be short)."""
+    try:
+        n_train = load_mnist(config.data_source).n_train
+    except DataError:
+        n_train = 60_000  # full MNIST's size; the error itself shows when Start is pressed
+    return -(-n_train // config.batch_size)
+
+
+def predicted_lrs(config: TrainConfig, bpe: int) -> np.ndarray:
+    """The LR each step should use, by the closed form."""
+    return schedule.lr_per_step(
+        config.lr,
+        config.gamma,
+        config.step_size,
+        config.epochs,
+        bpe,
+        per_batch=config.scheduler_step == "batch",
+    )
+
+
+def run_panel(run_id: str, was_live: bool) -> None:
+    """Everything about the watched run; redrawn every POLL_SECONDS while it is live."""
+    view = load_view(run_id)
+    if view is None:
+        st.info("That run no longer exists (it may have been deleted). Start a new one.")
+        return
+    if was_live and view.ended:
+        st.rerun()  # the whole page: buttons, the runs table, and no more polling
+    progress_ui(view)
+    metrics_ui(view)
+    charts_ui(view)
+    pictures_ui(view)
+
+
+def progress_ui(view: RunView) -> None:
+    """Status, progress bar with epoch, batch, ETA and speed; queue place; errors."""
+    c = view.config
+    st.markdown(
+        f"#### {STATUS_BADGES.get(view.status, view.status)} · {run_label(c)} · "
+        f"{OPTIMIZER_LABELS[c.optimizer]}, batch {c.batch_size} · run `{view.run_id}`"
+    )
+    if view.status == QUEUED:
+        place = get_manager().queue_position(view.run_id)
+        st.info(
+            f"Waiting for a free trainer: place {place} in the queue. It starts by itself.",
+            icon="⏳",
+        )
+    parts = [f"Epoch {max(view.epoch, 1)} of {c.epochs}"]
+    if view.batches_per_epoch:
+        parts.append(f"batch {view.batch_in_epoch} of {view.batches_per_epoch}")
+    if view.eta_seconds is not None:
+        parts.append(f"about {view.eta_seconds:.0f} s left")
+    if view.samples_per_sec:
+        parts.append(f"{view.samples_per_sec:,.0f} samples/s")
+    st.progress(float(view.progress), text=" · ".join(parts))
+    if view.status == DIVERGED:
+        st.error(f"Training diverged. {view.error or ''}", icon="💥")
+    elif view.status == FAILED:
+        st.error(f"Training failed: {view.error or 'no message'}", icon="❌")
+    elif view.status == "interrupted":
+        st.warning("The server stopped while this run was training; what it learned is kept.")
+
+
+def metrics_ui(view: RunView) -> None:
+    """Latest loss, LR and accuracy, with the change since the epoch before."""
+    cols = st.columns(4)
+    batches, epochs = view.batches, view.epochs
+    if len(batches):
+        cols[0].metric("Loss (last batch)", f"{batches['loss'].iloc[-1]:.4f}")
+        lr_now, lr_first = batches["lr"].iloc[-1], batches["lr"].iloc[0]
+        cols[1].metric(
+            "LR in use",
+            f"{lr_now:.6f}",
+            delta=f"× {lr_now / lr_first:.3g} of η₀" if lr_now != lr_first else None,
+            delta_color="off",
+        )
+    if len(epochs):
+        acc = epochs["test_acc"]
+        cols[2].metric(
+            "Test accuracy",
+            f"{acc.iloc[-1]:.2f}%",
+            delta=f"{acc.iloc[-1] - acc.iloc[-2]:+.2f} pts" if len(acc) > 1 else None,
+        )
+        loss = epochs["test_loss"]
+        cols[3].metric(
+            "Test loss",
+            f"{loss.iloc[-1]:.4f}",
+            delta=f"{loss.iloc[-1] - loss.iloc[-2]:+.4f}" if len(loss) > 1 else None,
+            delta_color="inverse",
+        )
+
+
+def charts_ui(view: RunView) -> None:
+    """Loss per batch, LR used over the predicted staircase, accuracy and loss per epoch, log."""
+    b, e = view.batches, view.epochs
+    left, right = st.columns(2)
+    left.plotly_chart(
+        figs.loss_figure(b["step"].to_numpy(), b["loss"].to_numpy(), b["lr"].to_numpy()),
+        key="train_loss_chart",
+        width="stretch",
+    )
+    bpe = view.batches_per_epoch or batches_per_epoch(view.config)
+    predicted = predicted_lrs(view.config, bpe)
+    right.plotly_chart(
+        figs.lr_figure(
+            b["step"].to_numpy(),
+            b["lr"].to_numpy(),
+            np.arange(1, len(predicted) + 1),
+            predicted,
+        ),
+        key="train_lr_chart",
+        width="stretch",
+    )
+    left, right = st.columns([3, 2])
+    left.plotly_chart(
+        figs.epoch_metrics_figure(
+            e["epoch"].to_numpy(),
+            e["test_acc"].to_numpy(),
+            e["test_loss"].to_numpy(),
+            e["train_loss"].to_numpy(),
+        ),
+        key="train_epoch_chart",
+        width="stretch",
+    )
+    with right:
+        st.markdown("**Epoch log** (the seed's output)")
+        st.code(epoch_log(e) or "Waiting for the first epoch…", language="text")
+
+
+def epoch_log(epochs: pd.DataFrame) -> str:
+    """The seed script's printout, line for line."""
+    return "\n".join(
+        f"Epoch {int(r.epoch)}, Loss: {r.train_loss:.4f}, LR: {r.lr:.6f}\n"
+        f"Test Accuracy: {r.test_acc:.2f}%"
+        for r in epochs.itertuples()
+    )
+
+
+def pictures_ui(view: RunView) -> None:
+    """Weight templates, test digits with predictions, and the confusion matrix at the end."""
+    if view.weights is None or view.test_predictions is None:
+        if view.ended and len(view.epochs):
+            st.caption(
+                "Pictures of the weights are kept while the server runs; this run's are gone."
+            )
+        return
+    data = load_mnist(view.config.data_source)
+    labels = data.test_y.numpy()
+    st.subheader("What the model sees")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(figs.weights_figure(view.weights), key="train_weights", width="stretch")
+    shown = digits_to_show(labels, view.test_predictions)
+    right.plotly_chart(
+        figs.digits_figure(
+            data.test_x[shown].numpy(), view.test_predictions[shown], labels[shown], cols=4
+        ),
+        key="train_digits",
+        width="stretch",
+    )
+    if view.ended:
+        st.plotly_chart(
+            figs.confusion_figure(labels, view.test_predictions),
+            key="train_confusion",
+            width="stretch",
+        )
+
+
+def digits_to_show(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """A fixed sample of test digits with the model's mistakes first, so students see them."""
+    order = np.random.default_rng(0).permutation(len(labels))[: DIGITS_SHOWN * 8]
+    wrong = order[predictions[order] != labels[order]]
+    right = order[predictions[order] == labels[order]]
+    return np.concatenate([wrong[: DIGITS_SHOWN // 2], right])[:DIGITS_SHOWN]
+
+
+def runs_ui() -> None:
+    """Every run on this server: select several to compare, watch one, delete or download."""
+    manager = get_manager()
+    st.subheader("Runs on this server")
+    runs = manager.store.list_runs()
+    if runs.empty:
+        st.caption("No runs yet. Press Start above; every student's runs appear here.")
+        return
+    table = pd.DataFrame(
+        {
+            "run": runs["run_id"],
+            "status": runs["status"].map(lambda s: STATUS_BADGES.get(s, s)),
+            "lr": runs["lr"],
+            "gamma": runs["gamma"],
+            "step_size": runs["step_size"],
+            "optimizer": runs["optimizer"],
+            "epochs": runs["epochs"],
+            "batch": runs["batch_size"],
+            "final accuracy (%)": runs["final_acc"],
+            "time (s)": runs["seconds"],
+            "created": runs["created"],
+        }
+    )
+    event = st.dataframe(
+        table,
+        key="train_runs_table",
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "lr": st.column_config.NumberColumn(format="%g"),
+            "final accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+            "time (s)": st.column_config.NumberColumn(format="%.1f"),
+            "created": st.column_config.DatetimeColumn(format="HH:mm:ss"),
+        },
+    )
+    selected = [runs["run_id"].iloc[i] for i in event.selection.rows if i < len(runs)]
+    st.caption("Select runs in the table to compare them, watch one, delete or download.")
+    if not selected:
+        return
+    watch_col, delete_col, csv_col, _ = st.columns([1, 1, 1, 2])
+    if watch_col.button("👁️ Watch", key="train_watch", width="stretch"):
+        watch(selected[0])
+        st.rerun()
+    if delete_col.button("🗑️ Delete", key="train_delete", width="stretch"):
+        for run_id in selected:
+            manager.delete(run_id)
+        st.rerun()
+    csv_col.download_button(
+        "⬇️ CSV",
+        data=lambda: manager.store.export_csv(selected[0]),
+        file_name=f"steplr_run_{selected[0]}.csv",
+        mime="text/csv",
+        key="train_download_csv",
+        on_click="ignore",
+        width="stretch",
+    )
+    compare_ui(selected)
+
+
+def compare_ui(run_ids: list[str]) -> None:
+    """Overlay the selected runs' accuracy, LR and loss per epoch, labelled by lr, γ and s."""
+    views = [v for v in (load_view(r) for r in run_ids) if v is not None and len(v.epochs)]
+    if not views:
+        st.caption("The selected runs have no finished epoch yet.")
+        return
+
+    def curves(column: str) -> list[figs.RunCurve]:
+        return [
+            figs.RunCurve(
+                run_label(v.config), v.epochs["epoch"].to_numpy(), v.epochs[column].to_numpy()
+            )
+            for v in views
+        ]
+
+    cols = st.columns(3)
+    cols[0].plotly_chart(
+        figs.compare_figure(
+            curves("test_acc"), title="Test accuracy", x_title="epoch", y_title="%"
+        ),
+        key="train_compare_acc",
+        width="stretch",
+    )
+    cols[1].plotly_chart(
+        figs.compare_figure(
+            curves("lr"),
+            title="LR per epoch",
+            x_title="epoch",
+            y_title="LR",
+            log_y=True,
+            step=True,
+        ),
+        key="train_compare_lr",
+        width="stretch",
+    )
+    cols[2].plotly_chart(
+        figs.compare_figure(
+            curves("train_loss"), title="Train loss", x_title="epoch", y_title="loss"
+        ),
+        key="train_compare_loss",
+        width="stretch",
+    )
+
+
+def main() -> None:
+    st.set_page_config(page_title="Live training", page_icon="🏋️", layout="wide")
+    st.title("🏋️ Live training")
+    st.caption(
+        "The seed's model, one `Linear(784, 10)`, learns MNIST with Adam while StepLR cuts the "
+        "learning rate. Press Start and watch the loss, the LR and the accuracy move."
+    )
+    warn_bad_query_params(URL_CHECKS)
+    manager = get_manager()
+    if manager.storage_note:
+        st.warning(f"Runs are kept in memory only: {manager.storage_note}", icon="💾")
+    config = controls_ui()
+    run_id = watched_run_id()
+    view = load_view(run_id) if run_id else None
+    buttons_ui(config, view)
+    if view is None:
+        if run_id:
+            st.info("That run no longer exists (it may have been deleted). Start a new one.")
+        predicted_chart(config)
+    else:
+        live = not view.ended
+        st.fragment(run_panel, run_every=POLL_SECONDS if live else None)(run_id, live)
+    st.divider()
+    runs_ui()
+
+
+main()
