@@ -17,6 +17,7 @@ from . import harness
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = harness.SCREENSHOTS
 VIEWPORT = {"width": 1400, "height": 900}
+FAILED = pytest.StashKey[bool]()
 
 
 def in_ci() -> bool:
@@ -39,6 +40,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"e2e test skipped in CI, which counts as a failure: {report.longrepr}"
+    if report.failed:
+        item.stash[FAILED] = True  # the page fixture keeps a screenshot of what went wrong
 
 
 def _require_browser() -> None:
@@ -110,8 +113,9 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     try:
         yield pg
     finally:
-        # The page as the test left it, kept for whoever reads a failure (artifacts/ is ignored).
         try:
-            harness.save_screenshot(pg, SCREENSHOTS, f"test-{request.node.name}")
+            if request.node.stash.get(FAILED, False):
+                # The page as the failing test left it, for whoever reads the failure.
+                harness.save_screenshot(pg, SCREENSHOTS, f"FAILED-{request.node.name}")
         finally:
             context.close()
