@@ -191,19 +191,15 @@ class Store(Protocol):
     def integrity_ok(self) -> bool: ...
 
 
-def _empty_list_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in LIST_COLUMNS})
-
-
 def _to_list_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Build list_runs' frame from rows already sorted newest first."""
-    if not rows:
-        return _empty_list_frame()
     frame = pd.DataFrame(rows, columns=LIST_COLUMNS)
     for col in ("created", "finished"):
         frame[col] = pd.to_datetime(frame[col].astype("float64"), unit="s", utc=True)
     for col in ("lr", "gamma", "momentum", "final_acc", "seconds"):
         frame[col] = frame[col].astype("float64")
+    for col in ("step_size", "epochs", "batch_size", "seed", "epochs_done"):
+        frame[col] = frame[col].astype("int64")
     return frame.reset_index(drop=True)
 
 
