@@ -75,12 +75,13 @@ def controls_ui() -> tuple[float, float, int, int, bool]:
             key="lab_step_size",
             bind="query-params",
         )
-        epochs = st.number_input(
+        # A slider, not an int number_input: Streamlit 1.67 raises OverflowError when an int
+        # number_input is seeded from a link carrying "inf" or "1e309".
+        epochs = st.slider(
             "Horizon (epochs)",
             min_value=EPOCHS_MIN,
             max_value=lab.LAB_MAX_EPOCHS,
             value=DEFAULTS["epochs"],
-            step=10,
             key="lab_epochs",
             bind="query-params",
         )

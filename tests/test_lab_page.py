@@ -1,0 +1,281 @@
+"""AppTest of the StepLR lab page: every section renders, and what it shows is torch's."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+from torch.optim import lr_scheduler
+
+from steplr_viz import lab
+from steplr_viz.figures import lab as names
+from tests.plotly_data import chart_traces, trace_array
+
+PAGE = "../pages/2_StepLR_lab.py"
+SECTION_STARTS = (
+    "1. Call order",
+    "2. Per epoch or per batch",
+    "3. get_lr()",
+    "4. Closed form vs chainable",
+    "5. Resuming",
+    "6. Other schedules",
+    "7. Quiz",
+)
+CHARTS = {
+    "order": 0,
+    "batch": 1,
+    "getlr": 2,
+    "precision": 3,
+    "resume": 4,
+    "compare": 5,
+    "loss": 6,
+}
+CACHED = (
+    lab._call_order,
+    lab._per_batch_stepping,
+    lab._lr_readings,
+    lab._closed_vs_chainable,
+    lab._resume,
+    lab._compare_schedules,
+)
+
+
+def _app(query: dict[str, str | list[str]] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run(timeout=120)  # the first run imports torch
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    return _app()
+
+
+def _sgd(base_lr: float) -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
+
+
+def _torch_curve(make, base_lr: float, epochs: int, losses=None, wrong_order=False) -> list[float]:
+    """A fresh torch run: the LR each epoch's optimizer.step() used."""
+    optimizer = _sgd(base_lr)
+    scheduler = make(optimizer)
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epoch in range(epochs):
+            if wrong_order:
+                scheduler.step()
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if not wrong_order:
+                scheduler.step(*([] if losses is None else [losses[epoch]]))
+    return lrs
+
+
+def _y(at: AppTest, chart: str, trace: str) -> np.ndarray:
+    return trace_array(chart_traces(at, CHARTS[chart])[trace]["y"])
+
+
+def _x(at: AppTest, chart: str, trace: str) -> np.ndarray:
+    return trace_array(chart_traces(at, CHARTS[chart])[trace]["x"])
+
+
+def test_every_section_renders(page):
+    assert not page.exception
+    headers = [h.value for h in page.header]
+    for start in SECTION_STARTS:
+        assert any(h.startswith(start) for h in headers), start
+    assert len(page.get("plotly_chart")) == len(CHARTS)
+    assert not page.warning  # no link, nothing to warn about
+
+
+def test_the_warnings_shown_are_the_texts_torch_emits(page):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        optimizer = _sgd(0.1)
+        scheduler = lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)
+        scheduler.step()  # before optimizer.step(): the mistake
+        optimizer.step()
+        scheduler.get_lr()  # outside step()
+    texts = [str(w.message) for w in caught]
+    assert len(texts) == 2
+    shown = [c.value for c in page.code]
+    assert texts[0] in shown and texts[1] in shown
+    with pytest.raises(KeyError) as raised:
+        lr_scheduler.StepLR(_sgd(0.1), step_size=10, gamma=0.5, last_epoch=24)
+    assert f"KeyError: {raised.value.args[0]}" in shown
+
+
+def test_call_order_curves_are_torch_runs(page):
+    def make(o):
+        return lr_scheduler.StepLR(o, 10, 0.5)
+
+    right = _torch_curve(make, 0.1, 40)
+    wrong = _torch_curve(make, 0.1, 40, wrong_order=True)
+    np.testing.assert_array_equal(_y(page, "order", names.RIGHT_ORDER), right)
+    np.testing.assert_array_equal(_y(page, "order", names.WRONG_ORDER), wrong)
+    metrics = {m.label: m.value for m in page.metric}
+    # Default t = s − 1 = 9: the wrong order already trains it with η₀·γ.
+    assert metrics["Right order: LR at t"] == "0.1"
+    assert metrics["Wrong order: LR at t"] == "0.05"
+
+
+def test_per_batch_curve_is_a_torch_run(page):
+    at = page
+    per_batch = _y(at, "batch", names.PER_BATCH)
+    assert len(per_batch) == 5 * 938
+    expected = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 5 * 938)
+    np.testing.assert_array_equal(per_batch, expected)
+    np.testing.assert_array_equal(_x(at, "batch", names.PER_BATCH)[938], 1.0)
+    table = at.dataframe[0].value
+    assert table["batches per epoch"].tolist() == [938, 63]
+    assert table["digits"].tolist() == [60_000, 4_000]
+
+
+def test_switching_to_the_bundled_loader_replots():
+    at = _app()
+    at.radio(key="lab_batch_data").set_value("bundled").run()
+    assert not at.exception
+    assert len(_y(at, "batch", names.PER_BATCH)) == 5 * 63
+
+
+def test_get_lr_readings_mark_the_doubled_boundaries(page):
+    doubled = chart_traces(page, CHARTS["getlr"])[names.DOUBLED]
+    assert trace_array(doubled["x"]).tolist() == [10, 20, 30]
+    np.testing.assert_array_equal(trace_array(doubled["y"]), [0.025, 0.0125, 0.00625])
+    np.testing.assert_array_equal(
+        _y(page, "getlr", names.GET_LAST_LR),
+        _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 31),
+    )
+
+
+def test_precision_section_shows_torch_statistics(page):
+    metrics = {m.label: m.value for m in page.metric}
+    result = lab.closed_vs_chainable(0.1, 0.9, 1, 1000)
+    chain = _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.9), 0.1, 1000)
+    closed = np.array([0.1 * 0.9**t for t in range(1000)])
+    differ = int(np.sum(np.asarray(chain) != closed))
+    assert metrics["Steps that differ"] == f"{differ:,}" == f"{result.differing:,}"
+    assert metrics["Largest relative error"] == f"{result.max_relative_error:.2e}"
+    ulps = trace_array(chart_traces(page, CHARTS["precision"])[names.ULPS]["y"])
+    assert int(np.sum(ulps > 0)) == differ
+
+
+def test_resume_section(page):
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics["Resumed curve = uninterrupted curve"] == "yes, bit for bit"
+    whole = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 40)
+    k = page.slider(key="lab_resume_at").value
+    np.testing.assert_array_equal(_y(page, "resume", names.RESUMED), whole[k:])
+    np.testing.assert_array_equal(_y(page, "resume", names.RESTARTED), whole[: 40 - k])
+
+
+def test_compared_schedules_are_torch_schedulers(page):
+    plateau_at = page.slider(key="lab_compare_plateau").value
+    makers = {
+        "StepLR": lambda o: lr_scheduler.StepLR(o, 10, 0.5),
+        "MultiStepLR": lambda o: lr_scheduler.MultiStepLR(o, [10, 20, 30], 0.5),
+        "ExponentialLR": lambda o: lr_scheduler.ExponentialLR(o, 0.5 ** (1 / 10)),
+        "CosineAnnealingLR": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=40),
+    }
+    for name, make in makers.items():
+        np.testing.assert_array_equal(_y(page, "compare", name), _torch_curve(make, 0.1, 40))
+    loss = _y(page, "loss", names.LOSS)
+    plateau = _torch_curve(
+        lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=9), 0.1, 40, losses=loss
+    )
+    np.testing.assert_array_equal(_y(page, "compare", "ReduceLROnPlateau"), plateau)
+    assert len(set(loss[plateau_at:].tolist())) == 1 and loss[plateau_at - 1] > loss[plateau_at]
+
+
+def _score(at: AppTest) -> str:
+    return next(m.value for m in at.metric if m.label == "Score this session")
+
+
+def test_quiz_marks_right_and_wrong_answers():
+    at = _app()
+    assert _score(at) == "0 / 0"
+    question = at.session_state["lab_quiz_question"]
+    assert f"t = {question.epoch}" in " ".join(m.value for m in at.markdown)
+    at.number_input(key="lab_quiz_answer").set_value(float(f"{question.answer:.6g}"))
+    at.button(key="lab_quiz_check").click().run()
+    assert not at.exception and not at.error
+    assert (
+        len(at.success) == 1 and f"⌊{question.epoch}/{question.step_size}⌋" in at.success[0].value
+    )
+    assert _score(at) == "1 / 1"
+    at.button(key="lab_quiz_check").click().run()  # checking again does not score again
+    assert _score(at) == "1 / 1"
+
+    at.button(key="lab_quiz_new").click().run()
+    assert at.number_input(key="lab_quiz_answer").value is None
+    question = at.session_state["lab_quiz_question"]
+    at.number_input(key="lab_quiz_answer").set_value(question.answer * 10)  # a decimal slip
+    at.button(key="lab_quiz_check").click().run()
+    assert not at.success and len(at.error) == 1
+    assert f"= {lab.format_lr(question.answer)}." in at.error[0].value
+    assert _score(at) == "1 / 2"
+
+
+def test_quiz_accepts_three_significant_figures_and_asks_for_an_answer():
+    at = _app()
+    at.button(key="lab_quiz_check").click().run()  # nothing typed yet
+    assert at.info and _score(at) == "0 / 0"
+    question = at.session_state["lab_quiz_question"]
+    at.number_input(key="lab_quiz_answer").set_value(float(f"{question.answer:.3g}"))
+    at.button(key="lab_quiz_check").click().run()
+    assert len(at.success) == 1 and _score(at) == "1 / 1"
+
+
+def test_a_plain_rerun_recomputes_no_simulation(page):
+    misses = [f.cache_info().misses for f in CACHED]
+    page.run()
+    assert not page.exception
+    assert [f.cache_info().misses for f in CACHED] == misses
+
+
+def test_a_link_sets_the_shared_schedule():
+    at = _app({"lab_lr0": "0.02", "lab_gamma": "0.9", "lab_step_size": "5", "lab_epochs": "60"})
+    assert not at.exception and not at.warning
+    make = lambda o: lr_scheduler.StepLR(o, 5, 0.9)  # noqa: E731
+    np.testing.assert_array_equal(_y(at, "order", names.RIGHT_ORDER), _torch_curve(make, 0.02, 60))
+
+
+def test_a_short_horizon_pulls_section_controls_into_range():
+    at = _app()
+    at.slider(key="lab_resume_at").set_value(35).run()
+    at.slider(key="lab_compare_plateau").set_value(39).run()
+    at.slider(key="lab_epochs").set_value(10).run()
+    assert not at.exception
+    assert at.slider(key="lab_resume_at").value == 9
+    assert at.slider(key="lab_compare_plateau").value == 10
+    assert len(_y(at, "resume", names.UNINTERRUPTED)) == 10
+
+
+JUNK = [
+    {"lab_gamma": "abc", "lab_step_size": "-5"},
+    {"lab_lr0": "1e999", "lab_epochs": "1000000000"},
+    {"lab_gamma": "nan", "lab_lr0": "inf", "lab_step_size": "0", "lab_epochs": "-1"},
+    {"lab_epochs": "inf", "lab_step_size": "1e309"},
+    {"lab_epochs": "9" * 400},
+    {"lab_gamma": "", "lab_epochs": ""},
+    {"lab_lr0": "x" * 10_000},
+    {"lab_gamma": "γ½🙂", "lab_step_size": "１０"},
+    {"lab_gamma": ["0.3", "0.4"]},
+]
+
+
+@pytest.mark.parametrize("query", JUNK)
+def test_junk_query_parameters_render_the_defaults_with_a_warning(query):
+    at = _app(query)
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    for key in query:
+        assert f"`{key}`" in warning
+    assert "x" * 50 not in warning  # the junk itself is never echoed
+    right = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 40)
+    np.testing.assert_array_equal(_y(at, "order", names.RIGHT_ORDER), right)
