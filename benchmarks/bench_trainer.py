@@ -1,7 +1,7 @@
 """Training throughput: the seed's per-item ToTensor DataLoader vs a bare tensor loop vs Trainer.
 
 Run from the repo root: python benchmarks/bench_trainer.py [--rounds 5]
-All three train the seed's SimpleNet with Adam (lr 1e-3), batch 64, for one epoch on the same
+All three train the seed's SimpleNet with Adam (lr 1e-3), batch 64, on the same
 bundled MNIST data, in this one process; rounds are interleaved so load on the machine hits all
 three alike, and the median of the rounds is reported. Targets: trainer >= 8x the seed's path and
 >= 0.85x the bare loop.
@@ -68,7 +68,7 @@ def seed_epoch(dataset: SeedStyleMNIST, seed: int) -> float:
     return time.perf_counter() - start
 
 
-def bare_epoch(data: MnistData, seed: int) -> float:
+def bare_epochs(data: MnistData, seed: int, epochs: int) -> float:
     """The least a tensor loop can do: index a batch, forward, loss, backward, step, loss.item()."""
     torch.manual_seed(seed)
     model = SimpleNet()
@@ -76,23 +76,25 @@ def bare_epoch(data: MnistData, seed: int) -> float:
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     x, y = data.train_x, data.train_y
     n = x.shape[0]
+    shuffle = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    total_loss = 0.0
-    for b in range(0, n, BATCH):
-        idx = perm[b : b + BATCH]
-        optimizer.zero_grad()
-        loss = criterion(model(x[idx]), y[idx])
-        loss.backward()
-        optimizer.step()
-        total_loss += loss.item()
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=shuffle)
+        total_loss = 0.0
+        for b in range(0, n, BATCH):
+            idx = perm[b : b + BATCH]
+            optimizer.zero_grad()
+            loss = criterion(model(x[idx]), y[idx])
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item()
     return time.perf_counter() - start
 
 
-def trainer_epoch(data: MnistData, seed: int) -> tuple[float, float]:
-    """Trainer.run() for one epoch: (batch-loop seconds, wall seconds incl. setup and test eval)."""
+def trainer_epochs(data: MnistData, seed: int, epochs: int) -> tuple[float, float]:
+    """Trainer.run(): (its batch-loop seconds, wall seconds incl. setup and test evaluation)."""
     start = time.perf_counter()
-    snap = Trainer(TrainConfig(epochs=1, seed=seed), data).run()
+    snap = Trainer(TrainConfig(epochs=epochs, seed=seed), data).run()
     wall = time.perf_counter() - start
     assert snap.status == "finished", snap.error
     return snap.train_seconds, wall
@@ -101,7 +103,15 @@ def trainer_epoch(data: MnistData, seed: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
+    parser.add_argument(
+        "--epochs", type=int, default=3, help="epochs per round for the bare loop and the trainer"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch intra-op threads (default: leave as is)"
+    )
     args = parser.parse_args()
+    if args.threads > 0:  # a busy shared machine: 1 thread avoids OpenMP waiting on a busy core
+        torch.set_num_threads(args.threads)
 
     data = load_mnist("bundled")
     n = data.n_train
@@ -111,13 +121,14 @@ def main() -> None:
     assert torch.equal(dataset[5][0].view(-1), data.train_x[5])
 
     # Warm-up: the first optimizer in a process imports torch._dynamo (seconds, once).
-    seed_epoch(dataset, 0), bare_epoch(data, 0), trainer_epoch(data, 0)
+    seed_epoch(dataset, 0), bare_epochs(data, 0, 1), trainer_epochs(data, 0, 1)
 
     seed_t, bare_t, trainer_t, trainer_wall = [], [], [], []
     for r in range(1, args.rounds + 1):
         seed_t.append(seed_epoch(dataset, r))
-        bare_t.append(bare_epoch(data, r))
-        loop, wall = trainer_epoch(data, r)
+        bare_t.append(bare_epochs(data, r, args.epochs) / args.epochs)
+        loop, wall = trainer_epochs(data, r, args.epochs)
+        loop, wall = loop / args.epochs, wall / args.epochs
         trainer_t.append(loop)
         trainer_wall.append(wall)
 
@@ -127,10 +138,11 @@ def main() -> None:
     seed_sps, bare_sps = rate(seed_t), rate(bare_t)
     trainer_sps, trainer_wall_sps = rate(trainer_t), rate(trainer_wall)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    threads = torch.get_num_threads()
     print(
-        f"bundled MNIST, {n:,} train digits, batch {BATCH}, SimpleNet + Adam, 1 epoch x "
-        f"{args.rounds} rounds (median); torch threads {torch.get_num_threads()}, "
-        f"load average {load:.2f}"
+        f"bundled MNIST, {n:,} train digits, batch {BATCH}, SimpleNet + Adam; per round: seed "
+        f"1 epoch, bare and trainer {args.epochs}; {args.rounds} rounds (median); "
+        f"torch threads {threads}, load average {load:.2f}"
     )
     print(f"(a) seed path (per-item ToTensor + DataLoader): {seed_sps:>10,.0f} samples/s")
     print(f"(b) bare tensor loop:                           {bare_sps:>10,.0f} samples/s")
