@@ -9,7 +9,9 @@ import streamlit as st
 from steplr_viz import schedule
 from steplr_viz.figures.schedule import PinnedCurve, staircase_figure
 from steplr_viz.validation import MAX_EPOCHS, check_epochs, check_float, check_int
+from ui.chrome import page_setup
 from ui.query import parse_bool, parse_number, warn_bad_query_params
+from ui.widgets import int_input
 
 LR_CHOICES = schedule.lr_choices()
 GAMMA_MIN, GAMMA_MAX = 0.01, 1.0
@@ -60,14 +62,8 @@ def controls_ui() -> tuple[float, float, int, int]:
             key="step_size",
             bind="query-params",
         )
-        epochs = st.number_input(
-            "Horizon (epochs shown)",
-            min_value=1,
-            max_value=MAX_EPOCHS,
-            value=DEFAULTS["epochs"],
-            step=10,
-            key="epochs",
-            bind="query-params",
+        epochs = int_input(
+            "Horizon (epochs shown)", 1, MAX_EPOCHS, DEFAULTS["epochs"], step=10, key="epochs"
         )
         st.divider()
         st.caption(
@@ -106,14 +102,7 @@ def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -
         r"\eta_t = \eta_0 \cdot \gamma^{\lfloor t/s \rfloor}"
         rf" = {base_lr:g} \cdot {gamma:g}^{{\lfloor t/{step_size} \rfloor}}"
     )
-    t = st.number_input(
-        "Worked example at epoch t",
-        min_value=0,
-        max_value=epochs - 1,
-        value=min(25, epochs - 1),
-        key="t",
-        bind="query-params",
-    )
+    t = int_input("Worked example at epoch t", 0, epochs - 1, min(25, epochs - 1), key="t")
     k = int(t) // step_size
     lr_t = schedule.step_lr(base_lr, gamma, step_size, int(t))
     st.latex(
@@ -208,7 +197,7 @@ def schedule_csv(base_lr: float, gamma: float, step_size: int, epochs: int) -> s
 
 
 def main() -> None:
-    st.set_page_config(page_title="StepLR explorer", page_icon="📉", layout="wide")
+    page_setup("StepLR explorer", "📉")
     st.title("📉 StepLR explorer")
     st.caption(
         "PyTorch's `StepLR` multiplies the learning rate by γ every s epochs. "

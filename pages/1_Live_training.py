@@ -24,8 +24,10 @@ from steplr_viz.trainer import (
     TrainConfig,
 )
 from steplr_viz.validation import check_float, check_int
+from ui.chrome import page_setup
 from ui.query import parse_number, warn_bad_query_params
 from ui.runs import get_manager
+from ui.widgets import int_input
 
 POLL_SECONDS = 1.0  # how often a live run's panel redraws
 LR_CHOICES = schedule.lr_choices()
@@ -104,13 +106,12 @@ def controls_ui() -> TrainConfig:
             key="train_gamma",
             bind="query-params",
         )
-        step_size = st.number_input(
+        step_size = int_input(
             "StepLR step_size",
             1,
             100,
             DEFAULTS.step_size,
             key="train_step_size",
-            bind="query-params",
             help="Counted in epochs, or in batches when the scheduler steps after each batch.",
         )
         epochs = st.slider(
@@ -137,9 +138,7 @@ def controls_ui() -> TrainConfig:
             key="train_data_source",
             bind="query-params",
         )
-        seed = st.number_input(
-            "Random seed", 0, MAX_SEED, DEFAULTS.seed, key="train_seed", bind="query-params"
-        )
+        seed = int_input("Random seed", 0, MAX_SEED, DEFAULTS.seed, key="train_seed")
     return TrainConfig(
         optimizer=optimizer,
         lr=float(lr),
@@ -549,7 +548,7 @@ def compare_ui(run_ids: list[str]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Live training", page_icon="🏋️", layout="wide")
+    page_setup("Live training", "🏋️")
     st.title("🏋️ Live training")
     st.caption(
         "The seed's model, one `Linear(784, 10)`, learns MNIST with Adam while StepLR cuts the "

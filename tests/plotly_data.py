@@ -12,7 +12,11 @@ def trace_array(value) -> np.ndarray:
     """A trace field as a numpy array, whether a plain list or a {"dtype", "bdata"} dict."""
     if isinstance(value, dict) and "bdata" in value:
         array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        return array.reshape(value["shape"]) if "shape" in value else array
+        if "shape" in value:  # plotly writes it as text, e.g. "10, 10"
+            shape = value["shape"]
+            shape = [int(n) for n in shape.split(",")] if isinstance(shape, str) else shape
+            return array.reshape(shape)
+        return array
     return np.asarray(value)
 
 

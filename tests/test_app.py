@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from steplr_viz import schedule
 from tests.plotly_data import chart_layout, chart_traces, trace_array
+from tests.test_schedule import SEED_TABLE
 
 CLOSED = "closed form η₀·γ^⌊t/s⌋"
 TORCH = "PyTorch StepLR"
@@ -38,7 +39,7 @@ def test_defaults_render_the_seed_example(shared_app):
     decays = chart_traces(at)["decay (× γ)"]
     assert trace_array(decays["x"]).tolist() == [10, 20, 30]
     text = " ".join(m.value for m in at.markdown)
-    for line in ["epoch 0–9: 0.1", "epoch 10–19: 0.05", "epoch 20–29: 0.025", "epoch 30–39: 0.0125"]:
+    for line in SEED_TABLE:
         assert line in text
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Decays within the horizon"] == "3"
@@ -128,6 +129,8 @@ JUNK = [
     {"lr0": "x" * 10_000},
     {"gamma": "γ½🙂", "step_size": "１０"},
     {"t": "99999", "log_y": "maybe", "show_torch": "[]"},
+    {"epochs": "inf", "t": "1e999"},
+    {"epochs": "-1e999", "step_size": "9" * 400},
 ]
 
 

@@ -1,0 +1,149 @@
+"""AppTest of the live training page: start, poll, stop, refresh, junk links."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from steplr_viz import schedule
+from tests.plotly_data import chart_traces, trace_array
+
+PAGE = "../pages/1_Live_training.py"
+DEADLINE_S = 240  # a 1-epoch bundled run takes seconds; the bound only stops a hung test
+
+
+@pytest.fixture(autouse=True, scope="module")
+def isolated_manager(tmp_path_factory):
+    """A fresh process-wide manager whose store lives in a temporary folder."""
+    from ui.runs import get_manager
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("STEPLR_VIZ_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+    get_manager.clear()
+    yield
+    get_manager().shutdown()
+    get_manager.clear()
+    mp.undo()
+
+
+def manager():
+    from ui.runs import get_manager
+
+    return get_manager()
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run(timeout=120)
+
+
+def chart(at: AppTest, key: str) -> dict[str, dict]:
+    """Traces of the Plotly chart with this widget key."""
+    charts = at.get("plotly_chart")
+    index = next(i for i, c in enumerate(charts) if c.proto.id.endswith(key) or key in c.proto.id)
+    return chart_traces(at, index)
+
+
+def heading(at: AppTest) -> str:
+    return next((m.value for m in at.markdown if m.value.startswith("####")), "")
+
+
+def poll_until(at: AppTest, done) -> AppTest:
+    """Rerun the page (as the fragment's timer would) until done(at) holds or the deadline."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not done(at):
+        assert time.monotonic() < deadline, f"gave up waiting; page shows {heading(at)!r}"
+        time.sleep(0.2)
+        at.run()
+    return at
+
+
+def test_defaults_render_with_the_predicted_schedule():
+    at = open_page()
+    assert not at.exception
+    assert at.button(key="train_start").proto.disabled is False
+    traces = chart(at, "train_predicted")
+    predicted = trace_array(traces["predicted η₀·γ^⌊t/s⌋"]["y"])
+    # The seed's settings on the bundled 4,000 training digits: 63 batches per epoch.
+    np.testing.assert_array_equal(predicted, schedule.lr_per_step(0.001, 0.1, 2, 5, 63))
+    assert any("63 batches per epoch" in c.value for c in at.caption)
+
+
+def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
+    at = open_page()
+    at.slider(key="train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    run_id = at.query_params["run"]
+    assert isinstance(run_id, str) and len(run_id) == 12
+    poll_until(at, lambda a: "finished" in heading(a))
+    assert not at.exception and not at.error
+
+    record = manager().store.get_run(run_id)
+    assert record.status == "finished" and len(record.epochs) == 1
+    loss = chart(at, "train_loss_chart")
+    np.testing.assert_array_equal(trace_array(loss["loss per batch"]["x"]), record.batches["step"])
+    np.testing.assert_allclose(trace_array(loss["loss per batch"]["y"]), record.batches["loss"])
+    lr = chart(at, "train_lr_chart")
+    used = trace_array(lr["LR used (optimizer)"]["y"])
+    np.testing.assert_allclose(used, record.batches["lr"])
+    np.testing.assert_array_equal(used, trace_array(lr["predicted η₀·γ^⌊t/s⌋"]["y"]))
+    epochs = chart(at, "train_epoch_chart")
+    accuracy = trace_array(epochs["test accuracy (%)"]["y"])
+    np.testing.assert_allclose(accuracy, record.epochs["test_acc"])
+    assert record.epochs["test_acc"].iloc[0] > 70  # it learned
+    log = [c.value for c in at.code][0]
+    assert log == (
+        f"Epoch 1, Loss: {record.epochs['train_loss'].iloc[0]:.4f}, LR: 0.001000\n"
+        f"Test Accuracy: {record.epochs['test_acc'].iloc[0]:.2f}%"
+    )
+    # The finished run's pictures: weight templates, digits, confusion matrix of the test set.
+    confusion = chart(at, "train_confusion")
+    assert trace_array(confusion["trace0"]["z"]).sum() == 1000
+
+
+def test_stop_mid_run():
+    at = open_page({"train_epochs": "20"})
+    at.button(key="train_start").click().run()
+    run_id = at.query_params["run"]
+    poll_until(at, lambda a: "running" in heading(a))
+    at.button(key="train_stop").click().run()
+    poll_until(at, lambda a: "stopped" in heading(a))
+    assert manager().store.get_run(run_id).status == "stopped"
+    assert at.button(key="train_start").proto.disabled is False
+
+
+def test_a_refresh_lists_the_finished_run_and_can_watch_it():
+    finished = manager().store.list_runs()
+    finished = finished[finished["status"] == "finished"]
+    assert len(finished)
+    at = open_page()  # a new session: nothing in session state
+    shown = at.dataframe[0].value
+    assert finished["run_id"].iloc[0] in set(shown["run"])
+    again = open_page({"run": finished["run_id"].iloc[0]})
+    assert "finished" in heading(again) and not again.exception
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"train_lr": "abc", "train_gamma": "nan", "train_epochs": "1000000", "run": "../../etc"},
+        {"train_optimizer": "rmsprop", "train_batch_size": "-3", "train_seed": "1e999"},
+        {"train_data_source": "x" * 10_000, "train_step_size": "0", "run": "DROP TABLE runs"},
+        {"run": "0123456789ab"},
+    ],
+)
+def test_junk_query_parameters_render_with_no_exception(query):
+    at = open_page(query)
+    assert not at.exception
+    if query != {"run": "0123456789ab"}:
+        warning = " ".join(w.value for w in at.warning)
+        for key in query:
+            assert f"`{key}`" in warning
+    else:  # a well-formed id of no run
+        assert any("no longer exists" in i.value for i in at.info)
