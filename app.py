@@ -75,7 +75,7 @@ def controls_ui() -> tuple[float, float, int, int]:
 
 def view_options_ui() -> tuple[bool, bool]:
     """Chart toggles: log scale and PyTorch's overlay."""
-    left, right, _ = st.columns([1, 1, 2])
+    left, right = st.columns(2)
     log_y = left.toggle("Log scale", key="log_y", bind="query-params")
     show_torch = right.toggle("PyTorch's curve", value=True, key="show_torch", bind="query-params")
     return log_y, show_torch
@@ -84,13 +84,13 @@ def view_options_ui() -> tuple[bool, bool]:
 def pins_ui(base_lr: float, gamma: float, step_size: int, lrs: np.ndarray) -> list[PinnedCurve]:
     """Pin the current curve for comparison; pins are this student's, kept in session state."""
     pins: list[PinnedCurve] = st.session_state.setdefault("pins", [])
-    left, right, _ = st.columns([1, 1, 2])
+    left, right = st.columns(2)
     if left.button("📌 Pin this curve", key="pin", width="stretch"):
         pin = PinnedCurve(base_lr, gamma, step_size, tuple(lrs.tolist()))
         if all((p.base_lr, p.gamma, p.step_size) != (base_lr, gamma, step_size) for p in pins):
             pins.append(pin)
             del pins[:-MAX_PINS]  # keep the newest few: a chart of 50 pins teaches nothing
-    if right.button("Clear pins", key="clear_pins", disabled=not pins, width="stretch"):
+    if right.button("🧹 Clear pins", key="clear_pins", disabled=not pins, width="stretch"):
         pins.clear()
     return list(pins)
 
@@ -216,6 +216,7 @@ def main() -> None:
         torch_lrs = (
             schedule.torch_lr_curve(base_lr, gamma, step_size, epochs) if show_torch else None
         )
+        chart_slot = st.container()  # the chart sits above the pin buttons that feed it
         pins = pins_ui(base_lr, gamma, step_size, lrs)
         fig = staircase_figure(
             lrs,
@@ -225,7 +226,7 @@ def main() -> None:
             log_y=log_y,
             highlight_epoch=t,
         )
-        st.plotly_chart(fig, key="staircase", width="stretch")
+        chart_slot.plotly_chart(fig, key="staircase", width="stretch")
     facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
     export_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
 

@@ -104,7 +104,8 @@ def staircase_figure(
         layout(
             height=420,
             xaxis={"title": {"text": "epoch t"}, "rangemode": "tozero"},
-            yaxis=lr_yaxis(log_y=log_y),
+            # Linear: from zero, so each step visibly takes the same fraction γ of the last.
+            yaxis={**lr_yaxis(log_y=log_y), **({} if log_y else {"rangemode": "tozero"})},
             hovermode="closest",
             shapes=shapes,
         ),
