@@ -102,6 +102,10 @@ def _clamp_state(key: str, low: int, high: int) -> None:
         st.session_state[key] = min(max(int(value), low), high)
 
 
+def _decays(k: int) -> str:
+    return f"{k} decay" if k == 1 else f"{k} decays"
+
+
 def _chart(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, width="stretch")
 
@@ -119,7 +123,11 @@ def call_order_section(base_lr: float, gamma: float, step_size: int, epochs: int
         "η₀·γ^⌊(t+1)/s⌋, so every decay comes one epoch early and η₀ is used for one epoch less. "
         "PyTorch notices on the first call and warns:"
     )
-    st.code(result.warning or "(this PyTorch version emitted no warning)", language=None)
+    st.code(
+        result.warning or "(this PyTorch version emitted no warning)",
+        language=None,
+        wrap_lines=True,
+    )
     _clamp_state("lab_order_epoch", 0, epochs - 1)
     chart_col, side_col = st.columns([3, 2], gap="large")
     with side_col:
@@ -140,11 +148,12 @@ def call_order_section(base_lr: float, gamma: float, step_size: int, epochs: int
             lab.format_lr(result.wrong[t]),
             delta="one epoch early" if result.wrong[t] != result.right[t] else None,
             delta_color="inverse",
+            delta_arrow="off",
         )
         st.caption(
-            f"Right: ⌊{t}/{step_size}⌋ = {t // step_size} decays. "
-            f"Wrong: ⌊{t + 1}/{step_size}⌋ = {(t + 1) // step_size} decays. "
-            f"The right order emitted {len(result.right_warnings)} warnings."
+            f"Right: ⌊{t}/{step_size}⌋ = {_decays(t // step_size)}. "
+            f"Wrong: ⌊{t + 1}/{step_size}⌋ = {_decays((t + 1) // step_size)}. "
+            f"The right order made PyTorch emit {len(result.right_warnings)} warnings."
         )
     with chart_col:
         _chart(figures.call_order_figure(result, highlight_epoch=t, log_y=log_y), "lab_order_chart")
@@ -155,13 +164,19 @@ def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
     st.header(SECTIONS[1], divider="gray")
     loaders = lab.loaders()
     counts = {key: lab.batches_per_epoch(n) for key, (_, n) in loaders.items()}
+    full = counts["full"]
+    bundled = (
+        f" ({counts['bundled']} on the bundled {loaders['bundled'][1]:,} digits)"
+        if "bundled" in loaders
+        else ""
+    )
     st.markdown(
         f"`StepLR` counts calls to `scheduler.step()`, not epochs. Put the call inside the batch "
         f"loop and `step_size = {step_size}` means {step_size} *batches*: the seed's loader "
         f"(`batch_size={lab.SEED_BATCH_SIZE}`) has ⌈{loaders['full'][1]:,}/"
-        f"{lab.SEED_BATCH_SIZE}⌉ = {counts['full']} batches per epoch on full MNIST "
-        f"({counts['bundled']} on the bundled {loaders['bundled'][1]:,} digits), "
-        "so the LR has collapsed before the first epoch ends."
+        f"{lab.SEED_BATCH_SIZE}⌉ = {full} batches per epoch on full MNIST{bundled}, "
+        f"so the LR is multiplied by γ {full // step_size} times within the first epoch alone, "
+        f"where stepping per epoch would take {full // step_size * step_size} epochs for that."
     )
     left, right, _ = st.columns([2, 2, 1])
     source = left.radio(
@@ -174,40 +189,46 @@ def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
     epochs = right.slider(
         "Epochs", min_value=2, max_value=lab.MAX_BATCH_EPOCHS, value=5, key="lab_batch_epochs"
     )
-    rows, shown = [], None
+    columns, sims = {}, {}
     for key, (label, n_train) in loaders.items():
-        sim = lab.per_batch_stepping(base_lr, gamma, step_size, int(epochs), counts[key])
-        low, zero = sim.first_low_batch(), sim.first_zero_batch()
-        per_epoch_lr, per_batch_lr = sim.start_of_epoch(1)
-        rows.append(
-            {
-                "training data": label,
-                "digits": n_train,
-                "batches per epoch": counts[key],
-                "per batch: below 1% of η₀ at batch": "never" if low is None else f"{low:,}",
-                "per batch: LR is exactly 0 from batch": "never" if zero is None else f"{zero:,}",
-                "LR at epoch 1, per epoch": per_epoch_lr,
-                "LR at epoch 1, per batch": per_batch_lr,
-            }
+        sims[key] = sim = lab.per_batch_stepping(
+            base_lr, gamma, step_size, int(epochs), counts[key]
         )
-        if key == source:
-            shown = sim
+        columns[label] = _stepping_facts(sim, n_train)
+    shown = sims[source]
     _chart(figures.stepping_figure(shown, log_y=True), "lab_batch_chart")
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "LR at epoch 1, per epoch": st.column_config.NumberColumn(**LR_FORMAT),
-            "LR at epoch 1, per batch": st.column_config.NumberColumn(**LR_FORMAT),
-        },
-    )
+    # One column per loader, one row per fact: the numbers read across like a comparison.
+    st.dataframe(pd.DataFrame(columns), width="stretch")
+    low_epoch = shown.first_low_epoch()
     st.caption(
-        "The chart is on a log scale because the per-batch LR falls through hundreds of decades; "
-        "an LR of exactly 0.0 (float underflow) cannot be drawn on it. "
-        f"Per epoch, the LR first drops below 1% of η₀ at epoch "
-        f"{shown.first_low_epoch() if shown.first_low_epoch() is not None else '— (not yet)'}."
+        "The chart is on a log scale because the per-batch LR falls through many decades; "
+        "an LR of exactly 0.0 (float underflow) cannot be drawn on it. Stepped once per epoch, "
+        + (
+            f"the LR first drops below 1% of η₀ at epoch {low_epoch}."
+            if low_epoch is not None
+            else f"the LR stays above 1% of η₀ for all {epochs} epochs shown."
+        )
     )
+
+
+def _stepping_facts(sim: lab.Stepping, n_train: int) -> dict[str, str]:
+    """What one loader's simulation shows, as display strings for the comparison table."""
+    n = sim.batches_per_epoch
+
+    def at_batch(batch: int | None) -> str:
+        return (
+            "not within these epochs" if batch is None else f"batch {batch:,} (epoch {batch // n})"
+        )
+
+    per_epoch_lr, per_batch_lr = sim.start_of_epoch(1)
+    return {
+        "training digits": f"{n_train:,}",
+        "batches per epoch (len(loader))": f"{n:,}",
+        "per batch: LR below 1% of η₀ from": at_batch(sim.first_low_batch()),
+        "per batch: LR exactly 0.0 from": at_batch(sim.first_zero_batch()),
+        "LR at epoch 1, stepped per epoch": lab.format_lr(per_epoch_lr),
+        "LR at epoch 1, stepped per batch": lab.format_lr(per_batch_lr),
+    }
 
 
 def readings_section(base_lr: float, gamma: float, step_size: int, log_y: bool) -> None:
@@ -229,7 +250,7 @@ def readings_section(base_lr: float, gamma: float, step_size: int, log_y: bool) 
     result = lab.lr_readings(base_lr, gamma, step_size, int(steps))
     if result.warnings:
         st.markdown("Calling `get_lr()` outside `step()` also makes PyTorch warn:")
-        st.code("\n".join(result.warnings), language=None)
+        st.code("\n".join(result.warnings), language=None, wrap_lines=True)
     _chart(figures.readings_figure(result, log_y=log_y), "lab_getlr_chart")
     table = pd.DataFrame(
         {
@@ -325,6 +346,7 @@ def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, lo
     st.code(
         f"KeyError: {result.key_error}" if result.key_error else "(no KeyError in this version)",
         language=None,
+        wrap_lines=True,
     )
     st.markdown(
         "The reliable way: save `optimizer.state_dict()` and `scheduler.state_dict()` in the "

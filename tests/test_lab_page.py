@@ -132,8 +132,13 @@ def test_per_batch_curve_is_a_torch_run(page):
     np.testing.assert_array_equal(per_batch, expected)
     np.testing.assert_array_equal(_x(at, "batch", names.PER_BATCH)[938], 1.0)
     table = at.dataframe[0].value
-    assert table["batches per epoch"].tolist() == [938, 63]
-    assert table["digits"].tolist() == [60_000, 4_000]
+    assert table.loc["batches per epoch (len(loader))"].tolist() == ["938", "63"]
+    assert table.loc["training digits"].tolist() == ["60,000", "4,000"]
+    # s = 10, γ = 0.5: below 1% after 7 decays, i.e. batch 70 (epoch 0 of 938, epoch 1 of 63).
+    assert table.loc["per batch: LR below 1% of η₀ from"].tolist() == [
+        "batch 70 (epoch 0)",
+        "batch 70 (epoch 1)",
+    ]
 
 
 def test_switching_to_the_bundled_loader_replots():

@@ -211,7 +211,9 @@ def comparison_figure(
             name,
             SERIES[i % len(SERIES)],
             shape="hv" if name in STAIRCASES else "linear",
-            width=3 if name == "StepLR" else 2,
+            width=4 if name == "StepLR" else 2,
+            # MultiStepLR at multiples of s lies exactly on StepLR: dashes keep both visible.
+            dash="dash" if name == "MultiStepLR" else "solid",
         )
         for i, (name, lrs) in enumerate(result.curves)
         if show is None or name in show
