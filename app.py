@@ -106,8 +106,10 @@ def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -
     k = int(t) // step_size
     lr_t = schedule.step_lr(base_lr, gamma, step_size, int(t))
     st.latex(
-        rf"\lfloor {t}/{step_size} \rfloor = {k}"
-        rf"\qquad \eta_{{{t}}} = {base_lr:g} \cdot {gamma:g}^{{{k}}} = {lr_t:.6g}"
+        r"\begin{aligned}"
+        rf"\lfloor {t}/{step_size} \rfloor &= {k} \\"
+        rf"\eta_{{{t}}} &= {base_lr:g} \cdot {gamma:g}^{{{k}}} = {lr_t:.6g}"
+        r"\end{aligned}"
     )
     st.caption(
         f"Epoch {t} lies after {k} decay{'s' if k != 1 else ''} "
