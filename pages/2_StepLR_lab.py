@@ -10,6 +10,7 @@ import streamlit as st
 from steplr_viz import lab, schedule
 from steplr_viz.figures import lab as figures
 from steplr_viz.validation import check_float, check_int
+from ui.chrome import page_setup
 from ui.query import parse_number, warn_bad_query_params
 
 LR_CHOICES = schedule.lr_choices()
@@ -505,7 +506,7 @@ def quiz_section() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="StepLR lab", page_icon="🧪", layout="wide")
+    page_setup("StepLR lab", "🧪")
     st.title("🧪 StepLR lab")
     st.caption(
         "How `StepLR` behaves inside real PyTorch: the pitfalls and comparisons the formula "
