@@ -264,10 +264,18 @@ def wait_app_idle(page: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
     )
 
 
+def wait_rendered(page: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
+    """Wait until no element is still a loading skeleton (charts load their code lazily)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms
+    )
+
+
 def open_page(page: Any, url: str, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
-    """Go to a page of the app and wait for its first run to finish."""
+    """Go to a page of the app, wait for its first run to finish and its elements to render."""
     page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
     wait_app_idle(page, timeout_ms)
+    wait_rendered(page, timeout_ms)
 
 
 def plot_traces(page: Any, key: str) -> list[dict] | None:
@@ -305,13 +313,41 @@ def assert_no_exception(page: Any) -> None:
     assert not texts, "the page shows a Streamlit exception:\n" + "\n---\n".join(texts)
 
 
+_CONTENT_HEIGHT_JS = """() => Math.max(document.documentElement.scrollHeight,
+  ...['stMain', 'stAppViewContainer', 'stSidebarContent'].map((id) => {
+    const el = document.querySelector(`[data-testid="${id}"]`);
+    return el ? el.scrollHeight : 0;
+  }))"""
+
+
 def save_screenshot(page: Any, folder: Path, name: str, *, full_page: bool = True) -> Path | None:
-    """Write a screenshot of the page to <folder>/<name>.png; None if the page is gone."""
+    """Write a screenshot of the page to <folder>/<name>.png; None if the page is gone.
+
+    Streamlit scrolls inside its main container, not the document, so a full-page picture is
+    taken by growing the viewport to the content's height for the moment of the shot.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
     try:
-        quiet_pointer(page)
-        page.screenshot(path=str(path), full_page=full_page)
+        settle(page)
+        viewport = page.viewport_size
+        height = page.evaluate(_CONTENT_HEIGHT_JS) if full_page else viewport["height"]
+        if height > viewport["height"]:
+            page.set_viewport_size({"width": viewport["width"], "height": min(height, 12_000)})
+            # Elements re-render at the new size; charts show a skeleton until they are back.
+            page.wait_for_timeout(300)
+            with contextlib.suppress(Exception):  # a late chart still beats no picture
+                wait_rendered(page, timeout_ms=10_000)
+        try:
+            page.screenshot(path=str(path))
+        finally:
+            page.set_viewport_size(viewport)
     except Exception:  # a closed or crashed page has nothing to show; the test says why
         return None
     return path
+
+
+def settle(page: Any) -> None:
+    """Wait for web fonts (emoji included) and park the pointer, so a picture shows the page."""
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    quiet_pointer(page)

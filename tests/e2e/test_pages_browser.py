@@ -6,6 +6,7 @@ Pages are found in pages/ at collection time, so a page added later is covered w
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -31,6 +32,7 @@ def test_page_renders_a_heading_and_no_exception(page: Any, app_server: Any, url
     open_page(page, app_server.page_url(url_path))
     # An unknown url path falls back to the main page with a dialog: make sure we are on ours.
     assert page.get_by_text("Page not found").count() == 0, f"no page at /{url_path}"
+    assert urlparse(page.url).path.strip("/") == url_path, f"/{url_path} went to {page.url}"
     current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
     if current.count():  # only a multipage app has the navigation
         href = current.first.get_attribute("href").rstrip("/")
