@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+_PENDING_KEY = "_steplr_viz_link_warnings"  # warnings carried over the clean rerun
 
 
 def parse_number(text: str) -> float | int:
@@ -28,25 +31,41 @@ def parse_bool(text: str) -> bool:
 
 
 def warn_bad_query_params(checks: Mapping[str, Callable[[str], object]]) -> list[str]:
-    """Warn once about each bound URL parameter whose value the page will not use.
+    """Warn about each bound URL parameter whose value the page will not use, and drop it.
 
     `checks` maps a widget key to a function that raises ValueError for a value the widget
-    cannot take. Streamlit then drops (or rounds) that value and the widget shows what it uses;
-    this only tells the student why. Returns the warnings shown (for tests).
+    cannot take. Call this before the widgets are drawn. A bad value is removed from the link
+    and the script reruns at once, so every widget shows its default: Streamlit itself would
+    seed some widgets with values the checks reject (fullwidth digits such as "１０", the last of
+    a repeated parameter). The warning is shown on that rerun. Returns the warnings shown.
     """
-    problems = []
+    pending = st.session_state.pop(_PENDING_KEY, None)
+    problems = list(pending or [])
+    dropped = False
     for key, check in checks.items():
         values = st.query_params.get_all(key)
         if not values:
             continue
         if len(values) > 1:
-            problems.append(f"`{key}` appears {len(values)} times in the link")
-            continue
+            problem = f"`{key}` appears {len(values)} times in the link"
+        else:
+            try:
+                check(values[0])
+                continue
+            except (ValueError, TypeError, OverflowError) as err:
+                # The value itself is never echoed: it may be 10,000 characters or markup.
+                problem = f"`{key}` in the link is not valid ({_reason(err)})"
+        if problem not in problems:
+            problems.append(problem)
         try:
-            check(values[0])
-        except (ValueError, TypeError, OverflowError) as err:
-            # The value itself is never echoed: it may be 10,000 characters or markup.
-            problems.append(f"`{key}` in the link is not valid ({_reason(err)})")
+            del st.query_params[key]
+        except StreamlitAPIException:
+            continue  # already bound to a drawn widget: only warn (Streamlit validates it)
+        dropped = True
+    if dropped:
+        # The widgets read the link as it was when this run began: start again without it.
+        st.session_state[_PENDING_KEY] = problems
+        st.rerun()
     if problems:
         st.warning(
             "Some settings in the link could not be used as given: "
@@ -57,9 +76,15 @@ def warn_bad_query_params(checks: Mapping[str, Callable[[str], object]]) -> list
     return problems
 
 
+_PLAIN_REASONS = {"must be true or false", "not a number", "not one of the choices"}
+
+
 def _reason(err: Exception) -> str:
     message = str(err)
     # Our engine's messages end in ", got <value>": keep the rule, drop the echoed value.
     if ", got " in message:
         return message.split(", got ")[0]
-    return message if message in {"must be true or false", "not a number"} else "not a number"
+    if message in _PLAIN_REASONS:
+        return message
+    # list.index says "<value> is not in list": a value that is not one of the choices.
+    return "not one of the choices" if message.endswith("is not in list") else "not a number"
