@@ -103,6 +103,15 @@ def _clamp_state(key: str, low: int, high: int) -> None:
         st.session_state[key] = min(max(int(value), low), high)
 
 
+def _int_slider(label: str, low: int, high: int, value: int, *, key: str) -> int:
+    """An integer slider over [low, high]; with a single choice, just that choice as text."""
+    if low >= high:  # st.slider refuses min == max, which a 2-epoch horizon produces
+        st.caption(f"{label}: {low} (the only choice with this horizon)")
+        return low
+    _clamp_state(key, low, high)
+    return int(st.slider(label, min_value=low, max_value=high, value=value, key=key))
+
+
 def _decays(k: int) -> str:
     return f"{k} decay" if k == 1 else f"{k} decays"
 
@@ -329,13 +338,8 @@ def precision_section(base_lr: float) -> None:
 def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, log_y: bool):
     """5. Resuming: the KeyError without initial_lr, and an exact resume from state_dict()."""
     st.header(SECTIONS[4], divider="gray")
-    _clamp_state("lab_resume_at", 1, epochs - 1)
-    k = st.slider(
-        "Resume at epoch k",
-        min_value=1,
-        max_value=epochs - 1,
-        value=max(1, min(epochs // 2 + 5, epochs - 1)),
-        key="lab_resume_at",
+    k = _int_slider(
+        "Resume at epoch k", 1, epochs - 1, min(epochs // 2 + 5, epochs - 1), key="lab_resume_at"
     )
     result = lab.resume(base_lr, gamma, step_size, epochs, int(k))
     st.markdown(
@@ -387,18 +391,18 @@ def comparison_section(base_lr: float, gamma: float, step_size: int, epochs: int
         "horizon. ReduceLROnPlateau (patience s − 1, factor γ) only decays once the scripted "
         "loss below stops improving. The seed names the last two as the more flexible choices."
     )
-    _clamp_state("lab_compare_plateau", 1, epochs)
     left, right = st.columns([3, 2])
     show = left.multiselect(
         "Schedules", options=list(lab.SCHEDULES), default=list(lab.SCHEDULES), key="lab_compare"
     )
-    plateau_at = right.slider(
-        "Loss stops improving at epoch",
-        min_value=1,
-        max_value=epochs,
-        value=max(1, epochs // 3),
-        key="lab_compare_plateau",
-    )
+    with right:
+        plateau_at = _int_slider(
+            "Loss stops improving at epoch",
+            1,
+            epochs,
+            max(1, epochs // 3),
+            key="lab_compare_plateau",
+        )
     result = lab.compare_schedules(base_lr, gamma, step_size, epochs, int(plateau_at))
     _chart(figures.comparison_figure(result, show=show, log_y=log_y), "lab_compare_chart")
     if gamma >= 1.0:

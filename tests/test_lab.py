@@ -309,3 +309,9 @@ def test_explanation_goes_through_floor_t_over_s():
     text = lab.explain(question)
     assert "⌊25/10⌋ = 2" in text and "0.1 × 0.5^2 = 0.025" in text
     assert "no decay yet" in lab.explain(lab.Question(0.1, 0.5, 10, 9, 0.1))
+
+
+def test_decay_point_gap_ignores_underflowed_points():
+    result = lab.compare_schedules(1e-5, 0.01, 1, 500, 100)
+    assert result.curve("StepLR")[-1] == 0.0  # 1e-5 · 0.01^499 underflows
+    assert result.decay_point_gap() <= 1e-12

@@ -284,3 +284,20 @@ def test_junk_query_parameters_render_the_defaults_with_a_warning(query):
     assert "x" * 50 not in warning  # the junk itself is never echoed
     right = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 40)
     np.testing.assert_array_equal(_y(at, "order", names.RIGHT_ORDER), right)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"lab_gamma": "1.0", "lab_step_size": "1", "lab_epochs": "2"},  # sliders with one choice
+        {"lab_gamma": "0.01", "lab_step_size": "50", "lab_epochs": "2"},
+        {"lab_gamma": "0.01", "lab_step_size": "1", "lab_epochs": "500", "lab_lr0": "1e-05"},
+    ],
+)
+def test_extreme_settings_render_every_section(query):
+    at = _app(query)
+    assert not at.exception and not at.warning
+    assert len(at.get("plotly_chart")) == len(CHARTS)
+    at.toggle(key="lab_log_y").set_value(True).run()
+    at.slider(key="lab_batch_epochs").set_value(lab.MAX_BATCH_EPOCHS).run()
+    assert not at.exception
