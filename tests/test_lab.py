@@ -315,3 +315,25 @@ def test_decay_point_gap_ignores_underflowed_points():
     result = lab.compare_schedules(1e-5, 0.01, 1, 500, 100)
     assert result.curve("StepLR")[-1] == 0.0  # 1e-5 · 0.01^499 underflows
     assert result.decay_point_gap() <= 1e-12
+
+
+def test_every_lab_figure_passes_plotly_validation():
+    import plotly.graph_objects as go
+
+    from steplr_viz.figures import lab as figures
+
+    comparison = lab.compare_schedules(0.1, 0.5, 10, 40, 13)
+    built = [
+        figures.call_order_figure(lab.call_order(0.1, 0.5, 10, 40), highlight_epoch=9),
+        figures.stepping_figure(lab.per_batch_stepping(0.1, 0.5, 10, 2, 63)),
+        figures.readings_figure(lab.lr_readings(0.1, 0.5, 10, 31), log_y=True),
+        figures.precision_figure(lab.closed_vs_chainable(0.1, 0.9, 1, 100)),
+        figures.resume_figure(lab.resume(0.1, 0.5, 10, 40, 15)),
+        figures.comparison_figure(comparison, show=["StepLR", "MultiStepLR"]),
+        figures.loss_figure(comparison),
+    ]
+    for fig in built:
+        # The builders skip validation for speed; a validated copy must accept the same spec.
+        go.Figure(fig.to_plotly_json())
+    assert [t.name for t in built[5].data] == ["StepLR", "MultiStepLR"]
+    assert built[2].layout.yaxis.type == "log" and built[0].layout.shapes[0].x0 == 9

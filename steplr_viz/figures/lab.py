@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
 
-from steplr_viz.figures.style import (
-    CLOSED_FORM,
-    DECAY,
-    MUTED,
-    SERIES,
-    TORCH,
-    base_layout,
-    lr_axis,
-)
+from steplr_viz.figures import style
+from steplr_viz.figures.style import CLOSED_FORM, DECAY, MUTED, SERIES, TORCH, new_figure
 from steplr_viz.lab import CallOrder, Comparison, LrReadings, Precision, Resume, Stepping
 
 HOVER = "epoch %{x}<br>LR %{y:.6g}<extra>%{fullData.name}</extra>"
@@ -40,25 +32,10 @@ STAIRCASES = ("StepLR", "MultiStepLR", "ReduceLROnPlateau")
 
 
 def _figure(traces: list[dict], layout: dict, shapes: Sequence[dict] = ()) -> go.Figure:
-    """A figure from trace dicts and a layout dict, skipping plotly's per-property validation."""
-    # Validation and update_layout() cost most of a figure's build time; tests read every
-    # plotted array back, and the layout comes from style.py once (see _layout).
-    layout = dict(layout)  # top-level keys only are added; nested dicts stay shared
+    """A figure from trace dicts and a layout dict, without plotly's per-property validation."""
     if shapes:
-        layout["shapes"] = list(shapes)
-    return go.Figure(data=traces, layout=layout, _validate=False)
-
-
-@lru_cache(maxsize=32)
-def _cached_layout(height: int, log_y: bool | None, x_title: str, y_title: str | None) -> dict:
-    fig = base_layout(go.Figure(), height=height)
-    fig.update_xaxes(title_text=x_title, rangemode="tozero")
-    if log_y is not None:
-        lr_axis(fig, log_y=log_y)
-        fig.update_layout(hovermode="closest")
-    else:
-        fig.update_yaxes(title_text=y_title, rangemode="tozero")
-    return fig.layout.to_plotly_json()
+        layout = {**layout, "shapes": list(shapes)}
+    return new_figure(traces, layout)
 
 
 def _layout(
@@ -68,22 +45,18 @@ def _layout(
     height: int = 380,
     y_title: str | None = None,
 ) -> dict:
-    """The shared look from style.py (base_layout, lr_axis when log_y is given) as a dict."""
-    return _cached_layout(height, log_y, x_title, y_title)
+    """The shared layout; a learning-rate y axis unless log_y is None (then y_title)."""
+    xaxis = {"title": {"text": x_title}, "rangemode": "tozero"}
+    if log_y is None:
+        yaxis = {"title": {"text": y_title}, "rangemode": "tozero"}
+        return style.layout(height=height, xaxis=xaxis, yaxis=yaxis)
+    return style.layout(
+        height=height, xaxis=xaxis, yaxis=style.lr_yaxis(log_y=log_y), hovermode="closest"
+    )
 
 
-def _vline(x: float, color: str = MUTED) -> dict:
-    """A full-height dotted vertical line as a layout shape."""
-    return {
-        "type": "line",
-        "x0": x,
-        "x1": x,
-        "xref": "x",
-        "y0": 0,
-        "y1": 1,
-        "yref": "paper",
-        "line": {"color": color, "width": 1, "dash": "dot"},
-    }
+def _vline(x: float) -> dict:
+    return style.vertical_line(x, dash="dot")
 
 
 def _line(x, y, name: str, color: str, *, shape: str = "hv", width: float = 3, **line) -> dict:
