@@ -340,7 +340,7 @@ def metrics_ui(view: RunView) -> None:
         cols[1].metric(
             "LR in use",
             f"{lr_now:.6f}",
-            delta=f"× {lr_now / lr_first:.3g} of η₀" if lr_now != lr_first else None,
+            delta=f"-{100 * (1 - lr_now / lr_first):.4g}% of η₀" if lr_now < lr_first else None,
             delta_color="off",
         )
     if len(epochs):
@@ -418,6 +418,10 @@ def pictures_ui(view: RunView) -> None:
     st.subheader("What the model sees")
     left, right = st.columns([3, 2])
     left.plotly_chart(figs.weights_figure(view.weights), key="train_weights", width="stretch")
+    left.caption(
+        "Each square is one output unit's 784 weights laid out as an image: red pixels raise "
+        "that digit's score, blue pixels lower it. Refreshed after every epoch."
+    )
     shown = digits_to_show(labels, view.test_predictions)
     right.plotly_chart(
         figs.digits_figure(

@@ -22,9 +22,10 @@ def layout(*, title: str | None = None, height: int = 380, **extra) -> dict:
     return {
         "title": {"text": title, "x": 0.0, "xanchor": "left"} if title else None,
         "height": height,
-        "margin": {"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": 80 if title else 40, "b": 10},
         "font": {"family": FONT, "size": 13},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
+        # Top left: the top right is where Plotly's toolbar appears on hover.
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
         "hoverlabel": {"font": {"family": FONT}},
         **extra,
     }

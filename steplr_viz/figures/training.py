@@ -219,8 +219,8 @@ def weights_figure(weights: np.ndarray) -> go.Figure:
     heatmap = {
         "type": "heatmap",
         "z": grid,
-        "colorscale": "RdBu",
-        "reversescale": True,
+        # Red votes for the digit, blue against, white is indifferent.
+        "colorscale": [[0.0, "#2166AC"], [0.5, "#F7F7F7"], [1.0, "#B2182B"]],
         "zmid": 0.0,
         "zmin": -limit,
         "zmax": limit,
@@ -250,12 +250,15 @@ def digits_figure(
         wrong = int(pred) != int(true)
         annotations.append(
             {
-                "x": left + SIDE / 2,
-                "y": top + SIDE + 0.2,
+                "x": left + 0.5,
+                "y": top + 0.5,
                 "text": f"{int(pred)} (true {int(true)})" if wrong else f"{int(pred)} ✓",
                 "showarrow": False,
+                "xanchor": "left",
                 "yanchor": "top",
-                "font": {"size": 12, "color": "#D62828" if wrong else "#2A9D8F"},
+                "font": {"size": 11, "color": "white"},
+                "bgcolor": "#D62828" if wrong else "#2A9D8F",
+                "borderpad": 1,
             }
         )
         if wrong:
