@@ -561,7 +561,7 @@ def main() -> None:
     warn_bad_query_params(URL_CHECKS)
     manager = get_manager()
     if manager.storage_note:
-        st.warning(f"Runs are kept in memory only: {manager.storage_note}", icon="💾")
+        st.warning(manager.storage_note, icon="💾")  # the note says it all, folder included
     config = controls_ui()
     run_id = watched_run_id()
     view = load_view(run_id) if run_id else None
