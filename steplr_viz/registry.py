@@ -20,19 +20,6 @@ KEEP_FINAL_SNAPSHOTS = 32
 __all__ = ["ClassFullError", "RunManager"]
 
 
-def _start_thread(trainer: Trainer) -> None:
-    """trainer.start(), working around Trainer.start formatting a str run_id with ':x'."""
-    # Trainer.start names its thread f"steplr-trainer-{self.run_id or id(self):x}", which
-    # raises for a str run_id (every managed run has one). Start it under None and put the id
-    # back; the id is only used for log messages in the thread.
-    run_id = trainer.run_id
-    trainer.run_id = None
-    try:
-        trainer.start()
-    finally:
-        trainer.run_id = run_id
-
-
 class ClassFullError(RuntimeError):
     """Every trainer slot is busy and the queue is full."""
 
@@ -134,7 +121,7 @@ class RunManager:
         """Start a trainer in a slot (caller holds the lock); a failed start fails the run."""
         self._active[run_id] = trainer
         try:
-            _start_thread(trainer)
+            trainer.start()
         except Exception as exc:
             del self._active[run_id]
             self._recorders.pop(run_id, None)

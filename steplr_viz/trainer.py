@@ -394,7 +394,7 @@ class Trainer:
         """Start training in a daemon thread and return at once (no-op if started or ended)."""
         if not self._claim_start():
             return
-        name = f"steplr-trainer-{self.run_id or id(self):x}"
+        name = f"steplr-trainer-{self.run_id or hex(id(self))}"
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self._thread.start()
 

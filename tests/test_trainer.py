@@ -527,3 +527,11 @@ def test_ctrl_c_in_run_stops_the_run(small: MnistData, make_trainer) -> None:
     snap = trainer.run()
     assert snap.status == STOPPED and len(snap.batches) == 2
     assert statuses == [RUNNING, STOPPED]
+
+
+def test_a_trainer_with_a_run_id_starts_in_a_named_thread(small: MnistData, make_trainer) -> None:
+    trainer = make_trainer(TrainConfig(epochs=1, batch_size=512), small, run_id="0123456789ab")
+    trainer.start()
+    assert trainer.join(DEADLINE)
+    assert trainer.status == FINISHED
+    assert trainer._thread.name == "steplr-trainer-0123456789ab"

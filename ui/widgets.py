@@ -19,7 +19,7 @@ def int_input(
         max_value=float(max_value),
         value=float(value),
         step=float(step),
-        format="%d",
+        format="%.0f",  # "%d" on a float input makes Streamlit log a warning every run
         key=key,
         bind="query-params",
         **kwargs,
