@@ -15,11 +15,11 @@ FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
 
 def layout(*, title: str | None = None, height: int = 380, **extra) -> dict:
-    """The shared layout as a dict: compact margins, legend on top, one font.
-
-    No plotly template: Streamlit's chart theme replaces it, and copying one is slow.
-    """
+    """The shared layout as a dict: compact margins, legend on top, one font."""
     return {
+        # An empty template: Streamlit's theme styles the chart in the browser, while plotly's
+        # default template would be deep-copied and sent with every rerun (~10 ms, 6 KB a chart).
+        "template": {},
         "title": {"text": title, "x": 0.0, "xanchor": "left"} if title else None,
         "height": height,
         "margin": {"l": 10, "r": 10, "t": 80 if title else 40, "b": 10},
