@@ -293,12 +293,14 @@ def run_panel(run_id: str, was_live: bool) -> None:
     if view is None:
         st.info("That run no longer exists (it may have been deleted). Start a new one.")
         return
-    if was_live and view.ended:
-        st.rerun()  # the whole page: buttons, the runs table, and no more polling
     progress_ui(view)
     metrics_ui(view)
     charts_ui(view)
     pictures_ui(view)
+    if was_live and view.ended:
+        # Drawn first, so the last epoch shows at once; then the whole page follows (buttons,
+        # the runs table) and this panel stops polling.
+        st.rerun()
 
 
 def progress_ui(view: RunView) -> None:
