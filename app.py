@@ -8,22 +8,19 @@ import streamlit as st
 
 from steplr_viz import schedule
 from steplr_viz.figures.schedule import PinnedCurve, staircase_figure
-from steplr_viz.validation import MAX_EPOCHS, check_epochs, check_float, check_int
+from steplr_viz.validation import MAX_EPOCHS, check_epochs, check_int
 from ui.chrome import page_setup
 from ui.query import parse_bool, parse_number, warn_bad_query_params
+from ui.schedule_controls import schedule_checks, schedule_controls
 from ui.widgets import int_input
 
-LR_CHOICES = schedule.lr_choices()
-GAMMA_MIN, GAMMA_MAX = 0.01, 1.0
 STEP_SIZE_MAX = 100
 DEFAULTS = schedule.SEED_EXAMPLE
 MAX_PINS = 6
 
 # What each URL-bound widget accepts; a link with anything else gets a warning, never a crash.
 URL_CHECKS = {
-    "lr0": lambda t: LR_CHOICES.index(check_float("lr0", parse_number(t), low=1e-5, high=1.0)),
-    "gamma": lambda t: check_float("gamma", parse_number(t), low=GAMMA_MIN, high=GAMMA_MAX),
-    "step_size": lambda t: check_int("step_size", parse_number(t), low=1, high=STEP_SIZE_MAX),
+    **schedule_checks("", STEP_SIZE_MAX),
     "epochs": lambda t: check_epochs(parse_number(t)),
     "t": lambda t: check_int("t", parse_number(t), low=0, high=MAX_EPOCHS - 1),
     "log_y": parse_bool,
@@ -35,32 +32,8 @@ def controls_ui() -> tuple[float, float, int, int]:
     """Sidebar widgets for η₀, γ, s and the horizon, bound to the URL so a link reproduces them."""
     with st.sidebar:
         st.header("StepLR settings")
-        base_lr = st.select_slider(
-            "Initial learning rate η₀",
-            options=LR_CHOICES,
-            value=DEFAULTS["base_lr"],
-            format_func=lambda v: f"{v:g}",
-            key="lr0",
-            bind="query-params",
-            help="A 1-2-5 series from 1e-5 to 1, because learning rates span decades.",
-        )
-        gamma = st.slider(
-            "Decay factor γ",
-            min_value=GAMMA_MIN,
-            max_value=GAMMA_MAX,
-            value=DEFAULTS["gamma"],
-            step=0.01,
-            key="gamma",
-            bind="query-params",
-            help="Every s epochs the LR is multiplied by γ. γ = 1 never decays.",
-        )
-        step_size = st.slider(
-            "Step size s (epochs between decays)",
-            min_value=1,
-            max_value=STEP_SIZE_MAX,
-            value=DEFAULTS["step_size"],
-            key="step_size",
-            bind="query-params",
+        base_lr, gamma, step_size = schedule_controls(
+            "", step_size_max=STEP_SIZE_MAX, step_size_label="Step size s (epochs between decays)"
         )
         epochs = int_input(
             "Horizon (epochs shown)", 1, MAX_EPOCHS, DEFAULTS["epochs"], step=10, key="epochs"
@@ -233,4 +206,6 @@ def main() -> None:
     export_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
 
 
-main()
+# Streamlit runs a page as __main__; tests import it (runpy) to read its URL_CHECKS.
+if __name__ == "__main__":
+    main()

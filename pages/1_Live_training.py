@@ -287,8 +287,13 @@ def predicted_lrs(config: TrainConfig, bpe: int) -> np.ndarray:
     )
 
 
-def run_panel(run_id: str, was_live: bool) -> None:
-    """Everything about the watched run; redrawn every POLL_SECONDS while it is live."""
+def run_panel(run_id: str, drawn_status: str) -> None:
+    """Everything about the watched run; redrawn every POLL_SECONDS while it is live.
+
+    `drawn_status` is the status the rest of the page was drawn for: when the run moves on
+    (queued -> running, running <-> paused, or ends) the whole page reruns, so that Pause, Resume
+    and Stop match the run (a queued run that starts gets a working Pause button).
+    """
     view = load_view(run_id)
     if view is None:
         st.info("That run no longer exists (it may have been deleted). Start a new one.")
@@ -297,9 +302,9 @@ def run_panel(run_id: str, was_live: bool) -> None:
     metrics_ui(view)
     charts_ui(view)
     pictures_ui(view)
-    if was_live and view.ended:
+    if view.status != drawn_status:
         # Drawn first, so the last epoch shows at once; then the whole page follows (buttons,
-        # the runs table) and this panel stops polling.
+        # the runs table) and, once the run has ended, this panel stops polling.
         st.rerun()
 
 
@@ -574,9 +579,11 @@ def main() -> None:
         predicted_chart(config)
     else:
         live = not view.ended
-        st.fragment(run_panel, run_every=POLL_SECONDS if live else None)(run_id, live)
+        st.fragment(run_panel, run_every=POLL_SECONDS if live else None)(run_id, view.status)
     st.divider()
     runs_ui()
 
 
-main()
+# Streamlit runs a page as __main__; tests import it (runpy) to read its URL_CHECKS.
+if __name__ == "__main__":
+    main()

@@ -9,12 +9,11 @@ import streamlit as st
 
 from steplr_viz import lab, schedule
 from steplr_viz.figures import lab as figures
-from steplr_viz.validation import check_float, check_int
+from steplr_viz.validation import check_int
 from ui.chrome import page_setup
 from ui.query import parse_number, warn_bad_query_params
+from ui.schedule_controls import schedule_checks, schedule_controls
 
-LR_CHOICES = schedule.lr_choices()
-GAMMA_MIN, GAMMA_MAX = 0.01, 1.0
 STEP_SIZE_MAX = 50
 EPOCHS_MIN = 2  # resuming needs an epoch before and after the checkpoint
 DEFAULTS = schedule.SEED_EXAMPLE
@@ -31,13 +30,7 @@ LR_FORMAT = {"format": "%.6g"}
 
 # What each URL-bound widget accepts; a link with anything else gets a warning, never a crash.
 URL_CHECKS = {
-    "lab_lr0": lambda t: LR_CHOICES.index(
-        check_float("lab_lr0", parse_number(t), low=1e-5, high=1.0)
-    ),
-    "lab_gamma": lambda t: check_float("lab_gamma", parse_number(t), low=GAMMA_MIN, high=GAMMA_MAX),
-    "lab_step_size": lambda t: check_int(
-        "lab_step_size", parse_number(t), low=1, high=STEP_SIZE_MAX
-    ),
+    **schedule_checks("lab_", STEP_SIZE_MAX),
     "lab_epochs": lambda t: check_int(
         "lab_epochs", parse_number(t), low=EPOCHS_MIN, high=lab.LAB_MAX_EPOCHS
     ),
@@ -51,31 +44,7 @@ def controls_ui() -> tuple[float, float, int, int, bool]:
     """Sidebar: the schedule every section shares, bound to the URL like the explorer's."""
     with st.sidebar:
         st.header("Schedule for the lab")
-        base_lr = st.select_slider(
-            "Initial learning rate η₀",
-            options=LR_CHOICES,
-            value=DEFAULTS["base_lr"],
-            format_func=lambda v: f"{v:g}",
-            key="lab_lr0",
-            bind="query-params",
-        )
-        gamma = st.slider(
-            "Decay factor γ",
-            min_value=GAMMA_MIN,
-            max_value=GAMMA_MAX,
-            value=DEFAULTS["gamma"],
-            step=0.01,
-            key="lab_gamma",
-            bind="query-params",
-        )
-        step_size = st.slider(
-            "Step size s",
-            min_value=1,
-            max_value=STEP_SIZE_MAX,
-            value=DEFAULTS["step_size"],
-            key="lab_step_size",
-            bind="query-params",
-        )
+        base_lr, gamma, step_size = schedule_controls("lab_", step_size_max=STEP_SIZE_MAX)
         # A slider, not an int number_input: Streamlit 1.67 raises OverflowError when an int
         # number_input is seeded from a link carrying "inf" or "1e309".
         epochs = st.slider(
@@ -527,4 +496,6 @@ def main() -> None:
     quiz_section()
 
 
-main()
+# Streamlit runs a page as __main__; tests import it (runpy) to read its URL_CHECKS.
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ exactly the widgets and values of a clean run.
 
 from __future__ import annotations
 
-import ast
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +44,8 @@ def page_id(path: Path) -> str:
 
 
 def url_check_keys(path: Path) -> set[str]:
-    """The string keys of the page's module-level URL_CHECKS dict (read, not executed)."""
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "URL_CHECKS" for t in node.targets)
-            and isinstance(node.value, ast.Dict)
-        ):
-            return {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
-    return set()
+    """The keys of the page's URL_CHECKS (the page is imported, not run: main() is guarded)."""
+    return set(runpy.run_path(str(path), run_name="page_under_test").get("URL_CHECKS", {}))
 
 
 def walk(node: Any):

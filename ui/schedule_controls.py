@@ -1,0 +1,64 @@
+"""The η₀, γ and s controls that the explorer and the lab share, and what a link may set them to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from steplr_viz import schedule
+from steplr_viz.validation import check_float, check_int
+from ui.query import parse_number
+
+LR_CHOICES = schedule.lr_choices()  # 1-2-5 series, 1e-5 .. 1: LRs span decades
+GAMMA_MIN, GAMMA_MAX = 0.01, 1.0
+DEFAULTS = schedule.SEED_EXAMPLE
+
+
+def schedule_checks(prefix: str, step_size_max: int) -> dict[str, Callable[[str], object]]:
+    """URL checks for the keys `<prefix>lr0`, `<prefix>gamma`, `<prefix>step_size`."""
+    return {
+        f"{prefix}lr0": lambda t: LR_CHOICES.index(
+            check_float("η₀", parse_number(t), low=LR_CHOICES[0], high=LR_CHOICES[-1])
+        ),
+        f"{prefix}gamma": lambda t: check_float(
+            "gamma", parse_number(t), low=GAMMA_MIN, high=GAMMA_MAX
+        ),
+        f"{prefix}step_size": lambda t: check_int(
+            "step_size", parse_number(t), low=1, high=step_size_max
+        ),
+    }
+
+
+def schedule_controls(
+    prefix: str, *, step_size_max: int, step_size_label: str = "Step size s"
+) -> tuple[float, float, int]:
+    """η₀ (a 1-2-5 select slider), γ and s, bound to the URL under `<prefix>` keys."""
+    base_lr = st.select_slider(
+        "Initial learning rate η₀",
+        options=LR_CHOICES,
+        value=DEFAULTS["base_lr"],
+        format_func=lambda v: f"{v:g}",
+        key=f"{prefix}lr0",
+        bind="query-params",
+        help="A 1-2-5 series from 1e-5 to 1, because learning rates span decades.",
+    )
+    gamma = st.slider(
+        "Decay factor γ",
+        min_value=GAMMA_MIN,
+        max_value=GAMMA_MAX,
+        value=DEFAULTS["gamma"],
+        step=0.01,
+        key=f"{prefix}gamma",
+        bind="query-params",
+        help="Every s epochs the LR is multiplied by γ. γ = 1 never decays.",
+    )
+    step_size = st.slider(
+        step_size_label,
+        min_value=1,
+        max_value=step_size_max,
+        value=DEFAULTS["step_size"],
+        key=f"{prefix}step_size",
+        bind="query-params",
+    )
+    return float(base_lr), float(gamma), int(step_size)
