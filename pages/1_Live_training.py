@@ -7,7 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from steplr_viz import schedule
-from steplr_viz.data import DataError, download_mnist, full_data_present, load_mnist
+from steplr_viz.data import (
+    DataError,
+    download_mnist,
+    full_data_present,
+    load_mnist,
+    raw_folder,
+)
 from steplr_viz.figures import training as figs
 from steplr_viz.registry import ClassFullError
 from steplr_viz.run_view import RunView, run_label
@@ -25,12 +31,12 @@ from steplr_viz.trainer import (
 )
 from steplr_viz.validation import check_float, check_int
 from ui.chrome import page_setup
-from ui.query import parse_number, warn_bad_query_params
+from ui.query import one_of, parse_number, warn_bad_query_params
 from ui.runs import get_manager
+from ui.schedule_controls import LR_CHOICES, lr_label, lr_labels
 from ui.widgets import int_input
 
 POLL_SECONDS = 1.0  # how often a live run's panel redraws
-LR_CHOICES = schedule.lr_choices()
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 MAX_UI_EPOCHS = 30
 DIGITS_SHOWN = 16
@@ -46,34 +52,26 @@ STATUS_BADGES = {
     "failed": "❌ failed",
     "interrupted": "⚠️ interrupted",
 }
-OPTIMIZER_LABELS = {"adam": "Adam (the seed's)", "sgd": "SGD, momentum 0.9"}
-SOURCE_LABELS = {
-    "bundled": "Bundled: 5,000 real digits (offline)",
-    "full": "Full MNIST: 60,000 digits (data folder)",
-    "auto": "Auto: full if present, else bundled",
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD with momentum 0.9"}
+OPTIMIZER_CAPTIONS = {"adam": "the seed's", "sgd": "momentum 0.9"}
+SOURCE_CAPTIONS = {
+    "bundled": "5,000 real digits, offline",
+    "full": "60,000 digits from the data folder",
+    "auto": "full if present, else bundled",
 }
-STEP_LABELS = {"epoch": "after each epoch (the seed)", "batch": "after each batch"}
-
-
-def _choice(options):
-    def check(text: str) -> str:
-        if text not in options:
-            raise ValueError("not one of the choices")
-        return text
-
-    return check
+STEP_CAPTIONS = {"epoch": "after each epoch (the seed)", "batch": "after each batch"}
 
 
 URL_CHECKS = {
-    "train_optimizer": _choice(OPTIMIZERS),
-    "train_lr": lambda t: LR_CHOICES.index(check_float("lr", parse_number(t), low=1e-5, high=1)),
+    "train_optimizer": one_of(OPTIMIZERS, "optimizer"),
+    "train_lr": one_of(lr_labels(), "lr"),
     "train_gamma": lambda t: check_float("gamma", parse_number(t), low=0.01, high=1.0),
     "train_step_size": lambda t: check_int("step_size", parse_number(t), low=1, high=100),
     "train_epochs": lambda t: check_int("epochs", parse_number(t), low=1, high=MAX_UI_EPOCHS),
-    "train_batch_size": lambda t: BATCH_SIZES.index(parse_number(t)),
+    "train_batch_size": one_of(BATCH_SIZES, "batch size"),
     "train_seed": lambda t: check_int("seed", parse_number(t), low=0, high=MAX_SEED),
-    "train_scheduler_step": _choice(SCHEDULER_STEPS),
-    "train_data_source": _choice(DATA_SOURCES),
+    "train_scheduler_step": one_of(SCHEDULER_STEPS, "scheduler step"),
+    "train_data_source": one_of(DATA_SOURCES, "data source"),
     "run": lambda t: check_run_id(t),
 }
 
@@ -82,18 +80,20 @@ def controls_ui() -> TrainConfig:
     """Sidebar widgets for the seed's hyperparameters (keys train_*), bound to the URL."""
     with st.sidebar:
         st.header("Training settings")
-        optimizer = st.selectbox(
+        # Bound choices show their plain option names: a link carries the same text.
+        optimizer = st.radio(
             "Optimizer",
             OPTIMIZERS,
-            format_func=OPTIMIZER_LABELS.get,
+            captions=[OPTIMIZER_CAPTIONS[o] for o in OPTIMIZERS],
             key="train_optimizer",
             bind="query-params",
+            horizontal=True,
         )
         lr = st.select_slider(
             "Initial learning rate",
             options=LR_CHOICES,
             value=DEFAULTS.lr,
-            format_func=lambda v: f"{v:g}",
+            format_func=lr_label,
             key="train_lr",
             bind="query-params",
         )
@@ -127,14 +127,14 @@ def controls_ui() -> TrainConfig:
         scheduler_step = st.radio(
             "scheduler.step()",
             SCHEDULER_STEPS,
-            format_func=STEP_LABELS.get,
+            captions=[STEP_CAPTIONS[s] for s in SCHEDULER_STEPS],
             key="train_scheduler_step",
             bind="query-params",
         )
         data_source = st.radio(
             "Data",
             DATA_SOURCES,
-            format_func=SOURCE_LABELS.get,
+            captions=[SOURCE_CAPTIONS[s] for s in DATA_SOURCES],
             key="train_data_source",
             bind="query-params",
         )
@@ -228,12 +228,17 @@ def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
     error = st.session_state.pop("train_error", None)
     if error:
         st.error(error, icon="🚫")
-        if config.data_source == "full" and not full_data_present():
-            download_ui()
+    if config.data_source == "full" and not full_data_present():
+        download_ui()
 
 
 def download_ui() -> None:
     """Offer torchvision's download of full MNIST, the one thing here that uses the network."""
+    st.info(
+        f"Full MNIST is not in the data folder ({raw_folder()}). Download it (about 12 MB, "
+        "needs the internet), or pick the bundled digits, which work offline.",
+        icon="📦",
+    )
     if st.button("⬇️ Download full MNIST (about 12 MB)", key="train_download_full"):
         with st.spinner("Downloading MNIST through torchvision…"):
             try:
@@ -313,7 +318,7 @@ def progress_ui(view: RunView) -> None:
     c = view.config
     st.markdown(
         f"#### {STATUS_BADGES.get(view.status, view.status)} · {run_label(c)} · "
-        f"{OPTIMIZER_LABELS[c.optimizer]}, batch {c.batch_size} · run `{view.run_id}`"
+        f"{OPTIMIZER_NAMES[c.optimizer]}, batch {c.batch_size} · run `{view.run_id}`"
     )
     if view.status == QUEUED:
         place = get_manager().queue_position(view.run_id)

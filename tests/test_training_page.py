@@ -147,3 +147,42 @@ def test_junk_query_parameters_render_with_no_exception(query):
             assert f"`{key}`" in warning
     else:  # a well-formed id of no run
         assert any("no longer exists" in i.value for i in at.info)
+
+
+def test_full_data_missing_and_an_offline_download_are_plain_errors(tmp_path, monkeypatch):
+    import steplr_viz.data as data
+
+    monkeypatch.setenv("STEPLR_VIZ_DATA_DIR", str(tmp_path / "empty"))
+
+    def offline(data_dir=None):
+        raise data.DownloadFailedError("Could not download MNIST: this machine is offline.")
+
+    monkeypatch.setattr(data, "download_mnist", offline)
+    at = open_page({"train_data_source": "full"})
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    error = " ".join(e.value for e in at.error)
+    assert str(tmp_path / "empty") in error  # names the folder it looked in
+    assert "run" not in at.query_params  # nothing was started
+    at.button(key="train_download_full").click().run()
+    assert not at.exception
+    assert "offline" in " ".join(e.value for e in at.error)
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "shown"),
+    [
+        ("diverged", "The loss became nan in epoch 1, batch 3 (LR 1).", "Training diverged."),
+        ("failed", "RuntimeError: boom", "Training failed: RuntimeError: boom"),
+    ],
+)
+def test_a_diverged_or_failed_run_shows_its_message_as_an_error(status, message, shown):
+    from steplr_viz.trainer import TrainConfig
+
+    store = manager().store
+    run_id = store.create_run(TrainConfig(epochs=1))
+    store.set_status(run_id, status, error=message)
+    at = open_page({"run": run_id})
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(shown in e and message in e for e in errors), errors

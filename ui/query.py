@@ -30,6 +30,23 @@ def parse_bool(text: str) -> bool:
     return lowered == "true"
 
 
+def one_of(labels, what: str) -> Callable[[str], str]:
+    """A check that a URL value is one of a widget's option labels, spelt as Streamlit spells them.
+
+    Streamlit matches a bound choice widget's URL value against its formatted labels, so "2e-2"
+    is not the option "0.02": the check must compare the same text.
+    """
+    allowed = [str(label) for label in labels]
+
+    def check(text: str) -> str:
+        if text not in allowed:
+            shown = ", ".join(allowed) if len(allowed) <= 8 else f"{allowed[0]}, …, {allowed[-1]}"
+            raise ValueError(f"{what} must be one of {shown}")
+        return text
+
+    return check
+
+
 def warn_bad_query_params(checks: Mapping[str, Callable[[str], object]]) -> list[str]:
     """Warn about each bound URL parameter whose value the page will not use, and drop it.
 

@@ -8,19 +8,27 @@ import streamlit as st
 
 from steplr_viz import schedule
 from steplr_viz.validation import check_float, check_int
-from ui.query import parse_number
+from ui.query import one_of, parse_number
 
 LR_CHOICES = schedule.lr_choices()  # 1-2-5 series, 1e-5 .. 1: LRs span decades
 GAMMA_MIN, GAMMA_MAX = 0.01, 1.0
 DEFAULTS = schedule.SEED_EXAMPLE
 
 
+def lr_label(lr: float) -> str:
+    """How a learning rate reads on its slider and in a link: 0.001, 1e-05."""
+    return f"{lr:g}"
+
+
+def lr_labels() -> list[str]:
+    """The labels of LR_CHOICES, as a link must spell them."""
+    return [lr_label(v) for v in LR_CHOICES]
+
+
 def schedule_checks(prefix: str, step_size_max: int) -> dict[str, Callable[[str], object]]:
     """URL checks for the keys `<prefix>lr0`, `<prefix>gamma`, `<prefix>step_size`."""
     return {
-        f"{prefix}lr0": lambda t: LR_CHOICES.index(
-            check_float("η₀", parse_number(t), low=LR_CHOICES[0], high=LR_CHOICES[-1])
-        ),
+        f"{prefix}lr0": one_of(lr_labels(), "η₀"),
         f"{prefix}gamma": lambda t: check_float(
             "gamma", parse_number(t), low=GAMMA_MIN, high=GAMMA_MAX
         ),
@@ -38,7 +46,7 @@ def schedule_controls(
         "Initial learning rate η₀",
         options=LR_CHOICES,
         value=DEFAULTS["base_lr"],
-        format_func=lambda v: f"{v:g}",
+        format_func=lr_label,
         key=f"{prefix}lr0",
         bind="query-params",
         help="A 1-2-5 series from 1e-5 to 1, because learning rates span decades.",
