@@ -186,3 +186,28 @@ def test_a_diverged_or_failed_run_shows_its_message_as_an_error(status, message,
     assert not at.exception
     errors = [e.value for e in at.error]
     assert any(shown in e and message in e for e in errors), errors
+
+
+def test_a_link_sets_every_training_control():
+    link = {
+        "train_optimizer": "sgd",
+        "train_lr": "0.01",
+        "train_gamma": "0.5",
+        "train_step_size": "3",
+        "train_epochs": "7",
+        "train_batch_size": "128",
+        "train_scheduler_step": "batch",
+        "train_data_source": "auto",
+        "train_seed": "42",
+    }
+    at = open_page(link)
+    assert not at.exception and not at.warning
+    assert at.radio(key="train_optimizer").value == "sgd"
+    assert at.select_slider(key="train_lr").value == 0.01
+    assert at.slider(key="train_gamma").value == 0.5
+    assert at.number_input(key="train_step_size").value == 3
+    assert at.slider(key="train_epochs").value == 7
+    assert at.select_slider(key="train_batch_size").value == 128
+    assert at.radio(key="train_scheduler_step").value == "batch"
+    assert at.radio(key="train_data_source").value == "auto"
+    assert at.number_input(key="train_seed").value == 42
