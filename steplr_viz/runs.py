@@ -274,7 +274,18 @@ def _owner_alive(owner: str | None) -> bool:
     return True
 
 
-class RunStore:
+class _Exports:
+    """What both stores derive from get_run()."""
+
+    def export_csv(self, run_id: str) -> str:
+        """Per-epoch metrics with the config columns as CSV text; KeyError if no such run."""
+        record = self.get_run(run_id)
+        if record is None:
+            raise KeyError(f"no run {run_id}")
+        return _csv_text(record)
+
+
+class RunStore(_Exports):
     """Runs in SQLite (WAL) in `folder`/runs.sqlite3; safe to share between threads."""
 
     persistent = True
@@ -451,13 +462,6 @@ class RunStore:
         with self._write_lock, self._connect() as conn:
             return _delete(conn, [run_id]) > 0
 
-    def export_csv(self, run_id: str) -> str:
-        """Per-epoch metrics with the config columns as CSV text; KeyError if no such run."""
-        record = self.get_run(run_id)
-        if record is None:
-            raise KeyError(f"no run {run_id}")
-        return _csv_text(record)
-
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest terminal runs until at most `keep` runs remain; returns their ids."""
         keep = check_int("keep", keep, low=0, high=10**9)
@@ -521,7 +525,7 @@ class _MemRun:
     batches: dict[int, tuple] = field(default_factory=dict)
 
 
-class InMemoryRunStore:
+class InMemoryRunStore(_Exports):
     """RunStore's interface kept in memory: the fallback when the runs folder can't be written."""
 
     persistent = False
@@ -634,13 +638,6 @@ class InMemoryRunStore:
         check_run_id(run_id)
         with self._lock:
             return self._runs.pop(run_id, None) is not None
-
-    def export_csv(self, run_id: str) -> str:
-        """Per-epoch metrics with the config columns as CSV text; KeyError if no such run."""
-        record = self.get_run(run_id)
-        if record is None:
-            raise KeyError(f"no run {run_id}")
-        return _csv_text(record)
 
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest terminal runs until at most `keep` runs remain; returns their ids."""
