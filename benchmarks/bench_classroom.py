@@ -1,0 +1,231 @@
+"""A class at once: total training throughput and how late a student's page update gets.
+
+Run from the repo root: python benchmarks/bench_classroom.py [--students 1 5 10 30]
+    [--max-seconds 150] [--poll 1.0]
+
+For each class size, that many student threads each submit a 1-epoch bundled run (batch 256) to
+one RunManager (cap = CPU count, a queue for everyone) and then poll it the way the live page
+does: every poll interval, take a snapshot and build the page's three figures from it
+(RunView.from_snapshot, then loss_figure, lr_figure over the predicted staircase and
+epoch_metrics_figure). A student stops polling once it has seen its run end.
+
+Reported per class size:
+- total samples/s: the training samples of every run (the trainer's own count) over the wall
+  time from the moment all students press Start to the last run's end as the store recorded
+  it (or to --max-seconds, when it stops early);
+- page update delay: from a poll's start to its figures built (p50, p95, max); and the same with
+  the figures serialised as Streamlit does (plotly.io.to_json), which the real page also pays.
+Everyone presses Start at the same moment (a barrier), so the polls come in step: the
+classroom's worst second. The runs are stored in SQLite in a temporary folder, as in the app.
+Nothing here is a test: it prints figures for the README and the issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import plotly.io  # noqa: E402
+
+from steplr_viz import schedule  # noqa: E402
+from steplr_viz.data import load_mnist  # noqa: E402
+from steplr_viz.figures import training as figs  # noqa: E402
+from steplr_viz.registry import RunManager  # noqa: E402
+from steplr_viz.run_view import RunView  # noqa: E402
+from steplr_viz.runs import RunStore  # noqa: E402
+from steplr_viz.trainer import TrainConfig  # noqa: E402
+
+BATCH = 256
+
+
+@dataclass
+class Student:
+    """One simulated student: its run and the delays of its page updates."""
+
+    run_id: str | None = None
+    delays: list[float] = field(default_factory=list)  # poll start -> figures built
+    delays_json: list[float] = field(default_factory=list)  # ... -> figures as JSON
+    ended_at: float | None = None
+    error: str | None = None
+
+
+def build_figures(run_id: str, manager: RunManager) -> tuple[RunView, list]:
+    """What the live page's fragment builds on each poll (its three charts)."""
+    snap = manager.snapshot(run_id) or manager.final_snapshot(run_id)
+    if snap is None:  # long gone from memory: the page falls back to the store
+        view = RunView.from_record(manager.store.get_run(run_id))
+    else:
+        view = RunView.from_snapshot(run_id, snap)
+    b, e, c = view.batches, view.epochs, view.config
+    bpe = view.batches_per_epoch or -(-4000 // c.batch_size)
+    predicted = schedule.lr_per_step(
+        c.lr, c.gamma, c.step_size, c.epochs, bpe, per_batch=c.scheduler_step == "batch"
+    )
+    steps = b["step"].to_numpy()
+    figures = [
+        figs.loss_figure(steps, b["loss"].to_numpy(), b["lr"].to_numpy()),
+        figs.lr_figure(steps, b["lr"].to_numpy(), np.arange(1, len(predicted) + 1), predicted),
+        figs.epoch_metrics_figure(
+            e["epoch"].to_numpy(),
+            e["test_acc"].to_numpy(),
+            e["test_loss"].to_numpy(),
+            e["train_loss"].to_numpy(),
+        ),
+    ]
+    return view, figures
+
+
+def student(
+    manager: RunManager,
+    config: TrainConfig,
+    me: Student,
+    go: threading.Barrier,
+    poll_s: float,
+    stop_at: list[float],
+) -> None:
+    """Submit one run, then poll it like a page until it has ended (or the bench stops)."""
+    try:
+        go.wait()
+        me.run_id = manager.submit(config)
+        while True:
+            start = time.perf_counter()
+            view, figures = build_figures(me.run_id, manager)
+            built = time.perf_counter()
+            for fig in figures:
+                plotly.io.to_json(fig, validate=False)  # what st.plotly_chart sends
+            me.delays.append(built - start)
+            me.delays_json.append(time.perf_counter() - start)
+            if view.ended:
+                me.ended_at = time.perf_counter()
+                return
+            next_poll = start + poll_s
+            if next_poll >= stop_at[0]:
+                return
+            time.sleep(max(0.0, next_poll - time.perf_counter()))
+    except Exception as exc:  # reported in the table, never a silent thread death
+        me.error = f"{type(exc).__name__}: {exc}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) -> dict:
+    """One class of n students on a fresh manager and store; returns the row of the table."""
+    with tempfile.TemporaryDirectory(prefix="steplr-bench-") as folder:
+        manager = RunManager(
+            store=RunStore(folder),
+            max_concurrent=os.cpu_count() or 1,
+            max_queue=n,
+            keep_runs=10 * n + 10,
+        )
+        students = [Student() for _ in range(n)]
+        go = threading.Barrier(n + 1)
+        stop_at = [float("inf")]
+        threads = [
+            threading.Thread(
+                target=student, args=(manager, config, s, go, poll_s, stop_at), daemon=True
+            )
+            for s in students
+        ]
+        for t in threads:
+            t.start()
+        t0, t0_wall = time.perf_counter(), time.time()
+        stop_at[0] = t0 + max_seconds
+        go.wait()
+        for t in threads:
+            t.join(timeout=max(0.0, stop_at[0] - time.perf_counter()) + 30)
+        ends = [s.ended_at for s in students]
+        finished_all = all(e is not None for e in ends)
+        samples, last_finish = 0.0, t0_wall
+        for s in students:
+            if s.run_id is None:
+                continue
+            snap = manager.snapshot(s.run_id) or manager.final_snapshot(s.run_id)
+            if snap is not None:
+                samples += snap.samples_per_sec * snap.elapsed  # the trainer's own count
+            record = manager.store.get_run(s.run_id)
+            if record is not None and record.finished is not None:
+                last_finish = max(last_finish, record.finished.timestamp())
+        # Training wall time: to the last run's end as the store recorded it (a page only sees
+        # it at its next poll, which would add up to one poll interval).
+        wall = last_finish - t0_wall if finished_all else time.perf_counter() - t0
+        manager.shutdown()
+    delays = [d for s in students for d in s.delays]
+    delays_json = [d for s in students for d in s.delays_json]
+    return {
+        "students": n,
+        "finished": sum(e is not None for e in ends),
+        "wall": wall,
+        "stopped_early": not finished_all,
+        "samples_per_s": samples / wall if wall > 0 else float("nan"),
+        "polls": len(delays),
+        "p50": 1000 * percentile(delays, 50),
+        "p95": 1000 * percentile(delays, 95),
+        "max": 1000 * max(delays, default=float("nan")),
+        "p95_json": 1000 * percentile(delays_json, 95),
+        "errors": [s.error for s in students if s.error],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, nargs="+", default=[1, 5, 10, 30])
+    parser.add_argument(
+        "--max-seconds", type=float, default=150.0, help="stop measuring a class after this long"
+    )
+    parser.add_argument("--poll", type=float, default=1.0, help="page poll interval (s)")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per run (default 1)")
+    args = parser.parse_args()
+    # The seed's model, optimizer and schedule; one epoch of the bundled digits by default.
+    config = TrainConfig(epochs=args.epochs, batch_size=BATCH).validated()
+
+    data = load_mnist("bundled")  # loaded once per process, as in the server
+    print(
+        f"{os.cpu_count()} CPUs, torch threads per trainer: default; data: {data.description}; "
+        f"each run: {config.epochs} epoch(s), batch {config.batch_size}; poll every {args.poll:g} s"
+    )
+    # Warm-up: first-run costs (imports, data, torch kernels) stay out of the table.
+    run_class(1, config, args.poll, args.max_seconds)
+
+    rows = []
+    for n in args.students:
+        row = run_class(n, config, args.poll, args.max_seconds)
+        rows.append(row)
+        print(f"  {n} students done in {row['wall']:.1f} s", flush=True)
+
+    header = (
+        f"{'students':>8} {'finished':>8} {'wall s':>7} {'samples/s':>10} {'polls':>6} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'p95+json ms':>12}"
+    )
+    print()
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        wall = f"{r['wall']:.1f}" + ("*" if r["stopped_early"] else "")
+        print(
+            f"{r['students']:>8} {r['finished']:>8} {wall:>7} {r['samples_per_s']:>10,.0f} "
+            f"{r['polls']:>6} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['max']:>7.1f} "
+            f"{r['p95_json']:>12.1f}"
+        )
+        for error in r["errors"]:
+            print(f"         error: {error}")
+    if any(r["stopped_early"] for r in rows):
+        print(f"* stopped at --max-seconds {args.max_seconds:g}: samples/s over that time")
+    single = rows[0]["samples_per_s"] if rows and rows[0]["students"] == 1 else None
+    if single:
+        ratios = ", ".join(f"{r['students']}: {r['samples_per_s'] / single:.2f}x" for r in rows)
+        print(f"throughput relative to one student: {ratios}")
+
+
+if __name__ == "__main__":
+    main()
