@@ -42,6 +42,8 @@ FULL_CAPS = {"STEPLR_VIZ_MAX_TRAINERS": "1", "STEPLR_VIZ_MAX_QUEUE": "1"}
 SHORT = "train_epochs=1&train_batch_size=512"  # one epoch of the bundled digits
 LONG = "train_epochs=30&train_batch_size=16"  # minutes here: time enough to pause or kill it
 PAGE = "Live_training"
+# Browser waits: generous, because this box may be busy; each is still a bound, not a sleep.
+SLOW_MS = APP_IDLE_TIMEOUT_MS * 4
 DEADLINE_S = 240.0  # bounds every wait; runs take seconds, the bound only stops a hung test
 POLL_S = 0.25
 RUN_ID = re.compile(r"^[0-9a-f]{12}$")
@@ -120,7 +122,7 @@ def new_student(browser: Any) -> Iterator[Callable[[], Any]]:
 
     def make() -> Any:
         context = browser.new_context(viewport=VIEWPORT)
-        context.set_default_timeout(APP_IDLE_TIMEOUT_MS * 4)  # 2 cores, a dozen pages
+        context.set_default_timeout(SLOW_MS)  # 2 cores, a dozen pages
         contexts.append(context)
         return context.new_page()
 
@@ -173,7 +175,7 @@ def heading_shows(page: Any, status: str, deadline_s: float = DEADLINE_S) -> str
 def open_quickly(page: Any, url: str) -> None:
     """Open a page and wait for its script run; charts may still be drawing (2 busy cores)."""
     page.goto(url, wait_until="domcontentloaded")
-    wait_app_idle(page, APP_IDLE_TIMEOUT_MS * 4)
+    wait_app_idle(page, SLOW_MS)
 
 
 def runs_table_text(page: Any) -> str:
@@ -296,13 +298,13 @@ def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_fac
     server: StreamlitServer = server_factory("app.py")
     page = new_student()
 
-    open_page(page, server.page_url(PAGE, SHORT))
+    open_page(page, server.page_url(PAGE, SHORT), SLOW_MS)
     finished_id = start_run(page)
     heading_shows(page, "finished")
     before = RunStore(server.runs_dir).get_run(finished_id)
     assert before.status == "finished" and len(before.epochs) == 1
 
-    open_page(page, server.page_url(PAGE, LONG))
+    open_page(page, server.page_url(PAGE, LONG), SLOW_MS)
     running_id = start_run(page)
     store = RunStore(server.runs_dir)
 
@@ -318,7 +320,7 @@ def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_fac
     server.start()  # same port, same runs folder
 
     # The page, served by the new process, shows the run as interrupted, without an exception.
-    open_page(page, server.page_url(PAGE, f"run={running_id}"))
+    open_page(page, server.page_url(PAGE, f"run={running_id}"), SLOW_MS)
     heading = heading_shows(page, "interrupted")
     assert running_id in heading
     warning = page.locator(WARNING_ALERT, has_text="The server stopped while this run")
@@ -352,7 +354,8 @@ def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_fac
 
 def test_a_junk_link_shows_the_defaults_and_a_warning(app_server, page):
     """Fullwidth digits that Streamlit itself would take: the page drops them and warns."""
-    open_page(page, app_server.page_url("", "epochs=%EF%BC%91%EF%BC%90&t=abc&gamma=nan"))
+    page.set_default_timeout(SLOW_MS)  # the shared server's first page imports torch
+    open_page(page, app_server.page_url("", "epochs=%EF%BC%91%EF%BC%90&t=abc&gamma=nan"), SLOW_MS)
     warning = page.locator(WARNING_ALERT, has_text="could not be used")
     warning.wait_for(state="visible")
     for key in ("epochs", "t", "gamma"):
@@ -364,6 +367,7 @@ def test_a_junk_link_shows_the_defaults_and_a_warning(app_server, page):
 
 
 def test_the_server_hands_out_an_xsrf_token(app_server, page):
-    open_page(page, app_server.page_url(PAGE))
+    page.set_default_timeout(SLOW_MS)
+    open_page(page, app_server.page_url(PAGE), SLOW_MS)
     names = {cookie["name"] for cookie in page.context.cookies()}
     assert "_streamlit_xsrf" in names, names
