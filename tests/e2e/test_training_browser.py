@@ -1,0 +1,437 @@
+"""The Live training page in Chromium: a run's charts grow, pause, resume, stop, survive a reload.
+
+Each test starts its own run on the session's app server; the server's runs folder (a temporary
+one) is read with a RunStore in this process as the record of what the trainer did. Waits are
+bounded polls on the page's state; a "poll" is one finished script run of the page, counted in
+the page from Streamlit's script-state attribute, so "it stopped growing" is judged over a few
+of the page's own redraws rather than over a stretch of wall-clock time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+
+from steplr_viz.data import load_mnist
+from steplr_viz.runs import RunRecord, RunStore
+from steplr_viz.schedule import torch_lr_curve
+
+from .conftest import VIEWPORT
+from .harness import (
+    SCREENSHOTS,
+    assert_no_exception,
+    open_page,
+    plot_selector,
+    plot_traces,
+    save_screenshot,
+    trace_named,
+    wait_app_idle,
+    wait_rendered,
+)
+
+pytestmark = pytest.mark.e2e
+
+PAGE = "Live_training"
+LOSS, LR, EPOCH, PREDICTED = (
+    "train_loss_chart",
+    "train_lr_chart",
+    "train_epoch_chart",
+    "train_predicted",
+)
+BATCH = 16  # the bundled 4,000 training digits in 250 batches: seconds per epoch on 2 cores
+# The longest run the page offers: 7,500 batches, some 10-40 s here with a page watching it
+# (a shorter one can end before a loaded page's polls have drawn it twice). Its LR halves every
+# five epochs, so the staircase has six steps to compare.
+STAIRCASE = {"base_lr": 0.001, "gamma": 0.5, "step_size": 5, "epochs": 30}
+STAIRCASE_QUERY = (
+    f"train_epochs={STAIRCASE['epochs']}&train_batch_size={BATCH}"
+    f"&train_gamma={STAIRCASE['gamma']}&train_step_size={STAIRCASE['step_size']}"
+)
+LONG_EPOCHS = 30  # the same length with the page's default schedule
+LONG_QUERY = f"train_epochs={LONG_EPOCHS}&train_batch_size={BATCH}"
+DEADLINE_S = 180.0  # bounds every wait; runs take seconds, the bound only stops a hung test
+POLL_S = 0.2
+QUIET_POLLS = 3  # page redraws over which a paused run's chart must not move
+RUN_ID = re.compile(r"^[0-9a-f]{12}$")
+LIVE = {"queued", "running", "paused"}
+
+# Counts the page's finished script runs (full reruns and the run panel's 1 s polls alike).
+_COUNT_POLLS_JS = """() => {
+  if (window.__polls !== undefined) return;
+  window.__polls = 0;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => {
+    if (app.dataset.testScriptState === 'notRunning') window.__polls += 1;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+# True once the loss chart plots more than n batches (evaluated in the page).
+_MORE_BATCHES_JS = """([sel, n]) => {
+  const el = document.querySelector(sel);
+  if (!el || !el._fullData || !el._fullData.length || !el._fullData[0].x) return false;
+  return el._fullData[0].x.length > n;
+}"""
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def wait_until(check: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
+    """Poll check() until it returns something truthy; fail naming `what` at the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"gave up after {deadline_s:.0f}s waiting for {what}"
+        time.sleep(POLL_S)
+
+
+def batches_per_epoch() -> int:
+    """Batches in one epoch of the bundled digits at BATCH (the last one may be short)."""
+    return -(-load_mnist("bundled").n_train // BATCH)
+
+
+def watched_run(page: Any) -> str | None:
+    """The run id the page's address carries (the page watches that run)."""
+    # Read from the page: playwright's page.url only catches up with Streamlit's
+    # history.replaceState when some other call lets its event loop run.
+    values = parse_qs(urlparse(address(page)).query).get("run", [])
+    return values[0] if values and RUN_ID.match(values[0]) else None
+
+
+def address(page: Any) -> str:
+    """The page's address as the browser shows it now."""
+    return page.evaluate("() => location.href")
+
+
+def heading(page: Any) -> str:
+    """The run panel's heading (status · config · run id), or "" while there is none."""
+    found = page.locator('[data-testid="stMain"] h4').all_inner_texts()
+    return found[0] if found else ""
+
+
+def heading_shows(page: Any, status: str, run_id: str) -> str:
+    """Wait until the heading shows this status for this run; returns the heading."""
+    last = ""
+
+    def shows() -> str:
+        nonlocal last
+        last = heading(page)
+        return last if status in last and run_id in last else ""
+
+    try:
+        return wait_until(shows, f"the heading to show run {run_id} {status}")
+    except AssertionError as err:
+        raise AssertionError(f"{err}; it shows {last!r}") from None
+
+
+def button(page: Any, key: str) -> Any:
+    return page.locator(f".st-key-{key} button")
+
+
+def press(page: Any, key: str) -> None:
+    """Click the keyed button once it is enabled."""
+    wait_until(button(page, key).is_enabled, f"{key} to be enabled")
+    button(page, key).click()
+
+
+def plotted_batches(page: Any) -> int:
+    """How many batches the loss chart plots now (0 before it has any data)."""
+    traces = plot_traces(page, LOSS)
+    if not traces:
+        return 0
+    return len(trace_named(traces, "loss per batch")["x"] or [])
+
+
+def plotted_epochs(page: Any) -> int:
+    """How many epochs the epoch chart plots now."""
+    traces = plot_traces(page, EPOCH)
+    if not traces:
+        return 0
+    return len(trace_named(traces, "test accuracy")["x"] or [])
+
+
+def wait_more_batches(page: Any, than: int) -> int:
+    """Wait until the loss chart plots more than `than` batches; return how many."""
+    page.wait_for_function(
+        _MORE_BATCHES_JS, arg=[plot_selector(LOSS), than], timeout=DEADLINE_S * 1000
+    )
+    return plotted_batches(page)
+
+
+def count_polls(page: Any) -> None:
+    """Start counting the page's finished script runs (again after a reload)."""
+    page.evaluate(_COUNT_POLLS_JS)
+
+
+def wait_polls(page: Any, n: int) -> None:
+    """Wait until the page has finished n more script runs."""
+    target = page.evaluate("() => window.__polls") + n
+    page.wait_for_function(
+        "(t) => window.__polls >= t", arg=target, timeout=DEADLINE_S * 1000, polling=100
+    )
+
+
+def stored(server: Any, run_id: str) -> RunRecord:
+    record = RunStore(server.runs_dir).get_run(run_id)
+    assert record is not None, f"run {run_id} is not in the store"
+    return record
+
+
+@pytest.fixture
+def runs(app_server: Any, browser: Any) -> Iterator[list[str]]:
+    """The runs a test starts; any still live at the end is stopped, so none holds a trainer."""
+    started: list[str] = []
+    yield started
+    store = RunStore(app_server.runs_dir)
+    for run_id in started:
+        record = store.get_run(run_id)
+        if record is None or record.status not in LIVE:
+            continue
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            with contextlib.suppress(Exception):  # best effort: the test has failed already
+                page = context.new_page()
+                open_page(page, app_server.page_url(PAGE, f"run={run_id}"))
+                press(page, "train_stop")
+                heading_shows(page, "stopped", run_id)
+        finally:
+            context.close()
+
+
+def stop_or_finish(page: Any, run_id: str) -> str:
+    """Press Stop; return the status the run ended with: stopped, or finished if it got there
+    first (a 30-epoch run lasts seconds on a quiet machine, a page's click takes a poll)."""
+    with contextlib.suppress(Exception):  # disabled already: the run has just finished
+        button(page, "train_stop").click(timeout=5_000)
+    heading_text = wait_until(
+        lambda: (lambda h: h if run_id in h and ("stopped" in h or "finished" in h) else "")(
+            heading(page)
+        ),
+        f"run {run_id} to end after Stop",
+    )
+    return "stopped" if "stopped" in heading_text else "finished"
+
+
+def open_training(page: Any, server: Any, query: str) -> None:
+    open_page(page, server.page_url(PAGE, query))
+    button(page, "train_start").wait_for(state="visible")
+    assert_no_exception(page)
+
+
+def start_run(page: Any, runs: list[str]) -> str:
+    """Press Start; return the new run's id once the page shows it running."""
+    assert watched_run(page) is None
+    press(page, "train_start")
+    run_id = wait_until(lambda: watched_run(page), "the page to watch its new run")
+    runs.append(run_id)
+    heading_shows(page, "running", run_id)
+    return run_id
+
+
+# --- 1. the charts grow while it trains and end on the predicted schedule ------------------------
+
+
+def test_charts_gain_points_while_training_and_end_on_the_schedule(
+    page: Any, app_server: Any, runs: list[str]
+) -> None:
+    bpe = batches_per_epoch()
+    total = STAIRCASE["epochs"] * bpe
+    oracle = np.repeat(torch_lr_curve(**STAIRCASE), bpe)  # torch's StepLR, once per batch
+    open_training(page, app_server, STAIRCASE_QUERY)
+    # Before Start the page draws the schedule the run will follow.
+    before = trace_named(plot_traces(page, PREDICTED), "predicted")
+    np.testing.assert_allclose(before["y"], oracle, rtol=1e-12, atol=0)
+
+    run_id = start_run(page, runs)
+    # Every state with 0 < n < total batches was drawn mid-run; collect them until it ends.
+    mid_run: list[int] = []
+    deadline = time.monotonic() + DEADLINE_S
+    while "finished" not in heading(page):
+        n = plotted_batches(page)
+        if 0 < n < total and (not mid_run or n != mid_run[-1]):
+            mid_run.append(n)
+        assert_no_exception(page)
+        assert time.monotonic() < deadline, f"run did not finish; seen {mid_run}"
+        time.sleep(POLL_S)
+    assert len(set(mid_run)) >= 2, f"fewer than two states seen before the end: {mid_run}"
+    assert mid_run == sorted(mid_run), f"the loss chart lost points mid-run: {mid_run}"
+    heading_shows(page, "finished", run_id)
+
+    # The last draw: every batch, and what the trainer stored, point for point.
+    wait_until(lambda: plotted_batches(page) == total, f"{total} batches in the loss chart")
+    record = wait_until(
+        lambda: (lambda r: r if r.status == "finished" and len(r.batches) == total else None)(
+            stored(app_server, run_id)
+        ),
+        "the store to hold the finished run",
+    )
+    loss = trace_named(plot_traces(page, LOSS), "loss per batch")
+    np.testing.assert_array_equal(loss["x"], record.batches["step"])
+    np.testing.assert_allclose(loss["y"], record.batches["loss"], rtol=1e-12, atol=0)
+
+    # The LR the optimizer used lies on the predicted staircase, which is torch's StepLR.
+    lr_traces = plot_traces(page, LR)
+    used, predicted = trace_named(lr_traces, "LR used"), trace_named(lr_traces, "predicted")
+    np.testing.assert_array_equal(used["x"], np.arange(1, total + 1))
+    np.testing.assert_array_equal(predicted["x"], used["x"])
+    np.testing.assert_allclose(used["y"], predicted["y"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(used["y"], oracle, rtol=1e-12, atol=0)
+    assert len(np.unique(used["y"])) == 6  # halved after epochs 5, 10, 15, 20 and 25
+
+    # One point per epoch for accuracy and both losses, equal to the stored epochs.
+    epoch_traces = plot_traces(page, EPOCH)
+    for name, column in (
+        ("test accuracy", "test_acc"),
+        ("test loss", "test_loss"),
+        ("train loss", "train_loss"),
+    ):
+        trace = trace_named(epoch_traces, name)
+        np.testing.assert_array_equal(trace["x"], np.arange(1, STAIRCASE["epochs"] + 1))
+        np.testing.assert_allclose(trace["y"], record.epochs[column], rtol=1e-12, atol=0)
+    wait_until(button(page, "train_start").is_enabled, "Start enabled once the run ends")
+    assert_no_exception(page)
+
+
+# --- 2. pause holds the charts still; resume carries on to the end ------------------------------
+
+
+def test_pause_holds_the_run_and_resume_finishes_it(
+    page: Any, app_server: Any, runs: list[str]
+) -> None:
+    total = LONG_EPOCHS * batches_per_epoch()
+    open_training(page, app_server, LONG_QUERY)
+    count_polls(page)
+    run_id = start_run(page, runs)
+    wait_more_batches(page, 0)
+    press(page, "train_pause")
+    heading_shows(page, "paused", run_id)
+    # The run panel shows it first; the buttons follow in the page's next full run.
+    wait_until(
+        lambda: button(page, "train_pause").inner_text().endswith("Resume"), "Pause -> Resume"
+    )
+
+    # Over a few of the page's redraws nothing is added: the trainer waits at a batch boundary.
+    wait_polls(page, 2)  # the redraw that showed "paused" may have drawn the chart before it
+    held = plotted_batches(page)
+    wait_polls(page, QUIET_POLLS)
+    assert plotted_batches(page) == held, "the loss chart kept growing while paused"
+    assert "paused" in heading(page)
+    assert 0 < held < total
+    assert stored(app_server, run_id).status == "paused"
+    assert_no_exception(page)
+
+    press(page, "train_pause")  # now labelled Resume
+    wait_more_batches(page, held)
+    heading_shows(page, "finished", run_id)
+    wait_until(lambda: plotted_batches(page) == total, f"all {total} batches after resuming")
+    record = stored(app_server, run_id)
+    assert record.status == "finished"
+    # The pause lost no batch and repeated none.
+    np.testing.assert_array_equal(record.batches["step"], np.arange(1, total + 1))
+    assert_no_exception(page)
+
+
+# --- 3. stop ends the run and frees Start ---------------------------------------------------------
+
+
+def test_stop_ends_the_run_and_start_is_enabled_again(
+    page: Any, app_server: Any, runs: list[str]
+) -> None:
+    open_training(page, app_server, LONG_QUERY)
+    run_id = start_run(page, runs)
+    assert not button(page, "train_start").is_enabled()  # one run at a time per tab
+    wait_more_batches(page, 0)
+    press(page, "train_stop")
+    heading_shows(page, "stopped", run_id)
+    wait_until(button(page, "train_start").is_enabled, "Start to be enabled after Stop")
+    assert not button(page, "train_pause").is_enabled()
+    assert not button(page, "train_stop").is_enabled()
+
+    record = stored(app_server, run_id)
+    assert record.status == "stopped"
+    kept = len(record.batches)
+    assert 0 < kept < LONG_EPOCHS * batches_per_epoch()
+    # The page's last draw is the stopped run as stored.
+    wait_until(lambda: plotted_batches(page) == kept, f"the {kept} stored batches in the chart")
+    assert_no_exception(page)
+
+
+# --- 4. a reload and a second tab find the run still live ----------------------------------------
+
+
+def test_reload_mid_run_keeps_the_run_and_it_keeps_moving(
+    page: Any, app_server: Any, runs: list[str]
+) -> None:
+    total = LONG_EPOCHS * batches_per_epoch()
+    open_training(page, app_server, LONG_QUERY)
+    run_id = start_run(page, runs)
+    before = wait_more_batches(page, 0)
+
+    page.reload(wait_until="domcontentloaded")
+    wait_app_idle(page)
+    wait_rendered(page)
+    assert watched_run(page) == run_id, f"the reload lost the run: {address(page)}"
+    assert run_id in heading(page)
+    assert not button(page, "train_start").is_enabled()  # the reloaded page knows it is live
+    after = wait_more_batches(page, 0)
+    assert after >= before, f"the reload shows fewer batches ({after}) than before ({before})"
+    assert after < total, "the run had ended before the reloaded page drew it"
+    wait_more_batches(page, after)  # points keep being added after the reload
+    assert_no_exception(page)
+
+    # The reloaded page still controls the run: Stop ends it (unless it finished first).
+    ended = stop_or_finish(page, run_id)
+    assert stored(app_server, run_id).status == ended
+    assert_no_exception(page)
+
+
+def test_a_second_tab_watches_and_controls_the_same_run(
+    page: Any, app_server: Any, runs: list[str]
+) -> None:
+    total = LONG_EPOCHS * batches_per_epoch()
+    open_training(page, app_server, LONG_QUERY)
+    run_id = start_run(page, runs)
+    # An epoch in, the page shows all a student watches: the picture of the page mid-run.
+    wait_until(lambda: plotted_epochs(page) >= 1, "the first epoch's point")
+    assert_no_exception(page)
+    assert "running" in heading(page)
+    assert save_screenshot(page, SCREENSHOTS, "training-mid-run") is not None
+    # Held while the second tab loads (a page load takes seconds on 2 cores, and a whole run
+    # not many more), so the two tabs can be compared point for point.
+    press(page, "train_pause")
+    heading_shows(page, "paused", run_id)
+    tab = page.context.new_page()
+    open_page(tab, address(page))
+    assert watched_run(tab) == run_id
+    heading_shows(tab, "paused", run_id)
+    held = wait_until(
+        lambda: (lambda a, b: a if a == b and a > 0 else 0)(
+            plotted_batches(page), plotted_batches(tab)
+        ),
+        "both tabs to plot the paused run's batches alike",
+    )
+    assert held < total
+    assert button(tab, "train_pause").inner_text().endswith("Resume")
+
+    # Resumed from the second tab: both tabs see it run and move.
+    press(tab, "train_pause")
+    wait_more_batches(tab, held)
+    wait_more_batches(page, held)
+    assert_no_exception(tab)
+
+    # Ended from the second tab; the first sees the same end (the same run, not a copy).
+    ended = stop_or_finish(tab, run_id)
+    heading_shows(page, ended, run_id)
+    wait_until(button(page, "train_start").is_enabled, "Start enabled in the first tab")
+    assert stored(app_server, run_id).status == ended
+    assert_no_exception(page)
+    assert_no_exception(tab)
