@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import plotly.io  # noqa: E402
+import torch  # noqa: E402
 
 from steplr_viz import schedule  # noqa: E402
 from steplr_viz.data import load_mnist  # noqa: E402
@@ -185,13 +186,17 @@ def main() -> None:
     )
     parser.add_argument("--poll", type=float, default=1.0, help="page poll interval (s)")
     parser.add_argument("--epochs", type=int, default=1, help="epochs per run (default 1)")
+    parser.add_argument(
+        "--torch-threads", type=int, default=1, help="intra-op threads (the app sets 1)"
+    )
     args = parser.parse_args()
+    torch.set_num_threads(args.torch_threads)  # as ui.runs.get_manager does in the app
     # The seed's model, optimizer and schedule; one epoch of the bundled digits by default.
     config = TrainConfig(epochs=args.epochs, batch_size=BATCH).validated()
 
     data = load_mnist("bundled")  # loaded once per process, as in the server
     print(
-        f"{os.cpu_count()} CPUs, torch threads per trainer: default; data: {data.description}; "
+        f"{os.cpu_count()} CPUs, torch threads: {torch.get_num_threads()}; {data.description}; "
         f"each run: {config.epochs} epoch(s), batch {config.batch_size}; poll every {args.poll:g} s"
     )
     # Warm-up: first-run costs (imports, data, torch kernels) stay out of the table.
