@@ -25,12 +25,10 @@ from steplr_viz.schedule import torch_lr_curve
 
 from .conftest import VIEWPORT
 from .harness import (
-    SCREENSHOTS,
     assert_no_exception,
     open_page,
     plot_selector,
     plot_traces,
-    save_screenshot,
     trace_named,
     wait_app_idle,
     wait_rendered,
