@@ -413,6 +413,21 @@ def test_same_config_and_seed_give_identical_metrics(small: MnistData, make_trai
     assert [p.loss for p in other.batches] != [p.loss for p in first.batches]
 
 
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op thread, as the app runs its trainers (ui/runs.py).
+
+    With several threads a matmul's reduction is split by however many threads the pool hands
+    out at that moment, and concurrent runs get fewer: the last bits of a loss then differ (seen
+    in CI). One thread each makes concurrent runs bit-identical to sequential ones.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
 def test_concurrent_runs_match_sequential_runs(small: MnistData, make_trainer) -> None:
     configs = [TrainConfig(epochs=2, batch_size=16, seed=s) for s in (11, 12, 13)]
     alone = [make_trainer(c, small).run().batches for c in configs]
