@@ -13,6 +13,7 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -25,10 +26,11 @@ from steplr_viz.schedule import torch_lr_curve
 
 from .conftest import VIEWPORT
 from .harness import (
+    SCREENSHOTS,
     assert_no_exception,
     open_page,
-    plot_selector,
     plot_traces,
+    save_screenshot,
     trace_named,
     wait_app_idle,
     wait_rendered,
@@ -70,11 +72,26 @@ _COUNT_POLLS_JS = """() => {
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
 
-# True once the loss chart plots more than n batches (evaluated in the page).
-_MORE_BATCHES_JS = """([sel, n]) => {
+# True between two of the live page's polls: no element marked stale, these charts drawn.
+_QUIET_JS = """(keys) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-stale="true"]')
+    && keys.every((k) => {
+      const el = document.querySelector(`.st-key-${k} .js-plotly-plot`);
+      return el && el._fullData && el.querySelector('.main-svg .scatterlayer, .main-svg image');
+    });
+}"""
+
+# How many points the named trace of a keyed chart plots, read from the chart on show: while
+# a poll redraws, Streamlit keeps the previous chart in the page as well, hidden and marked
+# data-retained, and the first match in the page can be that one.
+_POINTS_JS = """([key, name]) => {
+  const sel = `.st-key-${key}:not([data-retained="true"]) .js-plotly-plot`;
   const el = document.querySelector(sel);
-  if (!el || !el._fullData || !el._fullData.length || !el._fullData[0].x) return false;
-  return el._fullData[0].x.length > n;
+  if (!el || !el._fullData) return 0;
+  const trace = el._fullData.find((t) => (t.name || '').startsWith(name));
+  return trace && trace.x ? trace.x.length : 0;
 }"""
 
 
@@ -143,24 +160,20 @@ def press(page: Any, key: str) -> None:
 
 def plotted_batches(page: Any) -> int:
     """How many batches the loss chart plots now (0 before it has any data)."""
-    traces = plot_traces(page, LOSS)
-    if not traces:
-        return 0
-    return len(trace_named(traces, "loss per batch")["x"] or [])
+    return page.evaluate(_POINTS_JS, [LOSS, "loss per batch"])
 
 
 def plotted_epochs(page: Any) -> int:
     """How many epochs the epoch chart plots now."""
-    traces = plot_traces(page, EPOCH)
-    if not traces:
-        return 0
-    return len(trace_named(traces, "test accuracy")["x"] or [])
+    return page.evaluate(_POINTS_JS, [EPOCH, "test accuracy"])
 
 
 def wait_more_batches(page: Any, than: int) -> int:
     """Wait until the loss chart plots more than `than` batches; return how many."""
     page.wait_for_function(
-        _MORE_BATCHES_JS, arg=[plot_selector(LOSS), than], timeout=DEADLINE_S * 1000
+        f"([key, name, n]) => ({_POINTS_JS})([key, name]) > n",
+        arg=[LOSS, "loss per batch", than],
+        timeout=DEADLINE_S * 1000,
     )
     return plotted_batches(page)
 
@@ -176,6 +189,26 @@ def wait_polls(page: Any, n: int) -> None:
     page.wait_for_function(
         "(t) => window.__polls >= t", arg=target, timeout=DEADLINE_S * 1000, polling=100
     )
+
+
+def screenshot_between_polls(page: Any, name: str, charts: list[str]) -> Path | None:
+    """A picture of the viewport taken between two polls, so no chart is stale or half drawn.
+
+    Not the full page: growing the viewport for a full-page picture redraws every chart, and
+    a live page's charts were caught blank or faded that way.
+    """
+    with contextlib.suppress(Exception):  # a page too busy for a quiet moment is still shot
+        page.wait_for_function(_QUIET_JS, arg=charts, polling=50, timeout=5_000)
+    return save_screenshot(page, SCREENSHOTS, name, full_page=False)
+
+
+def screenshot_mid_run(page: Any) -> None:
+    """Pictures of a live run: the top of the page, then the pictures further down."""
+    assert screenshot_between_polls(page, "training-mid-run", [LOSS, LR]) is not None
+    page.get_by_text("What the model sees").scroll_into_view_if_needed()
+    pictures = ["train_weights", "train_digits"]
+    assert screenshot_between_polls(page, "training-mid-run-pictures", pictures) is not None
+    page.locator('[data-testid="stMain"] h1').scroll_into_view_if_needed()
 
 
 def stored(server: Any, run_id: str) -> RunRecord:
@@ -390,3 +423,47 @@ def test_reload_mid_run_keeps_the_run_and_it_keeps_moving(
     ended = stop_or_finish(page, run_id)
     assert stored(app_server, run_id).status == ended
     assert_no_exception(page)
+
+
+def test_a_second_tab_watches_and_controls_the_same_run(
+    page: Any, app_server: Any, runs: list[str]
+) -> None:
+    """No step races the run's end: it is held while the second tab loads, and every check
+    after the resume holds whether the run is still going or has just finished."""
+    total = LONG_EPOCHS * batches_per_epoch()
+    open_training(page, app_server, LONG_QUERY)
+    run_id = start_run(page, runs)
+    # Held at once: a whole run lasts some 20 s on a quiet machine, a page load several.
+    press(page, "train_pause")
+    heading_shows(page, "paused", run_id)
+
+    tab = page.context.new_page()
+    open_page(tab, address(page))
+    assert watched_run(tab) == run_id
+    heading_shows(tab, "paused", run_id)
+    held = wait_until(
+        lambda: (lambda a, b: a if a == b and a > 0 else 0)(
+            plotted_batches(page), plotted_batches(tab)
+        ),
+        "both tabs to plot the paused run's batches alike",
+    )
+    assert held < total
+    assert button(tab, "train_pause").inner_text().endswith("Resume")
+
+    # Resumed from the second tab: both tabs see it move.
+    press(tab, "train_pause")
+    wait_more_batches(tab, held)
+    wait_more_batches(page, held)
+    assert_no_exception(tab)
+    # With most of the run still to go: pictures of what a teacher projects (taken whether or
+    # not it is still going by then; they show which, and nothing below depends on them).
+    wait_until(lambda: plotted_epochs(page) >= 1, "the first epoch's point")
+    screenshot_mid_run(page)
+
+    # Ended from the second tab; the first sees the same end (the same run, not a copy).
+    ended = stop_or_finish(tab, run_id)
+    heading_shows(page, ended, run_id)
+    wait_until(button(page, "train_start").is_enabled, "Start enabled in the first tab")
+    assert stored(app_server, run_id).status == ended
+    assert_no_exception(page)
+    assert_no_exception(tab)
