@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from steplr_viz import schedule
 from tests.plotly_data import chart_layout, chart_traces, trace_array
 from tests.test_schedule import SEED_TABLE
+from ui import explorer
 
 CLOSED = "closed form η₀·γ^⌊t/s⌋"
 TORCH = "PyTorch StepLR"
@@ -143,3 +147,29 @@ def test_junk_query_parameters_render_the_defaults_with_a_warning(query):
     for key in query:
         assert f"`{key}`" in warning
     assert "x" * 50 not in warning  # the junk itself is never echoed
+
+
+def test_export_tabs_build_only_the_open_tab():
+    at = _app()
+    # The PyTorch code opens first: the schedule in the right call order.
+    assert [c.value for c in at.code] == [schedule.pytorch_snippet(0.1, 0.5, 10, 40).strip()]
+    assert not at.dataframe and not at.get("download_button")
+    at.session_state["export_tab"] = "Decay table"
+    at.slider(key="gamma").set_value(0.8).run()
+    assert not at.exception and not at.code
+    expected = schedule.decay_table(0.1, 0.8, 10, 40)
+    shown = at.dataframe[0].value
+    assert shown["epochs"].tolist() == expected["epochs"].tolist()
+    np.testing.assert_array_equal(shown["lr"].to_numpy(), expected["lr"].to_numpy())
+    at.session_state["export_tab"] = "Download CSV"
+    at.run()
+    assert not at.dataframe and len(at.get("download_button")) == 1
+
+
+def test_the_csv_holds_every_epoch_from_the_closed_form_and_pytorch():
+    frame = pd.read_csv(io.StringIO(explorer.schedule_csv(0.1, 0.9, 1, 300)))
+    assert list(frame.columns) == ["epoch", "closed_form_lr", "pytorch_lr"]
+    assert frame["epoch"].tolist() == list(range(300))
+    # 17 significant digits: the floats come back bit for bit.
+    np.testing.assert_array_equal(frame["closed_form_lr"], schedule.lr_curve(0.1, 0.9, 1, 300))
+    np.testing.assert_array_equal(frame["pytorch_lr"], schedule.torch_lr_curve(0.1, 0.9, 1, 300))

@@ -1,0 +1,199 @@
+"""The schedule explorer's sections: each reads its widgets, calls the engine, draws the result.
+
+They live in a module rather than in app.py because a module is compiled once per process, while
+a page script is compiled again on every AppTest run; app.py keeps the page's outline.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from steplr_viz import schedule
+from steplr_viz.figures.schedule import PinnedCurve
+from steplr_viz.validation import MAX_EPOCHS, check_epochs, check_int
+from ui.query import parse_bool, parse_number
+from ui.schedule_controls import schedule_checks, schedule_controls
+from ui.widgets import int_input
+
+STEP_SIZE_MAX = 100
+DEFAULTS = schedule.SEED_EXAMPLE
+MAX_PINS = 6
+EXPORT_TABS = ["PyTorch code", "Decay table", "Download CSV"]
+
+# What each URL-bound widget accepts; a link with anything else gets a warning, never a crash.
+URL_CHECKS = {
+    **schedule_checks("", STEP_SIZE_MAX),
+    "epochs": lambda t: check_epochs(parse_number(t)),
+    "t": lambda t: check_int("t", parse_number(t), low=0, high=MAX_EPOCHS - 1),
+    "log_y": parse_bool,
+    "show_torch": parse_bool,
+}
+
+
+def controls_ui() -> tuple[float, float, int, int]:
+    """Sidebar widgets for η₀, γ, s and the horizon, bound to the URL so a link reproduces them."""
+    with st.sidebar:
+        st.header("StepLR settings")
+        base_lr, gamma, step_size = schedule_controls(
+            "", step_size_max=STEP_SIZE_MAX, step_size_label="Step size s (epochs between decays)"
+        )
+        epochs = int_input(
+            "Horizon (epochs shown)", 1, MAX_EPOCHS, DEFAULTS["epochs"], step=10, key="epochs"
+        )
+        st.caption(
+            "The seed's example is the default: η₀ = 0.1, γ = 0.5, s = 10. "
+            "Copy the page's address to share exactly this view."
+        )
+    return float(base_lr), float(gamma), int(step_size), int(epochs)
+
+
+def view_options_ui() -> tuple[bool, bool]:
+    """Chart toggles: log scale and PyTorch's overlay, side by side."""
+    row = st.container(horizontal=True, gap="large")
+    log_y = row.toggle("Log scale", key="log_y", bind="query-params")
+    show_torch = row.toggle("PyTorch's curve", value=True, key="show_torch", bind="query-params")
+    return log_y, show_torch
+
+
+def pinned_curves() -> list[PinnedCurve]:
+    """The curves this student pinned (session state: pins are personal, not shared)."""
+    return list(st.session_state.setdefault("pins", []))
+
+
+def _pin(pin: PinnedCurve) -> None:
+    pins: list[PinnedCurve] = st.session_state.setdefault("pins", [])
+    if all(p.label != pin.label for p in pins):
+        pins.append(pin)
+        del pins[:-MAX_PINS]  # keep the newest few: a chart of 50 pins teaches nothing
+
+
+def _clear_pins() -> None:
+    st.session_state["pins"] = []
+
+
+def pin_buttons_ui(
+    base_lr: float, gamma: float, step_size: int, lrs: np.ndarray, *, has_pins: bool
+) -> None:
+    """Pin the current curve or clear the pins; callbacks run before the next rerun draws."""
+    row = st.container(horizontal=True)
+    row.button(
+        "📌 Pin this curve",
+        key="pin",
+        on_click=_pin,
+        args=(PinnedCurve(base_lr, gamma, step_size, tuple(lrs.tolist())),),
+    )
+    row.button("🧹 Clear pins", key="clear_pins", on_click=_clear_pins, disabled=not has_pins)
+
+
+def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -> int:
+    """The formula with the current numbers, and a worked example for an epoch t; returns t."""
+    st.subheader("The formula")
+    st.latex(
+        r"\eta_t = \eta_0 \cdot \gamma^{\lfloor t/s \rfloor}"
+        rf" = {base_lr:g} \cdot {gamma:g}^{{\lfloor t/{step_size} \rfloor}}"
+    )
+    t = int_input("Worked example at epoch t", 0, epochs - 1, min(25, epochs - 1), key="t")
+    k = t // step_size
+    lr_t = schedule.step_lr(base_lr, gamma, step_size, t)
+    st.latex(
+        r"\begin{aligned}"
+        rf"\lfloor {t}/{step_size} \rfloor &= {k} \\"
+        rf"\eta_{{{t}}} &= {base_lr:g} \cdot {gamma:g}^{{{k}}} = {lr_t:.6g}"
+        r"\end{aligned}"
+    )
+    st.caption(
+        f"Epoch {t} lies after {k} decay{'s' if k != 1 else ''} "
+        f"(at epochs {', '.join(str(step_size * i) for i in range(1, min(k, 4) + 1))}"
+        f"{', …' if k > 4 else ''})."
+        if k
+        else f"Epoch {t} comes before the first decay at epoch {step_size}: the LR is still η₀."
+    )
+    return t
+
+
+def facts_section(
+    base_lr: float,
+    gamma: float,
+    step_size: int,
+    epochs: int,
+    lrs: np.ndarray,
+    torch_lrs: np.ndarray | None,
+) -> None:
+    """Derived facts: decays in the horizon, final LR, when it falls below 1%, torch agreement."""
+    facts = schedule.schedule_facts(base_lr, gamma, step_size, epochs)
+    low = facts["epochs_until_low"]
+    row = st.container(horizontal=True)
+    row.metric("Decays within the horizon", facts["decays"])
+    row.metric(
+        "Final LR", f"{facts['final_lr']:.4g}", help=f"η at epoch {epochs - 1}, the last shown"
+    )
+    row.metric(
+        "Below 1% of η₀ from epoch",
+        "never" if low is None else low,
+        help="The first epoch whose LR is under η₀ / 100. With γ = 1 it never gets there.",
+    )
+    if torch_lrs is not None:
+        diff = float(np.max(np.abs(lrs - torch_lrs)))
+        row.metric(
+            "Largest |closed form − PyTorch|",
+            f"{diff:.1e}" if diff else "0 (identical)",
+            help="PyTorch multiplies by γ step by step, so the last bits can differ.",
+        )
+
+
+@lru_cache(maxsize=1)
+def seed_example_text() -> str:
+    """The seed's worked example, computed (never typed) so page, docstring and tests agree."""
+    ex = schedule.SEED_EXAMPLE
+    table = schedule.decay_table(ex["base_lr"], ex["gamma"], ex["step_size"], ex["epochs"])
+    return (
+        f"**The seed's example** (η₀ = {ex['base_lr']:g}, γ = {ex['gamma']:g}, "
+        f"s = {ex['step_size']}): " + " · ".join(table["seed_form"]) + ", and so on."
+    )
+
+
+def export_section(base_lr: float, gamma: float, step_size: int, epochs: int) -> None:
+    """Decay table, PyTorch code and CSV download for this schedule, one tab at a time."""
+    # Lazy tabs: only the open tab is built, so a slider move pays for one of them.
+    code_tab, table_tab, csv_tab = st.tabs(EXPORT_TABS, key="export_tab", on_change="rerun")
+    if table_tab.open:
+        table = schedule.decay_table(base_lr, gamma, step_size, epochs)
+        table_tab.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=min(38 + 35 * len(table), 320),
+            column_order=["epochs", "decays", "lr"],
+            column_config={"lr": st.column_config.NumberColumn("learning rate", format="%.6g")},
+        )
+    if code_tab.open:
+        code_tab.code(
+            schedule.pytorch_snippet(base_lr, gamma, step_size, epochs), language="python"
+        )
+    if csv_tab.open:
+        csv_tab.write("Every epoch's learning rate from the closed form and from PyTorch's StepLR.")
+        csv_tab.download_button(
+            "⬇️ Download CSV",
+            # Built only when clicked: a rerun never pays for it.
+            data=lambda: schedule_csv(base_lr, gamma, step_size, epochs),
+            file_name=f"steplr_lr{base_lr:g}_g{gamma:g}_s{step_size}_{epochs}ep.csv",
+            mime="text/csv",
+            key="download_csv",
+            on_click="ignore",
+        )
+
+
+def schedule_csv(base_lr: float, gamma: float, step_size: int, epochs: int) -> str:
+    """CSV of epoch, closed-form LR and PyTorch's LR (full precision)."""
+    frame = pd.DataFrame(
+        {
+            "epoch": np.arange(epochs),
+            "closed_form_lr": schedule.lr_curve(base_lr, gamma, step_size, epochs),
+            "pytorch_lr": schedule.torch_lr_curve(base_lr, gamma, step_size, epochs),
+        }
+    )
+    return frame.to_csv(index=False, float_format="%.17g")
