@@ -221,15 +221,21 @@ def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
     if stop_col.button("⏹️ Stop", key="train_stop", width="stretch", disabled=not live):
         manager.stop(view.run_id)
         st.rerun()
-    note_col.caption(
-        f"Up to {manager.max_concurrent} runs train at once on this server; "
-        "more wait in a queue. Your run keeps going if you close the tab."
-    )
+    note_col.caption(capacity_note(manager.max_concurrent))
     error = st.session_state.pop("train_error", None)
     if error:
         st.error(error, icon="🚫")
     if config.data_source == "full" and not full_data_present():
         download_ui()
+
+
+def capacity_note(max_concurrent: int) -> str:
+    """How many runs train at once here, worded for 1 as well as for many."""
+    at_once = "1 run trains" if max_concurrent == 1 else f"{max_concurrent} runs train"
+    return (
+        f"Up to {at_once} at once on this server; more wait in a queue. "
+        "Your run keeps going if you close the tab."
+    )
 
 
 def download_ui() -> None:

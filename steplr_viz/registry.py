@@ -17,11 +17,17 @@ JOIN_TIMEOUT_S = 10.0
 # Final snapshots (with weights and predictions) kept for runs that just ended.
 KEEP_FINAL_SNAPSHOTS = 32
 
-__all__ = ["ClassFullError", "RunManager"]
+__all__ = ["ClassFullError", "RunManager", "class_full_message"]
 
 
 class ClassFullError(RuntimeError):
     """Every trainer slot is busy and the queue is full."""
+
+
+def class_full_message(running: int, waiting: int) -> str:
+    """What a student is told when the class is full, in words that fit 1 as well as many."""
+    training = "1 run is training" if running == 1 else f"{running} runs are training"
+    return f"The class is full: {training} and {waiting} waiting. Try again shortly."
 
 
 class RunManager:
@@ -66,10 +72,7 @@ class RunManager:
             self._reap()
             running, waiting = len(self._active), len(self._queue)
             if running >= self.max_concurrent and waiting >= self.max_queue:
-                raise ClassFullError(
-                    f"The class is full: {running} runs are training and {waiting} waiting. "
-                    "Try again shortly."
-                )
+                raise ClassFullError(class_full_message(running, waiting))
             run_id = self.store.create_run(config)
             trainer = self._make_trainer(config, run_id)
             if running < self.max_concurrent:

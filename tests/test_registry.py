@@ -121,13 +121,29 @@ def test_queue_full_raises_class_full(make_manager):
     a = manager.submit(tiny())
     pause_at_start(manager, a)
     b = manager.submit(tiny())
-    with pytest.raises(ClassFullError, match=r"The class is full: 1 runs .* 1 waiting.*Try again"):
+    with pytest.raises(ClassFullError) as full:
         manager.submit(tiny())
+    assert str(full.value) == (
+        "The class is full: 1 run is training and 1 waiting. Try again shortly."
+    )
     assert sorted(manager.store.list_runs()["run_id"]) == sorted([a, b])  # nothing recorded
     # A free queue place makes room again.
     assert manager.stop(b)
     c = manager.submit(tiny())
     assert manager.queue_position(c) == 1
+
+
+def test_class_full_counts_several_runs_in_the_plural(make_manager):
+    manager = make_manager(max_concurrent=2, max_queue=2)
+    for _ in range(2):
+        pause_at_start(manager, manager.submit(tiny()))
+    waiting = [manager.submit(tiny()) for _ in range(2)]
+    assert [manager.queue_position(r) for r in waiting] == [1, 2]
+    with pytest.raises(ClassFullError) as full:
+        manager.submit(tiny())
+    assert str(full.value) == (
+        "The class is full: 2 runs are training and 2 waiting. Try again shortly."
+    )
 
 
 def test_no_queue_means_class_full_at_the_cap(make_manager):

@@ -74,6 +74,17 @@ def test_defaults_render_with_the_predicted_schedule():
     assert any("63 batches per epoch" in c.value for c in at.caption)
 
 
+@pytest.mark.parametrize(
+    ("cap", "shown"),
+    [(1, "Up to 1 run trains at once on this server"), (2, "Up to 2 runs train at once")],
+)
+def test_the_trainer_cap_reads_right_for_one_and_for_many(cap, shown, monkeypatch):
+    monkeypatch.setattr(manager(), "max_concurrent", cap)
+    at = open_page()
+    assert not at.exception
+    assert any(shown in c.value for c in at.caption), [c.value for c in at.caption]
+
+
 def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     at = open_page()
     at.slider(key="train_epochs").set_value(1).run()

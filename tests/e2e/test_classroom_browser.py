@@ -270,7 +270,7 @@ def test_a_full_class_queues_then_says_so_plainly(server_factory, new_student):
     press(late, "train_start")
     full = late.locator(FULL_ALERT, has_text="The class is full")
     full.wait_for(state="visible")
-    assert "1 runs are training and 1 waiting" in full.inner_text()
+    assert "1 run is training and 1 waiting" in full.inner_text()
     assert "Try again shortly" in full.inner_text()
     assert watched_run(late) is None  # no run was made for it
     assert_no_exception(late)
