@@ -29,3 +29,13 @@ def chart_traces(at, index: int = 0) -> dict[str, dict]:
 def chart_layout(at, index: int = 0) -> dict:
     """The layout of the index-th Plotly chart in an AppTest."""
     return json.loads(at.get("plotly_chart")[index].proto.spec)["layout"]
+
+
+def expand_staircase(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """A step line's ("hv") points back to one point per integer step from x[0] to x[-1].
+
+    Each y holds from its x up to the next point's x, as Plotly draws shape "hv".
+    """
+    x, y = np.asarray(x).astype(int), np.asarray(y)
+    assert np.all(np.diff(x) > 0), "a staircase's steps must increase"
+    return np.arange(x[0], x[-1] + 1), np.repeat(y, np.diff(x, append=x[-1] + 1))

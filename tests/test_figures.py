@@ -9,6 +9,7 @@ import pytest
 from steplr_viz import schedule
 from steplr_viz.figures import schedule as schedule_figs
 from steplr_viz.figures import training as figs
+from tests.plotly_data import expand_staircase
 
 
 def validated(fig: go.Figure) -> go.Figure:
@@ -43,6 +44,17 @@ def _all_figures() -> list[go.Figure]:
     ]
 
 
+def _reference_smooth(values: np.ndarray, weight: float = 0.9) -> np.ndarray:
+    """smooth() as first written, on numpy scalars: the faster one must equal it bit for bit."""
+    values = np.asarray(values, dtype=float)
+    out = np.empty_like(values)
+    avg = 0.0
+    for i, v in enumerate(values):
+        avg = weight * avg + (1 - weight) * v
+        out[i] = avg / (1 - weight ** (i + 1))
+    return out
+
+
 @pytest.mark.parametrize("index", range(8))
 def test_every_figure_is_valid_plotly(index):
     validated(_all_figures()[index])
@@ -65,6 +77,62 @@ def test_smooth_is_a_bias_corrected_moving_average():
     out = figs.smooth(np.array([1.0, 3.0]), weight=0.5)
     # avg = 0.5 * 0.5 + 0.5 * 3 = 1.75, corrected by 1 - 0.5**2: 7/3.
     assert out.tolist() == pytest.approx([1.0, 7 / 3])
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 0.9, 0.99])
+@pytest.mark.parametrize("n", [0, 1, 2, 3000])
+def test_smooth_gives_the_same_numbers_as_the_plain_loop(n, weight):
+    values = np.random.default_rng(n).normal(2.0, 1.5, size=n)
+    np.testing.assert_array_equal(figs.smooth(values, weight), _reference_smooth(values, weight))
+
+
+@pytest.mark.parametrize(
+    ("per_batch", "step_size", "epochs", "bpe"),
+    [(False, 2, 5, 63), (False, 5, 30, 250), (True, 7, 3, 10), (False, 100, 3, 4), (True, 1, 2, 3)],
+)
+def test_the_predicted_staircase_is_sent_as_corners_that_draw_every_step(
+    per_batch, step_size, epochs, bpe
+):
+    lrs = schedule.lr_per_step(0.001, 0.5, step_size, epochs, bpe, per_batch=per_batch)
+    steps = np.arange(1, len(lrs) + 1)
+    fig = figs.lr_figure(steps[:10], lrs[:10], steps, lrs)
+    predicted, used = fig.data
+    assert predicted.line.shape == "hv"
+    # Only the first step, the steps where the LR changes, and the last step ...
+    changes = 1 + np.flatnonzero(np.diff(lrs))
+    assert list(predicted.x) == sorted({1, *(changes + 1).tolist(), len(lrs)})
+    # ... which an "hv" line draws as the very same staircase, step for step.
+    x, y = expand_staircase(predicted.x, predicted.y)
+    np.testing.assert_array_equal(x, steps)
+    np.testing.assert_array_equal(y, lrs)
+    # The LR used keeps one point per batch.
+    np.testing.assert_array_equal(used.x, steps[:10])
+    np.testing.assert_array_equal(used.y, lrs[:10])
+
+
+def test_staircase_corners_of_short_and_flat_lines():
+    for n in range(3):
+        x, y = figs.staircase_corners(np.arange(n), np.ones(n))
+        assert x.tolist() == list(range(n)) and y.tolist() == [1.0] * n
+    x, y = figs.staircase_corners(np.arange(1, 101), np.full(100, 0.1))
+    assert x.tolist() == [1, 100] and y.tolist() == [0.1, 0.1]
+
+
+def test_run_pictures_are_the_single_figures_and_the_confusion_only_at_the_end():
+    rng = np.random.default_rng(1)
+    weights, images = rng.normal(size=(10, 784)), rng.random((300, 784))
+    labels = rng.integers(0, 10, 300)
+    predictions = np.where(rng.random(300) < 0.8, labels, (labels + 1) % 10)
+    live = figs.run_pictures(weights, predictions, images, labels, ended=False)
+    assert live.confusion is None
+    shown = figs.digits_to_show(labels, predictions)
+    assert len(shown) == figs.DIGITS_SHOWN
+    assert (predictions[shown[:8]] != labels[shown[:8]]).all()  # mistakes first
+    expected = figs.digits_figure(images[shown], predictions[shown], labels[shown], cols=4)
+    assert live.digits.to_json() == expected.to_json()
+    assert live.weights.to_json() == figs.weights_figure(weights).to_json()
+    ended = figs.run_pictures(weights, predictions, images, labels, ended=True)
+    assert ended.confusion.to_json() == figs.confusion_figure(labels, predictions).to_json()
 
 
 def test_change_points_mark_where_the_lr_decays():

@@ -22,17 +22,36 @@ from steplr_viz.figures.style import (
 
 SIDE = 28  # MNIST digits are 28 x 28
 GAP = 2  # pixels of blank between tiles
+DIGITS_SHOWN = 16  # test digits in the run's pictures
 
 
 def smooth(values: np.ndarray, weight: float = 0.9) -> np.ndarray:
     """Exponential moving average with bias correction (TensorBoard's smoothing)."""
     values = np.asarray(values, dtype=float)
-    out = np.empty_like(values)
+    # Plain Python floats (the same IEEE doubles, the same operations in the same order):
+    # numpy scalars made this loop 3x slower, and it runs over every batch on each live poll.
+    keep = 1 - weight
     avg = 0.0
-    for i, v in enumerate(values):
-        avg = weight * avg + (1 - weight) * v
-        out[i] = avg / (1 - weight ** (i + 1))
-    return out
+    out = []
+    for i, v in enumerate(values.tolist(), start=1):
+        avg = weight * avg + keep * v
+        out.append(avg / (1 - weight**i))
+    return np.array(out, dtype=float)
+
+
+def staircase_corners(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points a step line (shape "hv") needs to draw exactly the same staircase.
+
+    The first point, each point whose y differs from the one before, and the last point: an
+    "hv" line holds each y until the next point's x, so the points in between add nothing.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if len(y) <= 2:
+        return x, y
+    keep = np.empty(len(y), dtype=bool)
+    keep[0] = keep[-1] = True
+    keep[1:-1] = y[1:-1] != y[:-2]
+    return x[keep], y[keep]
 
 
 def change_points(x: np.ndarray, lr: np.ndarray) -> np.ndarray:
@@ -85,12 +104,17 @@ def lr_figure(
     *,
     log_y: bool = True,
 ) -> go.Figure:
-    """The LR the optimizer actually used at each batch, over the predicted staircase."""
+    """The LR the optimizer actually used at each batch, over the predicted staircase.
+
+    The prediction is drawn from its corners only (the same picture from a few points instead
+    of one per batch); the LR used keeps every batch, to show any batch that strays from it.
+    """
+    corner_steps, corner_lrs = staircase_corners(predicted_steps, predicted_lrs)
     traces = [
         {
             "type": "scatter",
-            "x": predicted_steps,
-            "y": predicted_lrs,
+            "x": corner_steps,
+            "y": corner_lrs,
             "name": "predicted η₀·γ^⌊t/s⌋",
             "mode": "lines",
             "line": {"shape": "hv", "color": CLOSED_FORM, "width": 6},
@@ -324,6 +348,42 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
     counts = np.zeros((10, 10), dtype=int)
     np.add.at(counts, (np.asarray(labels, dtype=int), np.asarray(predictions, dtype=int)), 1)
     return counts
+
+
+def digits_to_show(
+    labels: np.ndarray, predictions: np.ndarray, shown: int = DIGITS_SHOWN
+) -> np.ndarray:
+    """A fixed sample of test digits with the model's mistakes first, so students see them."""
+    order = np.random.default_rng(0).permutation(len(labels))[: shown * 8]
+    wrong = order[predictions[order] != labels[order]]
+    right = order[predictions[order] == labels[order]]
+    return np.concatenate([wrong[: shown // 2], right])[:shown]
+
+
+@dataclass(frozen=True)
+class RunPictures:
+    """A run's pictures after its latest epoch; they change only when an epoch ends."""
+
+    weights: go.Figure
+    digits: go.Figure
+    confusion: go.Figure | None  # drawn once the run has ended
+
+
+def run_pictures(
+    weights: np.ndarray,
+    predictions: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    *,
+    ended: bool,
+) -> RunPictures:
+    """The weight templates, a sample of test digits and, at the end, the confusion matrix."""
+    shown = digits_to_show(test_labels, predictions)
+    return RunPictures(
+        weights=weights_figure(weights),
+        digits=digits_figure(test_images[shown], predictions[shown], test_labels[shown], cols=4),
+        confusion=confusion_figure(test_labels, predictions) if ended else None,
+    )
 
 
 @dataclass(frozen=True)
