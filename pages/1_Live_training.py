@@ -15,6 +15,7 @@ from steplr_viz.data import (
     raw_folder,
 )
 from steplr_viz.figures import training as figs
+from steplr_viz.figures.cache import RUN_PICTURES
 from steplr_viz.registry import ClassFullError
 from steplr_viz.run_view import RunView, run_label
 from steplr_viz.runs import check_run_id
@@ -26,6 +27,7 @@ from steplr_viz.trainer import (
     OPTIMIZERS,
     PAUSED,
     QUEUED,
+    RUNNING,
     SCHEDULER_STEPS,
     TrainConfig,
 )
@@ -36,10 +38,12 @@ from ui.runs import get_manager
 from ui.schedule_controls import LR_CHOICES, lr_label, lr_labels
 from ui.widgets import int_input
 
-POLL_SECONDS = 1.0  # how often a live run's panel redraws
+POLL_SECONDS = 1.0  # how often a running run's panel redraws
+# Queued and paused runs cannot move by themselves but for starting (a queued run) or ending
+# (Stop in another tab): polled this often, and the whole page reruns once the status changes.
+IDLE_POLL_SECONDS = 3.0
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 MAX_UI_EPOCHS = 30
-DIGITS_SHOWN = 16
 DEFAULTS = TrainConfig()  # the seed's script: Adam, lr 1e-3, step_size 2, gamma 0.1, 5 epochs
 
 STATUS_BADGES = {
@@ -431,37 +435,42 @@ def pictures_ui(view: RunView) -> None:
                 "Pictures of the weights are kept while the server runs; this run's are gone."
             )
         return
-    data = load_mnist(view.config.data_source)
-    labels = data.test_y.numpy()
     st.subheader("What the model sees")
+    pictures = run_pictures(view)
     left, right = st.columns([3, 2])
-    left.plotly_chart(figs.weights_figure(view.weights), key="train_weights", width="stretch")
+    left.plotly_chart(pictures.weights, key="train_weights", width="stretch")
     left.caption(
         "Each square is one output unit's 784 weights laid out as an image: red pixels raise "
         "that digit's score, blue pixels lower it. Refreshed after every epoch."
     )
-    shown = digits_to_show(labels, view.test_predictions)
-    right.plotly_chart(
-        figs.digits_figure(
-            data.test_x[shown].numpy(), view.test_predictions[shown], labels[shown], cols=4
-        ),
-        key="train_digits",
-        width="stretch",
-    )
-    if view.ended:
-        st.plotly_chart(
-            figs.confusion_figure(labels, view.test_predictions),
-            key="train_confusion",
-            width="stretch",
+    right.plotly_chart(pictures.digits, key="train_digits", width="stretch")
+    if pictures.confusion is not None:
+        st.plotly_chart(pictures.confusion, key="train_confusion", width="stretch")
+
+
+def run_pictures(view: RunView) -> figs.RunPictures:
+    """The run's pictures, built once per finished epoch and shared by every poll and session.
+
+    The weights and predictions change only when an epoch ends, so (run, epochs done, ended)
+    names them; the cached figures are only read (st.plotly_chart serialises a copy).
+    """
+
+    def build() -> figs.RunPictures:
+        data = load_mnist(view.config.data_source)
+        return figs.run_pictures(
+            view.weights,
+            view.test_predictions,
+            data.test_x.numpy(),
+            data.test_y.numpy(),
+            ended=view.ended,
         )
 
+    return RUN_PICTURES.get((view.run_id, len(view.epochs), view.ended), build)
 
-def digits_to_show(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
-    """A fixed sample of test digits with the model's mistakes first, so students see them."""
-    order = np.random.default_rng(0).permutation(len(labels))[: DIGITS_SHOWN * 8]
-    wrong = order[predictions[order] != labels[order]]
-    right = order[predictions[order] == labels[order]]
-    return np.concatenate([wrong[: DIGITS_SHOWN // 2], right])[:DIGITS_SHOWN]
+
+def poll_seconds(status: str) -> float:
+    """How often the run panel of a live run with this status redraws."""
+    return POLL_SECONDS if status == RUNNING else IDLE_POLL_SECONDS
 
 
 def runs_ui() -> None:
@@ -589,8 +598,8 @@ def main() -> None:
             st.info("That run no longer exists (it may have been deleted). Start a new one.")
         predicted_chart(config)
     else:
-        live = not view.ended
-        st.fragment(run_panel, run_every=POLL_SECONDS if live else None)(run_id, view.status)
+        every = None if view.ended else poll_seconds(view.status)
+        st.fragment(run_panel, run_every=every)(run_id, view.status)
     st.divider()
     runs_ui()
 

@@ -9,7 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from steplr_viz import schedule
-from tests.plotly_data import chart_traces, trace_array
+from steplr_viz.data import load_mnist
+from steplr_viz.figures import training as figs
+from steplr_viz.figures.cache import RUN_PICTURES
+from tests.plotly_data import chart_traces, expand_staircase, trace_array
 
 PAGE = "../pages/1_Live_training.py"
 DEADLINE_S = 240  # a 1-epoch bundled run takes seconds; the bound only stops a hung test
@@ -68,9 +71,15 @@ def test_defaults_render_with_the_predicted_schedule():
     assert not at.exception
     assert at.button(key="train_start").proto.disabled is False
     traces = chart(at, "train_predicted")
-    predicted = trace_array(traces["predicted η₀·γ^⌊t/s⌋"]["y"])
-    # The seed's settings on the bundled 4,000 training digits: 63 batches per epoch.
-    np.testing.assert_array_equal(predicted, schedule.lr_per_step(0.001, 0.1, 2, 5, 63))
+    corners = traces["predicted η₀·γ^⌊t/s⌋"]
+    assert corners["line"]["shape"] == "hv"
+    steps, predicted = expand_staircase(trace_array(corners["x"]), trace_array(corners["y"]))
+    # The seed's settings on the bundled 4,000 training digits: 63 batches per epoch. The
+    # staircase is sent as its corners: the first step, the two decays and the last step.
+    expected = schedule.lr_per_step(0.001, 0.1, 2, 5, 63)
+    assert trace_array(corners["x"]).tolist() == [1, 127, 253, 315]
+    np.testing.assert_array_equal(steps, np.arange(1, len(expected) + 1))
+    np.testing.assert_array_equal(predicted, expected)
     assert any("63 batches per epoch" in c.value for c in at.caption)
 
 
@@ -102,8 +111,14 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     np.testing.assert_allclose(trace_array(loss["loss per batch"]["y"]), record.batches["loss"])
     lr = chart(at, "train_lr_chart")
     used = trace_array(lr["LR used (optimizer)"]["y"])
+    np.testing.assert_array_equal(
+        trace_array(lr["LR used (optimizer)"]["x"]), record.batches["step"]
+    )
     np.testing.assert_allclose(used, record.batches["lr"])
-    np.testing.assert_array_equal(used, trace_array(lr["predicted η₀·γ^⌊t/s⌋"]["y"]))
+    predicted = lr["predicted η₀·γ^⌊t/s⌋"]
+    steps, predicted = expand_staircase(trace_array(predicted["x"]), trace_array(predicted["y"]))
+    np.testing.assert_array_equal(steps, record.batches["step"])
+    np.testing.assert_array_equal(used, predicted)
     epochs = chart(at, "train_epoch_chart")
     accuracy = trace_array(epochs["test accuracy (%)"]["y"])
     np.testing.assert_allclose(accuracy, record.epochs["test_acc"])
@@ -116,6 +131,60 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     # The finished run's pictures: weight templates, digits, confusion matrix of the test set.
     confusion = chart(at, "train_confusion")
     assert trace_array(confusion["trace0"]["z"]).sum() == 1000
+
+    # They are built once for the finished run and reused by later redraws, unchanged by them.
+    key = (run_id, 1, True)
+    assert key in RUN_PICTURES
+    builds = RUN_PICTURES.builds
+    for _ in range(3):
+        at.run()
+    assert not at.exception and RUN_PICTURES.builds == builds
+    cached = RUN_PICTURES.get(key, lambda: pytest.fail("the pictures were dropped"))
+    final = manager().final_snapshot(run_id)
+    data = load_mnist("bundled")
+    fresh = figs.run_pictures(
+        final.weights,
+        final.test_predictions,
+        data.test_x.numpy(),
+        data.test_y.numpy(),
+        ended=True,
+    )
+    for name in ("weights", "digits", "confusion"):
+        assert getattr(cached, name).to_json() == getattr(fresh, name).to_json(), name
+    shown = chart(at, "train_confusion")["trace0"]
+    np.testing.assert_array_equal(
+        trace_array(shown["z"]), figs.confusion_matrix(data.test_y.numpy(), final.test_predictions)
+    )
+
+
+def test_queued_and_paused_runs_poll_slower_than_a_running_one(monkeypatch):
+    """The run panel redraws every second while the run trains, less often while it cannot."""
+    import streamlit as st
+
+    from steplr_viz.trainer import TrainConfig
+
+    real_fragment = st.fragment
+    asked: list[float | None] = []
+
+    def recording_fragment(func=None, *, run_every=None, **kwargs):
+        asked.append(run_every)
+        return real_fragment(func, run_every=run_every, **kwargs)
+
+    monkeypatch.setattr(st, "fragment", recording_fragment)
+    store = manager().store
+    every = {}
+    for status in ("running", "queued", "paused", "finished"):
+        run_id = store.create_run(TrainConfig(epochs=1))
+        store.set_status(run_id, status)
+        asked.clear()
+        at = open_page({"run": run_id})
+        assert not at.exception and status in heading(at)
+        assert len(asked) == 1
+        every[status] = asked[0]
+        store.set_status(run_id, "stopped")  # leave no live-looking run behind
+    assert every["running"] == 1.0  # the live poll as before
+    assert every["queued"] == every["paused"] and every["queued"] > every["running"]
+    assert every["finished"] is None  # an ended run is drawn once
 
 
 def test_stop_mid_run():

@@ -24,6 +24,7 @@ from steplr_viz.data import load_mnist
 from steplr_viz.runs import RunRecord, RunStore
 from steplr_viz.schedule import torch_lr_curve
 
+from ..plotly_data import expand_staircase
 from .conftest import VIEWPORT
 from .harness import (
     SCREENSHOTS,
@@ -278,9 +279,12 @@ def test_charts_gain_points_while_training_and_end_on_the_schedule(
     total = STAIRCASE["epochs"] * bpe
     oracle = np.repeat(torch_lr_curve(**STAIRCASE), bpe)  # torch's StepLR, once per batch
     open_training(page, app_server, STAIRCASE_QUERY)
-    # Before Start the page draws the schedule the run will follow.
+    # Before Start the page draws the schedule the run will follow: a step line sent as its
+    # corners (first step, each decay, last step), the same staircase as one point per batch.
     before = trace_named(plot_traces(page, PREDICTED), "predicted")
-    np.testing.assert_allclose(before["y"], oracle, rtol=1e-12, atol=0)
+    before_x, before_y = expand_staircase(before["x"], before["y"])
+    np.testing.assert_array_equal(before_x, np.arange(1, total + 1))
+    np.testing.assert_allclose(before_y, oracle, rtol=1e-12, atol=0)
 
     run_id = start_run(page, runs)
     # Every state with 0 < n < total batches was drawn mid-run; collect them until it ends.
@@ -313,8 +317,9 @@ def test_charts_gain_points_while_training_and_end_on_the_schedule(
     lr_traces = plot_traces(page, LR)
     used, predicted = trace_named(lr_traces, "LR used"), trace_named(lr_traces, "predicted")
     np.testing.assert_array_equal(used["x"], np.arange(1, total + 1))
-    np.testing.assert_array_equal(predicted["x"], used["x"])
-    np.testing.assert_allclose(used["y"], predicted["y"], rtol=1e-12, atol=0)
+    predicted_x, predicted_y = expand_staircase(predicted["x"], predicted["y"])
+    np.testing.assert_array_equal(predicted_x, used["x"])
+    np.testing.assert_allclose(used["y"], predicted_y, rtol=1e-12, atol=0)
     np.testing.assert_allclose(used["y"], oracle, rtol=1e-12, atol=0)
     assert len(np.unique(used["y"])) == 6  # halved after epochs 5, 10, 15, 20 and 25
 
