@@ -1,20 +1,30 @@
 """A class at once: total training throughput and how late a student's page update gets.
 
 Run from the repo root: python benchmarks/bench_classroom.py [--students 1 5 10 30]
-    [--max-seconds 150] [--poll 1.0]
+    [--max-seconds 150] [--poll 1.0] [--idle-poll 3.0] [--epochs 1] [--batch-size 256]
 
-For each class size, that many student threads each submit a 1-epoch bundled run (batch 256) to
-one RunManager (cap = CPU count, a queue for everyone) and then poll it the way the live page
-does: every poll interval, take a snapshot and build the page's three figures from it
-(RunView.from_snapshot, then loss_figure, lr_figure over the predicted staircase and
-epoch_metrics_figure). A student stops polling once it has seen its run end.
+For each class size, that many student threads each submit a bundled run (1 epoch, batch 256 by
+default) to one RunManager (cap = CPU count, a queue for everyone) and then poll it the way the
+live page does: take a snapshot and build the page's figures from it (RunView.from_snapshot,
+then loss_figure, lr_figure over the predicted staircase, epoch_metrics_figure, and the
+pictures: weights, digits and at the end the confusion matrix, from the page's process-wide
+cache, built once per run and epoch). Like the page, a running run is polled every --poll
+seconds and a queued or paused one every --idle-poll seconds (both default to the page's own
+settings). A student stops polling once it has seen its run end. The default runs end within
+a poll or two; --epochs 30 (and --batch-size 16 for 7,500-batch runs) keeps a class polling.
 
 Reported per class size:
 - total samples/s: the training samples of every run (the trainer's own count) over the wall
   time from the moment all students press Start to the last run's end as the store recorded
   it (or to --max-seconds, when it stops early);
 - page update delay: from a poll's start to its figures built (p50, p95, max); and the same with
-  the figures serialised as Streamlit does (plotly.io.to_json), which the real page also pays.
+  the figures serialised as Streamlit does (plotly.io.to_json), which the real page also pays;
+- later p95: the same p95 without each student's first poll (the Start burst, when the whole
+  class polls at once; with fewer polls per run it weighs more in the plain p95);
+- server time per poll: the CPU time of the polling thread (time.thread_time, JSON included),
+  which contention does not inflate (mean, ms), and polling's share of the machine: all polls'
+  CPU time over the wall time, in cores (2 cores is the whole of a 2-core server);
+- KB per poll: the size of those figures as JSON, what one poll sends to the browser (mean).
 Everyone presses Start at the same moment (a barrier), so the polls come in step: the
 classroom's worst second. The runs are stored in SQLite in a temporary folder, as in the app.
 Nothing here is a test: it prints figures for the README and the issue.
@@ -23,6 +33,7 @@ Nothing here is a test: it prints figures for the README and the issue.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 import tempfile
@@ -40,12 +51,24 @@ import torch  # noqa: E402
 from steplr_viz import schedule  # noqa: E402
 from steplr_viz.data import load_mnist  # noqa: E402
 from steplr_viz.figures import training as figs  # noqa: E402
+from steplr_viz.figures.cache import RUN_PICTURES  # noqa: E402
 from steplr_viz.registry import RunManager  # noqa: E402
 from steplr_viz.run_view import RunView  # noqa: E402
 from steplr_viz.runs import RunStore  # noqa: E402
-from steplr_viz.trainer import TrainConfig  # noqa: E402
+from steplr_viz.trainer import RUNNING, TrainConfig  # noqa: E402
 
 BATCH = 256
+PAGE = Path(__file__).resolve().parents[1] / "pages" / "1_Live_training.py"
+
+
+def page_setting(name: str) -> float:
+    """A number the live page sets (its poll intervals), read from the page's source."""
+    for node in ast.walk(ast.parse(PAGE.read_text())):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return float(ast.literal_eval(node.value))
+    raise RuntimeError(f"{name} not found in {PAGE}")
 
 
 @dataclass
@@ -55,12 +78,14 @@ class Student:
     run_id: str | None = None
     delays: list[float] = field(default_factory=list)  # poll start -> figures built
     delays_json: list[float] = field(default_factory=list)  # ... -> figures as JSON
+    cpu: list[float] = field(default_factory=list)  # CPU seconds of each poll (this thread)
+    sent: list[int] = field(default_factory=list)  # bytes of JSON per poll
     ended_at: float | None = None
     error: str | None = None
 
 
 def build_figures(run_id: str, manager: RunManager) -> tuple[RunView, list]:
-    """What the live page's fragment builds on each poll (its three charts)."""
+    """What the live page's fragment builds on each poll (its charts and pictures)."""
     snap = manager.snapshot(run_id) or manager.final_snapshot(run_id)
     if snap is None:  # long gone from memory: the page falls back to the store
         view = RunView.from_record(manager.store.get_run(run_id))
@@ -82,6 +107,22 @@ def build_figures(run_id: str, manager: RunManager) -> tuple[RunView, list]:
             e["train_loss"].to_numpy(),
         ),
     ]
+    if view.weights is not None and view.test_predictions is not None:
+        # As the page's run_pictures(): built once per (run, epochs done, ended), then shared.
+        def build() -> figs.RunPictures:
+            data = load_mnist(c.data_source)
+            return figs.run_pictures(
+                view.weights,
+                view.test_predictions,
+                data.test_x.numpy(),
+                data.test_y.numpy(),
+                ended=view.ended,
+            )
+
+        pictures = RUN_PICTURES.get((view.run_id, len(view.epochs), view.ended), build)
+        figures += [pictures.weights, pictures.digits]
+        if pictures.confusion is not None:
+            figures.append(pictures.confusion)
     return view, figures
 
 
@@ -91,6 +132,7 @@ def student(
     me: Student,
     go: threading.Barrier,
     poll_s: float,
+    idle_poll_s: float,
     stop_at: list[float],
 ) -> None:
     """Submit one run, then poll it like a page until it has ended (or the bench stops)."""
@@ -98,17 +140,21 @@ def student(
         go.wait()
         me.run_id = manager.submit(config)
         while True:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.thread_time()
             view, figures = build_figures(me.run_id, manager)
             built = time.perf_counter()
-            for fig in figures:
-                plotly.io.to_json(fig, validate=False)  # what st.plotly_chart sends
+            sent = 0
+            for fig in figures:  # what st.plotly_chart sends
+                sent += len(plotly.io.to_json(fig.to_dict(), validate=False))
             me.delays.append(built - start)
             me.delays_json.append(time.perf_counter() - start)
+            me.cpu.append(time.thread_time() - cpu_start)
+            me.sent.append(sent)
             if view.ended:
                 me.ended_at = time.perf_counter()
                 return
-            next_poll = start + poll_s
+            # As the page: every poll_s while it trains, every idle_poll_s while queued or paused.
+            next_poll = start + (poll_s if view.status == RUNNING else idle_poll_s)
             if next_poll >= stop_at[0]:
                 return
             time.sleep(max(0.0, next_poll - time.perf_counter()))
@@ -120,7 +166,9 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) -> dict:
+def run_class(
+    n: int, config: TrainConfig, poll_s: float, idle_poll_s: float, max_seconds: float
+) -> dict:
     """One class of n students on a fresh manager and store; returns the row of the table."""
     with tempfile.TemporaryDirectory(prefix="steplr-bench-") as folder:
         manager = RunManager(
@@ -134,7 +182,9 @@ def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) ->
         stop_at = [float("inf")]
         threads = [
             threading.Thread(
-                target=student, args=(manager, config, s, go, poll_s, stop_at), daemon=True
+                target=student,
+                args=(manager, config, s, go, poll_s, idle_poll_s, stop_at),
+                daemon=True,
             )
             for s in students
         ]
@@ -163,6 +213,9 @@ def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) ->
         manager.shutdown()
     delays = [d for s in students for d in s.delays]
     delays_json = [d for s in students for d in s.delays_json]
+    later = [d for s in students for d in s.delays[1:]]
+    cpu = [c for s in students for c in s.cpu]
+    sent = [b for s in students for b in s.sent]
     return {
         "students": n,
         "finished": sum(e is not None for e in ends),
@@ -174,6 +227,10 @@ def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) ->
         "p95": 1000 * percentile(delays, 95),
         "max": 1000 * max(delays, default=float("nan")),
         "p95_json": 1000 * percentile(delays_json, 95),
+        "p95_later": 1000 * percentile(later, 95),
+        "cpu_ms": 1000 * float(np.mean(cpu)) if cpu else float("nan"),
+        "cores": sum(cpu) / wall if wall > 0 else float("nan"),
+        "kb_per_poll": float(np.mean(sent)) / 1000 if sent else float("nan"),
         "errors": [s.error for s in students if s.error],
     }
 
@@ -184,33 +241,52 @@ def main() -> None:
     parser.add_argument(
         "--max-seconds", type=float, default=150.0, help="stop measuring a class after this long"
     )
-    parser.add_argument("--poll", type=float, default=1.0, help="page poll interval (s)")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=page_setting("POLL_SECONDS"),
+        help="poll interval of a running run (s; default: the page's)",
+    )
+    parser.add_argument(
+        "--idle-poll",
+        type=float,
+        default=page_setting("IDLE_POLL_SECONDS"),
+        help="poll interval of a queued or paused run (s; default: the page's)",
+    )
     parser.add_argument("--epochs", type=int, default=1, help="epochs per run (default 1)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH,
+        help=f"batch size (default {BATCH}; 16 gives 250 batches an epoch, long runs to draw)",
+    )
     parser.add_argument(
         "--torch-threads", type=int, default=1, help="intra-op threads (the app sets 1)"
     )
     args = parser.parse_args()
     torch.set_num_threads(args.torch_threads)  # as ui.runs.get_manager does in the app
     # The seed's model, optimizer and schedule; one epoch of the bundled digits by default.
-    config = TrainConfig(epochs=args.epochs, batch_size=BATCH).validated()
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size).validated()
 
     data = load_mnist("bundled")  # loaded once per process, as in the server
     print(
         f"{os.cpu_count()} CPUs, torch threads: {torch.get_num_threads()}; {data.description}; "
-        f"each run: {config.epochs} epoch(s), batch {config.batch_size}; poll every {args.poll:g} s"
+        f"each run: {config.epochs} epoch(s), batch {config.batch_size}; poll every "
+        f"{args.poll:g} s while running, {args.idle_poll:g} s while queued or paused"
     )
     # Warm-up: first-run costs (imports, data, torch kernels) stay out of the table.
-    run_class(1, config, args.poll, args.max_seconds)
+    run_class(1, config, args.poll, args.idle_poll, args.max_seconds)
 
     rows = []
     for n in args.students:
-        row = run_class(n, config, args.poll, args.max_seconds)
+        row = run_class(n, config, args.poll, args.idle_poll, args.max_seconds)
         rows.append(row)
         print(f"  {n} students done in {row['wall']:.1f} s", flush=True)
 
     header = (
         f"{'students':>8} {'finished':>8} {'wall s':>7} {'samples/s':>10} {'polls':>6} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'p95+json ms':>12}"
+        f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'p95+json ms':>12} {'later p95':>10} "
+        f"{'CPU ms/poll':>11} {'cores':>6} {'KB/poll':>8}"
     )
     print()
     print(header)
@@ -220,7 +296,8 @@ def main() -> None:
         print(
             f"{r['students']:>8} {r['finished']:>8} {wall:>7} {r['samples_per_s']:>10,.0f} "
             f"{r['polls']:>6} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['max']:>7.1f} "
-            f"{r['p95_json']:>12.1f}"
+            f"{r['p95_json']:>12.1f} {r['p95_later']:>10.1f} {r['cpu_ms']:>11.1f} "
+            f"{r['cores']:>6.2f} {r['kb_per_poll']:>8.0f}"
         )
         for error in r["errors"]:
             print(f"         error: {error}")
