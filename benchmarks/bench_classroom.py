@@ -22,8 +22,9 @@ Reported per class size:
 - later p95: the same p95 without each student's first poll (the Start burst, when the whole
   class polls at once; with fewer polls per run it weighs more in the plain p95);
 - server time per poll: the CPU time of the polling thread (time.thread_time, JSON included),
-  which contention does not inflate (mean, ms), and polling's share of the machine: all polls'
-  CPU time over the wall time, in cores (2 cores is the whole of a 2-core server);
+  which contention does not inflate: mean ms of a running run's poll (CPU run) and of a queued
+  or paused one's (CPU wait); and polling's share of the machine: all polls' CPU time over the
+  wall time, in cores (2 cores is the whole of a 2-core server);
 - KB per poll: the size of those figures as JSON, what one poll sends to the browser (mean).
 Everyone presses Start at the same moment (a barrier), so the polls come in step: the
 classroom's worst second. The runs are stored in SQLite in a temporary folder, as in the app.
@@ -55,7 +56,7 @@ from steplr_viz.figures.cache import RUN_PICTURES  # noqa: E402
 from steplr_viz.registry import RunManager  # noqa: E402
 from steplr_viz.run_view import RunView  # noqa: E402
 from steplr_viz.runs import RunStore  # noqa: E402
-from steplr_viz.trainer import RUNNING, TrainConfig  # noqa: E402
+from steplr_viz.trainer import PAUSED, QUEUED, RUNNING, TrainConfig  # noqa: E402
 
 BATCH = 256
 PAGE = Path(__file__).resolve().parents[1] / "pages" / "1_Live_training.py"
@@ -79,6 +80,7 @@ class Student:
     delays: list[float] = field(default_factory=list)  # poll start -> figures built
     delays_json: list[float] = field(default_factory=list)  # ... -> figures as JSON
     cpu: list[float] = field(default_factory=list)  # CPU seconds of each poll (this thread)
+    statuses: list[str] = field(default_factory=list)  # the run's status at each poll
     sent: list[int] = field(default_factory=list)  # bytes of JSON per poll
     ended_at: float | None = None
     error: str | None = None
@@ -149,6 +151,7 @@ def student(
             me.delays.append(built - start)
             me.delays_json.append(time.perf_counter() - start)
             me.cpu.append(time.thread_time() - cpu_start)
+            me.statuses.append(view.status)
             me.sent.append(sent)
             if view.ended:
                 me.ended_at = time.perf_counter()
@@ -215,6 +218,9 @@ def run_class(
     delays_json = [d for s in students for d in s.delays_json]
     later = [d for s in students for d in s.delays[1:]]
     cpu = [c for s in students for c in s.cpu]
+    polled = [(c, st) for s in students for c, st in zip(s.cpu, s.statuses, strict=True)]
+    cpu_running = [c for c, st in polled if st == RUNNING]
+    cpu_waiting = [c for c, st in polled if st in (QUEUED, PAUSED)]
     sent = [b for s in students for b in s.sent]
     return {
         "students": n,
@@ -228,7 +234,8 @@ def run_class(
         "max": 1000 * max(delays, default=float("nan")),
         "p95_json": 1000 * percentile(delays_json, 95),
         "p95_later": 1000 * percentile(later, 95),
-        "cpu_ms": 1000 * float(np.mean(cpu)) if cpu else float("nan"),
+        "cpu_running": 1000 * float(np.mean(cpu_running)) if cpu_running else float("nan"),
+        "cpu_waiting": 1000 * float(np.mean(cpu_waiting)) if cpu_waiting else float("nan"),
         "cores": sum(cpu) / wall if wall > 0 else float("nan"),
         "kb_per_poll": float(np.mean(sent)) / 1000 if sent else float("nan"),
         "errors": [s.error for s in students if s.error],
@@ -286,7 +293,7 @@ def main() -> None:
     header = (
         f"{'students':>8} {'finished':>8} {'wall s':>7} {'samples/s':>10} {'polls':>6} "
         f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'p95+json ms':>12} {'later p95':>10} "
-        f"{'CPU ms/poll':>11} {'cores':>6} {'KB/poll':>8}"
+        f"{'CPU run':>8} {'CPU wait':>8} {'cores':>6} {'KB/poll':>8}"
     )
     print()
     print(header)
@@ -296,8 +303,8 @@ def main() -> None:
         print(
             f"{r['students']:>8} {r['finished']:>8} {wall:>7} {r['samples_per_s']:>10,.0f} "
             f"{r['polls']:>6} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['max']:>7.1f} "
-            f"{r['p95_json']:>12.1f} {r['p95_later']:>10.1f} {r['cpu_ms']:>11.1f} "
-            f"{r['cores']:>6.2f} {r['kb_per_poll']:>8.0f}"
+            f"{r['p95_json']:>12.1f} {r['p95_later']:>10.1f} {r['cpu_running']:>8.1f} "
+            f"{r['cpu_waiting']:>8.1f} {r['cores']:>6.2f} {r['kb_per_poll']:>8.0f}"
         )
         for error in r["errors"]:
             print(f"         error: {error}")
