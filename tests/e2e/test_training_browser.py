@@ -63,7 +63,7 @@ QUIET_POLLS = 3  # page redraws over which a paused run's chart must not move
 RUN_ID = re.compile(r"^[0-9a-f]{12}$")
 LIVE = {"queued", "running", "paused"}
 
-# Counts the page's finished script runs (full reruns and the run panel's 1 s polls alike).
+# Counts the page's finished script runs (full reruns and the run panel's polls alike).
 _COUNT_POLLS_JS = """() => {
   if (window.__polls !== undefined) return;
   window.__polls = 0;
