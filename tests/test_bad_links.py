@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_pages import open_page, private_run_manager
+
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
 
@@ -81,13 +83,6 @@ def values(at: AppTest) -> dict[str, Any]:
     return {key: el.value for key, el in keyed_widgets(at).items()}
 
 
-def run_page(path: Path, query: dict[str, Any] | None = None) -> AppTest:
-    at = AppTest.from_file(str(path), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run(timeout=120)  # the first run of a session imports torch
-
-
 def warning_text(at: AppTest) -> str:
     return "\n".join(w.value for w in at.warning)
 
@@ -95,15 +90,8 @@ def warning_text(at: AppTest) -> str:
 @pytest.fixture(scope="module", autouse=True)
 def isolated_manager(tmp_path_factory):
     """The training page makes the process-wide run manager: give it a temporary store."""
-    from ui.runs import get_manager
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("STEPLR_VIZ_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
-    get_manager.clear()
-    yield
-    get_manager().shutdown()
-    get_manager.clear()
-    mp.undo()
+    with private_run_manager(tmp_path_factory.mktemp("runs")):
+        yield
 
 
 _CLEAN: dict[Path, tuple[dict[str, str], dict[str, Any]]] = {}
@@ -112,7 +100,7 @@ _CLEAN: dict[Path, tuple[dict[str, str], dict[str, Any]]] = {}
 def clean_run(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
     """(bound params, widget values) of the page opened with no query, once per page."""
     if path not in _CLEAN:
-        at = run_page(path)
+        at = open_page(path)
         assert not at.exception, f"{path.name} fails with no query at all"
         assert not at.warning, f"{path.name} warns with no query at all"
         _CLEAN[path] = (bound_params(at), values(at))
@@ -136,7 +124,7 @@ def test_junk_link_renders_the_defaults_with_a_warning(path: Path, junk_id: str)
     if not keys:
         pytest.skip(f"{path.name} reads nothing from the URL")
     junk = JUNK[junk_id]
-    at = run_page(path, {key: junk for key in keys})
+    at = open_page(path, {key: junk for key in keys})
 
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -171,7 +159,7 @@ def _has_max(proto: Any) -> bool:
 @pytest.mark.parametrize("path", PAGES, ids=page_id)
 def test_a_valid_link_is_used_without_a_warning(path: Path) -> None:
     """The control for the tests above: good values reach the widgets, so defaults mean junk."""
-    at = run_page(path)
+    at = open_page(path)
     params = bound_params(at)
     widgets = keyed_widgets(at)
     # Every numeric bound widget (slider, number input) at its maximum, written as a link would.
@@ -183,7 +171,7 @@ def test_a_valid_link_is_used_without_a_warning(path: Path) -> None:
             query[param], expected[key] = str(int(top)) if top.is_integer() else repr(top), top
     if not query:
         pytest.skip(f"{path.name} has no numeric widget bound to the URL")
-    at = run_page(path, query)
+    at = open_page(path, query)
     assert not at.exception and not at.warning, warning_text(at)
     shown = values(at)
     for key, top in expected.items():

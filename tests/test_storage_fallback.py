@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = "../pages/1_Live_training.py"
-DEADLINE_S = 240  # a 1-epoch bundled run takes seconds; the bound only stops a hung test
+from tests.apptest_pages import (
+    TRAINING_PAGE,
+    open_page,
+    poll_until,
+    private_run_manager,
+    run_heading,
+)
+
 # Small and fast: one epoch, the largest batch the page offers.
 QUERY = {"train_epochs": "1", "train_batch_size": "512"}
 
 
 @pytest.fixture
-def unwritable_runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def unwritable_runs_dir(tmp_path: Path) -> Path:
     """A runs folder under a regular file: no mkdir can make it, not even root's."""
     blocker = tmp_path / "afile"
     blocker.write_text("a file, not a folder\n")
     runs_dir = blocker / "runs"
-    monkeypatch.setenv("STEPLR_VIZ_RUNS_DIR", str(runs_dir))
-    from ui.runs import get_manager
-
-    get_manager.clear()  # the manager is process-wide: make one that reads this folder
-    yield runs_dir
-    get_manager().shutdown()
-    get_manager.clear()
-
-
-def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run(timeout=120)
-
-
-def heading(at: AppTest) -> str:
-    return next((m.value for m in at.markdown if m.value.startswith("####")), "")
+    with private_run_manager(runs_dir):  # the manager is process-wide: one for this folder
+        yield runs_dir
 
 
 def memory_warnings(at: AppTest) -> list[str]:
@@ -47,7 +36,7 @@ def memory_warnings(at: AppTest) -> list[str]:
 def test_unwritable_runs_folder_keeps_runs_in_memory_and_says_so(unwritable_runs_dir: Path):
     from ui.runs import get_manager
 
-    at = open_page(QUERY)
+    at = open_page(TRAINING_PAGE, QUERY)
     assert not at.exception, [e.value for e in at.exception]
     notes = memory_warnings(at)
     assert len(notes) == 1, [w.value for w in at.warning]
@@ -58,12 +47,8 @@ def test_unwritable_runs_folder_keeps_runs_in_memory_and_says_so(unwritable_runs
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     run_id = at.query_params["run"]
-    deadline = time.monotonic() + DEADLINE_S
-    while "finished" not in heading(at):
-        assert "failed" not in heading(at) and not at.exception, heading(at)
-        assert time.monotonic() < deadline, f"gave up waiting; page shows {heading(at)!r}"
-        time.sleep(0.2)
-        at.run()  # AppTest runs the page's fragment inline: this is the page's poll
+    poll_until(at, lambda a: any(end in run_heading(a) for end in ("finished", "failed")))
+    assert "finished" in run_heading(at), run_heading(at)
 
     record = get_manager().store.get_run(run_id)
     assert record.status == "finished" and list(record.epochs["epoch"]) == [1]
@@ -72,6 +57,6 @@ def test_unwritable_runs_folder_keeps_runs_in_memory_and_says_so(unwritable_runs
     assert not unwritable_runs_dir.exists()  # nothing was written anywhere else either
 
     # A refresh (a new session) still says so and lists the run from memory.
-    again = open_page()
+    again = open_page(TRAINING_PAGE)
     assert not again.exception and len(memory_warnings(again)) == 1
     assert run_id in set(again.dataframe[0].value["run"])

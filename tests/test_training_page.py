@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,24 +10,16 @@ from steplr_viz import schedule
 from steplr_viz.data import load_mnist
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import RUN_PICTURES
+from tests import apptest_pages
+from tests.apptest_pages import TRAINING_PAGE, poll_until, private_run_manager, run_heading
 from tests.plotly_data import chart_traces, expand_staircase, trace_array
-
-PAGE = "../pages/1_Live_training.py"
-DEADLINE_S = 240  # a 1-epoch bundled run takes seconds; the bound only stops a hung test
 
 
 @pytest.fixture(autouse=True, scope="module")
 def isolated_manager(tmp_path_factory):
     """A fresh process-wide manager whose store lives in a temporary folder."""
-    from ui.runs import get_manager
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("STEPLR_VIZ_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
-    get_manager.clear()
-    yield
-    get_manager().shutdown()
-    get_manager.clear()
-    mp.undo()
+    with private_run_manager(tmp_path_factory.mktemp("runs")):
+        yield
 
 
 def manager():
@@ -39,10 +29,7 @@ def manager():
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run(timeout=120)
+    return apptest_pages.open_page(TRAINING_PAGE, query)
 
 
 def chart(at: AppTest, key: str) -> dict[str, dict]:
@@ -50,20 +37,6 @@ def chart(at: AppTest, key: str) -> dict[str, dict]:
     charts = at.get("plotly_chart")
     index = next(i for i, c in enumerate(charts) if c.proto.id.endswith(key) or key in c.proto.id)
     return chart_traces(at, index)
-
-
-def heading(at: AppTest) -> str:
-    return next((m.value for m in at.markdown if m.value.startswith("####")), "")
-
-
-def poll_until(at: AppTest, done) -> AppTest:
-    """Rerun the page (as the fragment's timer would) until done(at) holds or the deadline."""
-    deadline = time.monotonic() + DEADLINE_S
-    while not done(at):
-        assert time.monotonic() < deadline, f"gave up waiting; page shows {heading(at)!r}"
-        time.sleep(0.2)
-        at.run()
-    return at
 
 
 def test_defaults_render_with_the_predicted_schedule():
@@ -101,7 +74,7 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     assert not at.exception
     run_id = at.query_params["run"]
     assert isinstance(run_id, str) and len(run_id) == 12
-    poll_until(at, lambda a: "finished" in heading(a))
+    poll_until(at, lambda a: "finished" in run_heading(a))
     assert not at.exception and not at.error
 
     record = manager().store.get_run(run_id)
@@ -178,7 +151,7 @@ def test_queued_and_paused_runs_poll_slower_than_a_running_one(monkeypatch):
         store.set_status(run_id, status)
         asked.clear()
         at = open_page({"run": run_id})
-        assert not at.exception and status in heading(at)
+        assert not at.exception and status in run_heading(at)
         assert len(asked) == 1
         every[status] = asked[0]
         store.set_status(run_id, "stopped")  # leave no live-looking run behind
@@ -191,9 +164,9 @@ def test_stop_mid_run():
     at = open_page({"train_epochs": "20"})
     at.button(key="train_start").click().run()
     run_id = at.query_params["run"]
-    poll_until(at, lambda a: "running" in heading(a))
+    poll_until(at, lambda a: "running" in run_heading(a))
     at.button(key="train_stop").click().run()
-    poll_until(at, lambda a: "stopped" in heading(a))
+    poll_until(at, lambda a: "stopped" in run_heading(a))
     # The trainer reports "stopped" first, then its callback writes it to the store.
     poll_until(at, lambda a: manager().store.get_run(run_id).status == "stopped")
     assert at.button(key="train_start").proto.disabled is False
@@ -207,7 +180,7 @@ def test_a_refresh_lists_the_finished_run_and_can_watch_it():
     shown = at.dataframe[0].value
     assert finished["run_id"].iloc[0] in set(shown["run"])
     again = open_page({"run": finished["run_id"].iloc[0]})
-    assert "finished" in heading(again) and not again.exception
+    assert "finished" in run_heading(again) and not again.exception
 
 
 @pytest.mark.parametrize(

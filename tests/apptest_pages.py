@@ -1,0 +1,55 @@
+"""AppTest helpers the page tests share: open a page, read and poll a run, own a run manager."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[1]
+TRAINING_PAGE = REPO / "pages" / "1_Live_training.py"
+DEADLINE_S = 240  # a 1-epoch bundled run takes seconds; the bound only stops a hung test
+
+
+def open_page(path: Path, query: dict[str, str] | None = None) -> AppTest:
+    """A page run once, as a browser opening it with this query string would."""
+    at = AppTest.from_file(str(path), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run(timeout=120)  # the first run of a session imports torch
+
+
+def run_heading(at: AppTest) -> str:
+    """The watched run's heading on the training page ('#### 🟢 running · ...'), or ''."""
+    return next((m.value for m in at.markdown if m.value.startswith("####")), "")
+
+
+def poll_until(at: AppTest, done: Callable[[AppTest], bool]) -> AppTest:
+    """Rerun the page (as the fragment's timer would) until done(at) holds or the deadline."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not done(at):
+        assert not at.exception, [e.value for e in at.exception]
+        assert time.monotonic() < deadline, f"gave up waiting; page shows {run_heading(at)!r}"
+        time.sleep(0.2)
+        at.run()  # AppTest runs the page's fragment inline: this is the page's poll
+    return at
+
+
+@contextmanager
+def private_run_manager(runs_dir: Path) -> Iterator[None]:
+    """The pages' process-wide run manager made afresh over runs_dir, and shut down after."""
+    from ui.runs import get_manager
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("STEPLR_VIZ_RUNS_DIR", str(runs_dir))
+    get_manager.clear()
+    try:
+        yield
+    finally:
+        get_manager().shutdown()
+        get_manager.clear()
+        mp.undo()
