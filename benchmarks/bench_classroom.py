@@ -52,7 +52,7 @@ import torch  # noqa: E402
 from steplr_viz import schedule  # noqa: E402
 from steplr_viz.data import load_mnist  # noqa: E402
 from steplr_viz.figures import training as figs  # noqa: E402
-from steplr_viz.figures.cache import RUN_PICTURES  # noqa: E402
+from steplr_viz.figures.cache import view_pictures  # noqa: E402
 from steplr_viz.registry import RunManager  # noqa: E402
 from steplr_viz.run_view import RunView  # noqa: E402
 from steplr_viz.runs import RunStore  # noqa: E402
@@ -110,18 +110,7 @@ def build_figures(run_id: str, manager: RunManager) -> tuple[RunView, list]:
         ),
     ]
     if view.weights is not None and view.test_predictions is not None:
-        # As the page's run_pictures(): built once per (run, epochs done, ended), then shared.
-        def build() -> figs.RunPictures:
-            data = load_mnist(c.data_source)
-            return figs.run_pictures(
-                view.weights,
-                view.test_predictions,
-                data.test_x.numpy(),
-                data.test_y.numpy(),
-                ended=view.ended,
-            )
-
-        pictures = RUN_PICTURES.get((view.run_id, len(view.epochs), view.ended), build)
+        pictures = view_pictures(view)  # as the page: built once per epoch, then shared
         figures += [pictures.weights, pictures.digits]
         if pictures.confusion is not None:
             figures.append(pictures.confusion)

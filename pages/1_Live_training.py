@@ -15,7 +15,7 @@ from steplr_viz.data import (
     raw_folder,
 )
 from steplr_viz.figures import training as figs
-from steplr_viz.figures.cache import RUN_PICTURES
+from steplr_viz.figures.cache import view_pictures
 from steplr_viz.registry import ClassFullError
 from steplr_viz.run_view import RunView, run_label
 from steplr_viz.runs import check_run_id
@@ -436,7 +436,7 @@ def pictures_ui(view: RunView) -> None:
             )
         return
     st.subheader("What the model sees")
-    pictures = run_pictures(view)
+    pictures = view_pictures(view)
     left, right = st.columns([3, 2])
     left.plotly_chart(pictures.weights, key="train_weights", width="stretch")
     left.caption(
@@ -446,26 +446,6 @@ def pictures_ui(view: RunView) -> None:
     right.plotly_chart(pictures.digits, key="train_digits", width="stretch")
     if pictures.confusion is not None:
         st.plotly_chart(pictures.confusion, key="train_confusion", width="stretch")
-
-
-def run_pictures(view: RunView) -> figs.RunPictures:
-    """The run's pictures, built once per finished epoch and shared by every poll and session.
-
-    The weights and predictions change only when an epoch ends, so (run, epochs done, ended)
-    names them; the cached figures are only read (st.plotly_chart serialises a copy).
-    """
-
-    def build() -> figs.RunPictures:
-        data = load_mnist(view.config.data_source)
-        return figs.run_pictures(
-            view.weights,
-            view.test_predictions,
-            data.test_x.numpy(),
-            data.test_y.numpy(),
-            ended=view.ended,
-        )
-
-    return RUN_PICTURES.get((view.run_id, len(view.epochs), view.ended), build)
 
 
 def poll_seconds(status: str) -> float:

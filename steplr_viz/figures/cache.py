@@ -11,11 +11,18 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from steplr_viz.data import load_mnist
+from steplr_viz.figures import training as figs
+
+if TYPE_CHECKING:
+    from steplr_viz.figures.training import RunPictures
+    from steplr_viz.run_view import RunView
 
 T = TypeVar("T")
 
-__all__ = ["FigureCache", "RUN_PICTURES"]
+__all__ = ["FigureCache", "RUN_PICTURES", "view_pictures"]
 
 
 class FigureCache(Generic[T]):
@@ -62,3 +69,23 @@ class FigureCache(Generic[T]):
 # Live runs' pictures (weights, digits, confusion matrix), one entry per run and epoch: a class
 # of a few dozen students watching their own runs keeps every watched run's entry in here.
 RUN_PICTURES: FigureCache = FigureCache(maxsize=64)
+
+
+def view_pictures(view: RunView) -> RunPictures:
+    """A run's pictures, built once per finished epoch and shared by every poll and session.
+
+    The weights and predictions change only when an epoch ends, so (run, epochs done, ended)
+    names them. The caller checks that the view has weights and predictions.
+    """
+
+    def build() -> RunPictures:
+        data = load_mnist(view.config.data_source)
+        return figs.run_pictures(
+            view.weights,
+            view.test_predictions,
+            data.test_x.numpy(),
+            data.test_y.numpy(),
+            ended=view.ended,
+        )
+
+    return RUN_PICTURES.get((view.run_id, len(view.epochs), view.ended), build)

@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,6 +251,19 @@ _LAYOUT_JS = """([sel, path]) => {
   for (const p of path.split('.')) { if (v == null) return null; v = v[p]; }
   return v === undefined ? null : v;
 }"""
+
+
+def wait_until(
+    check: Callable[[], Any], what: str, *, deadline_s: float, poll_s: float = 0.2
+) -> Any:
+    """Poll check() until it returns something truthy; fail naming `what` at the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"gave up after {deadline_s:.0f}s waiting for {what}"
+        time.sleep(poll_s)
 
 
 def plot_selector(key: str) -> str:

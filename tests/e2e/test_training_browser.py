@@ -25,6 +25,7 @@ from steplr_viz.runs import RunRecord, RunStore
 from steplr_viz.schedule import torch_lr_curve
 
 from ..plotly_data import expand_staircase
+from . import harness
 from .conftest import VIEWPORT
 from .harness import (
     SCREENSHOTS,
@@ -101,13 +102,7 @@ _POINTS_JS = """([key, name]) => {
 
 def wait_until(check: Callable[[], Any], what: str, deadline_s: float = DEADLINE_S) -> Any:
     """Poll check() until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"gave up after {deadline_s:.0f}s waiting for {what}"
-        time.sleep(POLL_S)
+    return harness.wait_until(check, what, deadline_s=deadline_s, poll_s=POLL_S)
 
 
 def batches_per_epoch() -> int:
@@ -407,24 +402,29 @@ def test_stop_ends_the_run_and_start_is_enabled_again(
 def test_reload_mid_run_keeps_the_run_and_it_keeps_moving(
     page: Any, app_server: Any, runs: list[str]
 ) -> None:
+    """Held at once (a whole run lasts seconds here, a reload several), so nothing races the
+    run's end: the reloaded page finds it where it was, and then watches it move again."""
     total = LONG_EPOCHS * batches_per_epoch()
     open_training(page, app_server, LONG_QUERY)
     run_id = start_run(page, runs)
-    before = wait_more_batches(page, 0)
+    press(page, "train_pause")
+    heading_shows(page, "paused", run_id)
+    held = wait_until(lambda: plotted_batches(page), "the paused run's batches")
+    assert held < total
 
     page.reload(wait_until="domcontentloaded")
     wait_app_idle(page)
     wait_rendered(page)
     assert watched_run(page) == run_id, f"the reload lost the run: {address(page)}"
-    assert run_id in heading(page)
+    heading_shows(page, "paused", run_id)
     assert not button(page, "train_start").is_enabled()  # the reloaded page knows it is live
-    after = wait_more_batches(page, 0)
-    assert after >= before, f"the reload shows fewer batches ({after}) than before ({before})"
-    assert after < total, "the run had ended before the reloaded page drew it"
-    wait_more_batches(page, after)  # points keep being added after the reload
-    assert_no_exception(page)
+    shown = wait_until(lambda: plotted_batches(page), "the reloaded page's batches")
+    assert held <= shown < total, f"held at {held}, the reloaded page shows {shown} of {total}"
 
-    # The reloaded page still controls the run: Stop ends it (unless it finished first).
+    # The reloaded page still controls the run: Resume, and its points keep being added.
+    press(page, "train_pause")
+    wait_more_batches(page, held)
+    assert_no_exception(page)
     ended = stop_or_finish(page, run_id)
     assert stored(app_server, run_id).status == ended
     assert_no_exception(page)
