@@ -361,9 +361,11 @@ def metrics_ui(view: RunView) -> None:
         lr_now, lr_first = batches["lr"].iloc[-1], batches["lr"].iloc[0]
         cols[1].metric(
             "LR in use",
-            f"{lr_now:.6f}",
-            delta=f"-{100 * (1 - lr_now / lr_first):.4g}% of η₀" if lr_now < lr_first else None,
+            # 3 significant digits, not the seed's %.6f: after a few decays that reads 0.000000.
+            f"{lr_now:.3g}",
+            delta=f"η₀ × {lr_now / lr_first:.3g}" if lr_now < lr_first else None,
             delta_color="off",
+            delta_arrow="down",
         )
     if len(epochs):
         acc = epochs["test_acc"]

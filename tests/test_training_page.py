@@ -130,6 +130,17 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     )
 
 
+def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():
+    """Per batch, γ = 0.1 every 20 batches: 63 batches end at η₀ · 0.1³ = 1e-06."""
+    query = {"train_epochs": "1", "train_scheduler_step": "batch", "train_step_size": "20"}
+    at = open_page(query)
+    at.button(key="train_start").click().run()
+    poll_until(at, lambda a: "finished" in run_heading(a))
+    shown = {m.label: m for m in at.metric}["LR in use"]
+    assert shown.value == "1e-06"  # the seed's %.6f would print 0.000001, or 0.000000 later
+    assert shown.delta == "η₀ × 0.001"
+
+
 def test_queued_and_paused_runs_poll_slower_than_a_running_one(monkeypatch):
     """The run panel redraws every second while the run trains, less often while it cannot."""
     import streamlit as st

@@ -342,7 +342,9 @@ def test_pause_holds_the_run_and_resume_finishes_it(
     open_training(page, app_server, LONG_QUERY)
     count_polls(page)
     run_id = start_run(page, runs)
-    wait_more_batches(page, 0)
+    # An epoch in (a fraction of a second; its point shows at the page's first redraw), so the
+    # held page has every chart and picture: the mid-run screenshots are taken while it holds.
+    wait_until(lambda: plotted_epochs(page) >= 1, "the first epoch's point")
     press(page, "train_pause")
     heading_shows(page, "paused", run_id)
     # The run panel shows it first; the buttons follow in the page's next full run.
@@ -359,6 +361,7 @@ def test_pause_holds_the_run_and_resume_finishes_it(
     assert 0 < held < total
     assert stored(app_server, run_id).status == "paused"
     assert_no_exception(page)
+    screenshot_mid_run(page)
 
     press(page, "train_pause")  # now labelled Resume
     wait_more_batches(page, held)
@@ -438,7 +441,7 @@ def test_a_second_tab_watches_and_controls_the_same_run(
     total = LONG_EPOCHS * batches_per_epoch()
     open_training(page, app_server, LONG_QUERY)
     run_id = start_run(page, runs)
-    # Held at once: a whole run lasts some 20 s on a quiet machine, a page load several.
+    # Held at once: a whole run lasts seconds here, a page load several.
     press(page, "train_pause")
     heading_shows(page, "paused", run_id)
 
@@ -460,10 +463,6 @@ def test_a_second_tab_watches_and_controls_the_same_run(
     wait_more_batches(tab, held)
     wait_more_batches(page, held)
     assert_no_exception(tab)
-    # With most of the run still to go: pictures of what a teacher projects (taken whether or
-    # not it is still going by then; they show which, and nothing below depends on them).
-    wait_until(lambda: plotted_epochs(page) >= 1, "the first epoch's point")
-    screenshot_mid_run(page)
 
     # Ended from the second tab; the first sees the same end (the same run, not a copy).
     ended = stop_or_finish(tab, run_id)
