@@ -145,8 +145,11 @@ def student(
             if view.ended:
                 me.ended_at = time.perf_counter()
                 return
-            # As the page: every poll_s while it trains, every idle_poll_s while queued or paused.
-            next_poll = start + (poll_s if view.status == RUNNING else idle_poll_s)
+            # As the page: every idle_poll_s while paused or waiting in the queue, else poll_s
+            # (a run that holds a trainer and is still loading its data counts as training).
+            waiting = view.status == QUEUED and manager.queue_position(view.run_id) is not None
+            idle = view.status == PAUSED or waiting
+            next_poll = start + (idle_poll_s if idle else poll_s)
             if next_poll >= stop_at[0]:
                 return
             time.sleep(max(0.0, next_poll - time.perf_counter()))

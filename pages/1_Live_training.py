@@ -27,7 +27,6 @@ from steplr_viz.trainer import (
     OPTIMIZERS,
     PAUSED,
     QUEUED,
-    RUNNING,
     SCHEDULER_STEPS,
     TrainConfig,
 )
@@ -450,9 +449,11 @@ def pictures_ui(view: RunView) -> None:
         st.plotly_chart(pictures.confusion, key="train_confusion", width="stretch")
 
 
-def poll_seconds(status: str) -> float:
-    """How often the run panel of a live run with this status redraws."""
-    return POLL_SECONDS if status == RUNNING else IDLE_POLL_SECONDS
+def poll_seconds(view: RunView) -> float:
+    """How often a live run's panel redraws: every second while it trains or is starting (it
+    has a trainer and is loading its data), less often while it is paused or waits its turn."""
+    waiting = view.status == QUEUED and get_manager().queue_position(view.run_id) is not None
+    return IDLE_POLL_SECONDS if view.status == PAUSED or waiting else POLL_SECONDS
 
 
 def runs_ui() -> None:
@@ -580,7 +581,7 @@ def main() -> None:
             st.info("That run no longer exists (it may have been deleted). Start a new one.")
         predicted_chart(config)
     else:
-        every = None if view.ended else poll_seconds(view.status)
+        every = None if view.ended else poll_seconds(view)
         st.fragment(run_panel, run_every=every)(run_id, view.status)
     st.divider()
     runs_ui()

@@ -156,17 +156,27 @@ def test_queued_and_paused_runs_poll_slower_than_a_running_one(monkeypatch):
 
     monkeypatch.setattr(st, "fragment", recording_fragment)
     store = manager().store
+    in_queue: set[str] = set()  # runs that wait for a free trainer, as the manager would say
+    real_position = manager().queue_position
+    monkeypatch.setattr(
+        manager(), "queue_position", lambda rid: 1 if rid in in_queue else real_position(rid)
+    )
     every = {}
-    for status in ("running", "queued", "paused", "finished"):
+    for status in ("running", "starting", "queued", "paused", "finished"):
         run_id = store.create_run(TrainConfig(epochs=1))
-        store.set_status(run_id, status)
+        store.set_status(run_id, "queued" if status == "starting" else status)
+        if status == "queued":
+            in_queue.add(run_id)
         asked.clear()
         at = open_page({"run": run_id})
-        assert not at.exception and status in run_heading(at)
+        assert not at.exception and status.replace("starting", "queued") in run_heading(at)
         assert len(asked) == 1
         every[status] = asked[0]
         store.set_status(run_id, "stopped")  # leave no live-looking run behind
     assert every["running"] == 1.0  # the live poll as before
+    # A run that has its trainer but is still loading its data is about to move: Pause turns
+    # on as soon as the page sees it running.
+    assert every["starting"] == every["running"]
     assert every["queued"] == every["paused"] and every["queued"] > every["running"]
     assert every["finished"] is None  # an ended run is drawn once
 

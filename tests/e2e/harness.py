@@ -253,6 +253,32 @@ _LAYOUT_JS = """([sel, path]) => {
 }"""
 
 
+def write_full_mnist_stand_in(data_dir: Path) -> Path:
+    """Full MNIST's size (60,000 / 10,000) in torchvision's raw layout, offline: the bundled
+    digits repeated. A 30-epoch run on it lasts minutes, where the bundled set's lasts seconds:
+    time enough to hold a trainer, queue behind it, or kill the server mid-run."""
+    import numpy as np
+
+    from steplr_viz.data import IMAGES_MAGIC, LABELS_MAGIC, RAW_FILES, load_mnist, raw_folder
+
+    bundled = load_mnist("bundled")
+    folder = raw_folder(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def write(name: str, magic: int, array: np.ndarray) -> None:
+        header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+        (folder / RAW_FILES[name]).write_bytes(header + array.astype(np.uint8).tobytes())
+
+    for split, x, y, copies in (
+        ("train", bundled.train_x, bundled.train_y, 60_000 // bundled.n_train),
+        ("test", bundled.test_x, bundled.test_y, 10_000 // len(bundled.test_y)),
+    ):
+        pixels = np.rint(x.numpy() * 255).reshape(-1, 28, 28)
+        write(f"{split}_images", IMAGES_MAGIC, np.tile(pixels, (copies, 1, 1)))
+        write(f"{split}_labels", LABELS_MAGIC, np.tile(y.numpy(), copies))
+    return folder
+
+
 def wait_until(
     check: Callable[[], Any], what: str, *, deadline_s: float, poll_s: float = 0.2
 ) -> Any:

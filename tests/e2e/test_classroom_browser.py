@@ -31,6 +31,7 @@ from .harness import (
     open_page,
     save_screenshot,
     wait_app_idle,
+    write_full_mnist_stand_in,
 )
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +42,9 @@ CLASS_CAPS = {"STEPLR_VIZ_MAX_TRAINERS": "2", "STEPLR_VIZ_MAX_QUEUE": str(STUDEN
 # One trainer, one place in the queue: a paused run and one waiting run fill the class.
 FULL_CAPS = {"STEPLR_VIZ_MAX_TRAINERS": "1", "STEPLR_VIZ_MAX_QUEUE": "1"}
 SHORT = "train_epochs=1&train_batch_size=512"  # one epoch of the bundled digits
-LONG = "train_epochs=30&train_batch_size=16"  # the longest run the page offers: seconds here
+# The longest run the page offers, on a stand-in for full MNIST (harness): minutes, where the
+# bundled digits would take seconds. Time enough to hold the only trainer, or kill the server.
+LONG = "train_epochs=30&train_batch_size=16&train_data_source=full"
 PAGE = "Live_training"
 # Browser waits: generous, because this box may be busy; each is still a bound, not a sleep.
 SLOW_MS = APP_IDLE_TIMEOUT_MS * 4
@@ -242,13 +245,13 @@ def test_a_class_trains_at_once_and_loses_nothing(server_factory, new_student):
 def test_a_full_class_queues_then_says_so_plainly(server_factory, new_student):
     """One trainer, one place in the queue: the second student waits, the third is told."""
     server: StreamlitServer = server_factory("app.py", extra_env=FULL_CAPS)
+    write_full_mnist_stand_in(server.data_dir)
     teacher, waiting, late = new_student(), new_student(), new_student()
     open_quickly(teacher, server.page_url(PAGE, LONG))
     open_quickly(waiting, server.page_url(PAGE, LONG))
     open_quickly(late, server.page_url(PAGE, SHORT))
 
     # The teacher's long run holds the only trainer, paused: the class must wait for it.
-    # Held at once: the whole run lasts only seconds here.
     blocker = start_run(teacher)
     press(teacher, "train_pause")  # enabled once the page has seen the run start
     heading_shows(teacher, "paused")
@@ -291,6 +294,7 @@ def test_a_full_class_queues_then_says_so_plainly(server_factory, new_student):
 
 def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_factory, new_student):
     server: StreamlitServer = server_factory("app.py")
+    write_full_mnist_stand_in(server.data_dir)
     page = new_student()
 
     open_page(page, server.page_url(PAGE, SHORT), SLOW_MS)
