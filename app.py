@@ -43,7 +43,7 @@ def main() -> None:
             highlight_epoch=t,
         )
         st.plotly_chart(fig, key="staircase", width="stretch")
-        explorer.pin_buttons_ui(base_lr, gamma, step_size, lrs, has_pins=bool(pins))
+        explorer.pin_buttons_ui(base_lr, gamma, step_size, epochs, has_pins=bool(pins))
     explorer.facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
     explorer.export_section(base_lr, gamma, step_size, epochs)
 

@@ -24,6 +24,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a plain script from anywhere
 
+from steplr_viz.run_view import POLL_SECONDS  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     StreamlitServer,
     browser_unavailable_reason,
@@ -178,19 +179,6 @@ class EpochWatcher(threading.Thread):
         self.join(timeout=5)
 
 
-def live_poll_seconds() -> float:
-    """The training page's polling interval, read from the page itself."""
-    import ast
-
-    source = (REPO / "pages" / "1_Live_training.py").read_text()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "POLL_SECONDS" for t in node.targets
-        ):
-            return float(ast.literal_eval(node.value))
-    raise RuntimeError("POLL_SECONDS not found in pages/1_Live_training.py")
-
-
 def bench_live_lag(browser: Any, epochs: int, timeout_s: float = 600.0) -> list[float]:
     """Per-epoch lag (s) from the trainer's epoch row to the point in the page's epoch chart."""
     server = StreamlitServer("app.py")
@@ -252,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                 verdict = "ok" if ratio <= SLIDER_TARGET else "OVER TARGET"
                 print(f"  ratio app/minimal: {ratio:.2f} (target <= {SLIDER_TARGET}) {verdict}")
             if not args.skip_live:
-                poll = live_poll_seconds()
+                poll = POLL_SECONDS
                 lags = bench_live_lag(browser, args.epochs)
                 target = poll + LAG_MARGIN_S
                 print(f"live-update lag, trainer epoch -> point in page ({args.epochs} epochs):")

@@ -34,7 +34,6 @@ Nothing here is a test: it prints figures for the README and the issue.
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import sys
 import tempfile
@@ -54,22 +53,16 @@ from steplr_viz.data import load_mnist  # noqa: E402
 from steplr_viz.figures import training as figs  # noqa: E402
 from steplr_viz.figures.cache import view_pictures  # noqa: E402
 from steplr_viz.registry import RunManager  # noqa: E402
-from steplr_viz.run_view import RunView  # noqa: E402
+from steplr_viz.run_view import (  # noqa: E402
+    IDLE_POLL_SECONDS,
+    POLL_SECONDS,
+    RunView,
+    redraw_seconds,
+)
 from steplr_viz.runs import RunStore  # noqa: E402
 from steplr_viz.trainer import PAUSED, QUEUED, RUNNING, TrainConfig  # noqa: E402
 
 BATCH = 256
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "1_Live_training.py"
-
-
-def page_setting(name: str) -> float:
-    """A number the live page sets (its poll intervals), read from the page's source."""
-    for node in ast.walk(ast.parse(PAGE.read_text())):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            return float(ast.literal_eval(node.value))
-    raise RuntimeError(f"{name} not found in {PAGE}")
 
 
 @dataclass
@@ -148,8 +141,9 @@ def student(
             # As the page: every idle_poll_s while paused or waiting in the queue, else poll_s
             # (a run that holds a trainer and is still loading its data counts as training).
             waiting = view.status == QUEUED and manager.queue_position(view.run_id) is not None
-            idle = view.status == PAUSED or waiting
-            next_poll = start + (idle_poll_s if idle else poll_s)
+            next_poll = start + redraw_seconds(
+                view.status, waiting_in_queue=waiting, poll=poll_s, idle_poll=idle_poll_s
+            )
             if next_poll >= stop_at[0]:
                 return
             time.sleep(max(0.0, next_poll - time.perf_counter()))
@@ -243,13 +237,13 @@ def main() -> None:
     parser.add_argument(
         "--poll",
         type=float,
-        default=page_setting("POLL_SECONDS"),
+        default=POLL_SECONDS,
         help="poll interval of a running run (s; default: the page's)",
     )
     parser.add_argument(
         "--idle-poll",
         type=float,
-        default=page_setting("IDLE_POLL_SECONDS"),
+        default=IDLE_POLL_SECONDS,
         help="poll interval of a queued or paused run (s; default: the page's)",
     )
     parser.add_argument("--epochs", type=int, default=1, help="epochs per run (default 1)")

@@ -17,7 +17,7 @@ from steplr_viz.data import (
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import view_pictures
 from steplr_viz.registry import ClassFullError
-from steplr_viz.run_view import RunView, run_label
+from steplr_viz.run_view import RunView, redraw_seconds, run_label
 from steplr_viz.runs import check_run_id
 from steplr_viz.trainer import (
     DATA_SOURCES,
@@ -37,10 +37,6 @@ from ui.runs import get_manager
 from ui.schedule_controls import LR_CHOICES, lr_label, lr_labels
 from ui.widgets import int_input
 
-POLL_SECONDS = 1.0  # how often a running run's panel redraws
-# Queued and paused runs cannot move by themselves but for starting (a queued run) or ending
-# (Stop in another tab): polled this often, and the whole page reruns once the status changes.
-IDLE_POLL_SECONDS = 3.0
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 MAX_UI_EPOCHS = 30
 DEFAULTS = TrainConfig()  # the seed's script: Adam, lr 1e-3, step_size 2, gamma 0.1, 5 epochs
@@ -302,7 +298,7 @@ def predicted_lrs(config: TrainConfig, bpe: int) -> np.ndarray:
 
 
 def run_panel(run_id: str, drawn_status: str) -> None:
-    """Everything about the watched run; redrawn every POLL_SECONDS while it is live.
+    """Everything about the watched run; redrawn every few seconds while it is live.
 
     `drawn_status` is the status the rest of the page was drawn for: when the run moves on
     (queued -> running, running <-> paused, or ends) the whole page reruns, so that Pause, Resume
@@ -450,10 +446,9 @@ def pictures_ui(view: RunView) -> None:
 
 
 def poll_seconds(view: RunView) -> float:
-    """How often a live run's panel redraws: every second while it trains or is starting (it
-    has a trainer and is loading its data), less often while it is paused or waits its turn."""
+    """How often this live run's panel redraws (slower while it is paused or waits its turn)."""
     waiting = view.status == QUEUED and get_manager().queue_position(view.run_id) is not None
-    return IDLE_POLL_SECONDS if view.status == PAUSED or waiting else POLL_SECONDS
+    return redraw_seconds(view.status, waiting_in_queue=waiting)
 
 
 def runs_ui() -> None:

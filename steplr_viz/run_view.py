@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from steplr_viz.runs import RunRecord
-from steplr_viz.trainer import TERMINAL_STATUSES, Snapshot, TrainConfig
+from steplr_viz.trainer import PAUSED, TERMINAL_STATUSES, Snapshot, TrainConfig
+
+# How often a page redraws a live run: every second while it trains (or has its trainer and is
+# loading data); less often while it is paused or waits its turn, since only a status change can
+# come then (and the page reruns whole when one does).
+POLL_SECONDS = 1.0
+IDLE_POLL_SECONDS = 3.0
 
 BATCH_COLUMNS = ["step", "epoch", "loss", "lr"]
 EPOCH_COLUMNS = ["epoch", "train_loss", "lr", "test_loss", "test_acc", "seconds"]
@@ -33,6 +39,17 @@ def points_frame(points: Sequence[object], columns: list[str]) -> pd.DataFrame:
         },
         columns=columns,
     )
+
+
+def redraw_seconds(
+    status: str,
+    *,
+    waiting_in_queue: bool,
+    poll: float = POLL_SECONDS,
+    idle_poll: float = IDLE_POLL_SECONDS,
+) -> float:
+    """Seconds between redraws of a live run with this status (waiting: for a free trainer)."""
+    return idle_poll if status == PAUSED or waiting_in_queue else poll
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,10 @@ def pinned_curves() -> list[PinnedCurve]:
     return list(st.session_state.setdefault("pins", []))
 
 
-def _pin(pin: PinnedCurve) -> None:
+def _pin(base_lr: float, gamma: float, step_size: int, epochs: int) -> None:
     pins: list[PinnedCurve] = st.session_state.setdefault("pins", [])
+    lrs = schedule.lr_curve(base_lr, gamma, step_size, epochs)  # on click only, not every rerun
+    pin = PinnedCurve(base_lr, gamma, step_size, tuple(lrs.tolist()))
     if all(p.label != pin.label for p in pins):
         pins.append(pin)
         del pins[:-MAX_PINS]  # keep the newest few: a chart of 50 pins teaches nothing
@@ -76,15 +78,12 @@ def _clear_pins() -> None:
 
 
 def pin_buttons_ui(
-    base_lr: float, gamma: float, step_size: int, lrs: np.ndarray, *, has_pins: bool
+    base_lr: float, gamma: float, step_size: int, epochs: int, *, has_pins: bool
 ) -> None:
     """Pin the current curve or clear the pins; callbacks run before the next rerun draws."""
     row = st.container(horizontal=True)
     row.button(
-        "📌 Pin this curve",
-        key="pin",
-        on_click=_pin,
-        args=(PinnedCurve(base_lr, gamma, step_size, tuple(lrs.tolist())),),
+        "📌 Pin this curve", key="pin", on_click=_pin, args=(base_lr, gamma, step_size, epochs)
     )
     row.button("🧹 Clear pins", key="clear_pins", on_click=_clear_pins, disabled=not has_pins)
 
