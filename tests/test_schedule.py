@@ -54,17 +54,34 @@ def test_closed_form_matches_recorded_torch_steplr(config):
     np.testing.assert_allclose(recorded, ours, rtol=1e-12, atol=np.finfo(np.float64).tiny)
 
 
-def test_torch_curve_is_recorded_from_a_real_scheduler_with_the_right_call_order():
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.3)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.7)
-    expected = []
+def _sgd_training_loop_lrs(base_lr: float, gamma: float, step_size: int, epochs: int) -> list:
+    """The LR each epoch uses in a plain SGD training loop with StepLR, in the right order."""
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=base_lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    lrs = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a wrong call order would warn, and fail here
-        for _ in range(25):
-            expected.append(optimizer.param_groups[0]["lr"])
+        for _ in range(epochs):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            param.grad = torch.ones(1)  # a real update, as in training
             optimizer.step()
             scheduler.step()
-    assert schedule.torch_lr_curve(0.3, 0.7, 3, 25).tolist() == expected
+    return lrs
+
+
+def test_torch_curve_is_recorded_from_a_real_scheduler_with_the_right_call_order():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        recorded = schedule.torch_lr_curve(0.3, 0.7, 3, 25).tolist()
+    assert recorded == _sgd_training_loop_lrs(0.3, 0.7, 3, 25)
+
+
+@settings(max_examples=100, deadline=None)
+@given(configs)
+def test_torch_curve_equals_an_sgd_training_loop_bit_for_bit(config):
+    # The page records through a parameter-free optimizer (8x faster); the LRs must not differ.
+    assert schedule.torch_lr_curve(*config).tolist() == _sgd_training_loop_lrs(*config)
 
 
 def test_seed_example():

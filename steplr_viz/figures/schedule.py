@@ -46,12 +46,15 @@ def staircase_figure(
     highlight_epoch: int | None = None,
 ) -> go.Figure:
     """Plot η_t for t = 0..len-1 as a step line; overlays are optional traces."""
-    epochs = np.arange(len(closed_form))
+    # Plain lists, not numpy arrays: plotly turns each array into a typed-array spec through
+    # narwhals (~0.1 ms apiece, six per chart, on every slider move); floats still round-trip.
+    epochs = list(range(len(closed_form)))
+    closed = np.asarray(closed_form)
     traces = [
         {
             "type": "scatter",
-            "x": np.arange(len(pin.lrs)),
-            "y": np.asarray(pin.lrs),
+            "x": list(range(len(pin.lrs))),
+            "y": list(pin.lrs),
             "name": pin.label,
             "mode": "lines",
             "line": {"shape": "hv", "width": 2, "color": SERIES[(i + 1) % len(SERIES)]},
@@ -64,7 +67,7 @@ def staircase_figure(
         {
             "type": "scatter",
             "x": epochs,
-            "y": closed_form,
+            "y": closed.tolist(),
             "name": "closed form η₀·γ^⌊t/s⌋",
             "mode": "lines",
             "line": {"shape": "hv", "width": 3, "color": CLOSED_FORM},
@@ -76,7 +79,7 @@ def staircase_figure(
             {
                 "type": "scatter",
                 "x": epochs,
-                "y": torch_curve,
+                "y": np.asarray(torch_curve).tolist(),
                 "name": "PyTorch StepLR",
                 "mode": "lines",
                 "line": {"shape": "hv", "width": 2, "color": TORCH, "dash": "dot"},
@@ -88,8 +91,8 @@ def staircase_figure(
         traces.append(
             {
                 "type": "scatter",
-                "x": decays,
-                "y": closed_form[decays],
+                "x": decays.tolist(),
+                "y": closed[decays].tolist(),
                 "name": "decay (× γ)",
                 "mode": "markers",
                 "marker": {"size": 9, "color": DECAY, "line": {"width": 1.5, "color": "white"}},
