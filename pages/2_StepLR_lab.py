@@ -85,6 +85,11 @@ def _decays(k: int) -> str:
     return f"{k} decay" if k == 1 else f"{k} decays"
 
 
+def _percent(fraction: float) -> str:
+    """0.01 -> '1%', 0.005 -> '0.5%': the share as the page's text states it."""
+    return f"{fraction * 100:g}%"
+
+
 def _chart(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, width="stretch")
 
@@ -178,14 +183,14 @@ def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
     _chart(figures.stepping_figure(shown, log_y=True), "lab_batch_chart")
     # One column per loader, one row per fact: the numbers read across like a comparison.
     st.dataframe(pd.DataFrame(columns), width="stretch")
-    low_epoch = shown.first_low_epoch()
+    low_epoch, low = shown.first_low_epoch(), _percent(shown.low_fraction)
     st.caption(
         "The chart is on a log scale because the per-batch LR falls through many decades; "
         "an LR of exactly 0.0 (float underflow) cannot be drawn on it. Stepped once per epoch, "
         + (
-            f"the LR first drops below 1% of η₀ at epoch {low_epoch}."
+            f"the LR first drops below {low} of η₀ at epoch {low_epoch}."
             if low_epoch is not None
-            else f"the LR stays above 1% of η₀ for all {epochs} epochs shown."
+            else f"the LR stays above {low} of η₀ for all {epochs} epochs shown."
         )
     )
 
@@ -203,7 +208,9 @@ def _stepping_facts(sim: lab.Stepping, n_train: int) -> dict[str, str]:
     return {
         "training digits": f"{n_train:,}",
         "batches per epoch (len(loader))": f"{n:,}",
-        "per batch: LR below 1% of η₀ from": at_batch(sim.first_low_batch()),
+        f"per batch: LR below {_percent(sim.low_fraction)} of η₀ from": at_batch(
+            sim.first_low_batch()
+        ),
         "per batch: LR exactly 0.0 from": at_batch(sim.first_zero_batch()),
         "LR at epoch 1, stepped per epoch": lab.format_lr(per_epoch_lr),
         "LR at epoch 1, stepped per batch": lab.format_lr(per_batch_lr),
@@ -216,8 +223,8 @@ def readings_section(base_lr: float, gamma: float, step_size: int, log_y: bool) 
     st.markdown(
         '`get_last_lr()` and `optimizer.param_groups[0]["lr"]` tell you the LR in use. '
         "`get_lr()` is the scheduler's internal rule for the *next* LR: StepLR multiplies the "
-        "current LR by γ whenever `last_epoch` is a multiple of s. Called by hand right after a "
-        "decay it multiplies again, so it reports γ² where γ is in use."
+        "current LR by γ whenever `last_epoch` is a multiple of s. Called by hand right after the "
+        "k-th decay it applies γ one time too many: it reports η₀·γ^(k+1) while η₀·γ^k is in use."
     )
     steps = st.slider(
         "Scheduler steps to read",
@@ -286,17 +293,17 @@ def precision_section(base_lr: float) -> None:
             "underflowed below the smallest normal float, where ulps no longer mean anything."
         )
     _chart(figures.precision_figure(result), "lab_precision_chart")
-    ulps = result.ulps
-    first = [i for i in range(len(ulps)) if ulps[i] > 0][:8]
+    first = result.first_differing(8)
     if first:
-        st.markdown("The first steps that differ, to all 17 significant digits:")
+        # 17 significant digits tell any two float64s apart; repr would stop where they agree.
+        st.markdown("The first steps that differ, to 17 significant digits:")
         st.dataframe(
             pd.DataFrame(
                 {
                     "step": first,
-                    "closed form": [repr(result.closed_form[i]) for i in first],
-                    "PyTorch (chainable)": [repr(result.chainable[i]) for i in first],
-                    "ulps": [int(ulps[i]) for i in first],
+                    "closed form": [f"{result.closed_form[i]:.17g}" for i in first],
+                    "PyTorch (chainable)": [f"{result.chainable[i]:.17g}" for i in first],
+                    "ulps": [int(result.ulps[i]) for i in first],
                 }
             ),
             hide_index=True,
@@ -312,20 +319,17 @@ def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, lo
     )
     result = lab.resume(base_lr, gamma, step_size, epochs, int(k))
     st.markdown(
-        f"`last_epoch` looks like the way to resume: `StepLR(optimizer, {step_size}, {gamma:g}, "
-        f"last_epoch={k - 1})`. On a fresh optimizer it fails, because StepLR keeps η₀ as "
-        "`initial_lr` in the optimizer's param groups, and only a scheduler created earlier puts "
-        "it there. PyTorch raises:"
+        f"`last_epoch` looks like the way to resume, but `StepLR(optimizer, {step_size}, "
+        f"{gamma:g}, last_epoch={k - 1})` on a fresh optimizer raises the error below: StepLR "
+        "keeps η₀ as `initial_lr` in the optimizer's param groups, and only a scheduler created "
+        "earlier puts it there. The reliable way is to save `optimizer.state_dict()` and "
+        "`scheduler.state_dict()` in the checkpoint and load both into freshly built objects; "
+        "restarting without them starts the schedule over from η₀."
     )
     st.code(
         f"KeyError: {result.key_error}" if result.key_error else "(no KeyError in this version)",
         language=None,
         wrap_lines=True,
-    )
-    st.markdown(
-        "The reliable way: save `optimizer.state_dict()` and `scheduler.state_dict()` in the "
-        "checkpoint and load both into freshly built objects. Restarting without them starts "
-        "the schedule over from η₀."
     )
     chart_col, side_col = st.columns([3, 2], gap="large")
     with chart_col:
@@ -354,11 +358,11 @@ def comparison_section(base_lr: float, gamma: float, step_size: int, epochs: int
     """6. MultiStepLR, ExponentialLR, CosineAnnealingLR and ReduceLROnPlateau next to StepLR."""
     st.header(SECTIONS[5], divider="gray")
     st.markdown(
-        f"All five start at η₀ = {base_lr:g} and run for {epochs} epochs. MultiStepLR with "
-        f"milestones at multiples of s is StepLR; ExponentialLR with γ^(1/s) decays a little "
-        "every epoch and meets StepLR at each decay point; CosineAnnealingLR glides to 0 at the "
-        "horizon. ReduceLROnPlateau (patience s − 1, factor γ) only decays once the scripted "
-        "loss below stops improving. The seed names the last two as the more flexible choices."
+        "MultiStepLR with milestones at multiples of s is StepLR; ExponentialLR with γ^(1/s) "
+        "decays a little every epoch and meets StepLR at each decay point; CosineAnnealingLR "
+        "glides to 0 at the horizon. ReduceLROnPlateau (patience s − 1, factor γ) only decays "
+        "once the scripted loss below stops improving. The seed names the last two as the more "
+        "flexible choices."
     )
     left, right = st.columns([3, 2])
     show = left.multiselect(
@@ -376,6 +380,13 @@ def comparison_section(base_lr: float, gamma: float, step_size: int, epochs: int
     _chart(figures.comparison_figure(result, show=show, log_y=log_y), "lab_compare_chart")
     if gamma >= 1.0:
         st.caption("ReduceLROnPlateau needs γ < 1 as its factor, so it is left out for γ = 1.")
+    elif result.plateau_held_by_eps():
+        st.caption(
+            f"ReduceLROnPlateau skips any cut smaller than its eps = {result.plateau_eps:g} "
+            f"(torch's default), so it levels off at "
+            f"{lab.format_lr(result.curve('ReduceLROnPlateau')[-1])} while StepLR ends at "
+            f"{lab.format_lr(result.curve('StepLR')[-1])}."
+        )
     chart_col, side_col = st.columns([3, 2], gap="large")
     with chart_col:
         _chart(figures.loss_figure(result), "lab_compare_loss")
@@ -442,11 +453,14 @@ def quiz_section() -> None:
     state = _quiz_state()
     question = state["lab_quiz_question"]
     st.markdown(
+        "Count the periods completed before epoch t, k = ⌊t/s⌋ (epochs 0 to s − 1 are period 0), "
+        "and the LR is η₀ multiplied by γ that many times: η_t = η₀·γ^k. " + lab.QUIZ_RULE
+    )
+    st.markdown(
         f"StepLR with **η₀ = {question.base_lr:g}**, **γ = {question.gamma:g}**, "
         f"**s = {question.step_size}**. What learning rate does epoch "
         f"**t = {question.epoch}** train with?"
     )
-    st.caption(lab.QUIZ_RULE + " Scientific notation such as 1.25e-4 is fine.")
     answer_col, check_col, new_col, score_col = st.columns(
         [2, 1, 1, 1], vertical_alignment="bottom"
     )

@@ -1,19 +1,21 @@
 """StepLR inside real PyTorch: the pitfalls and comparisons the lab page teaches.
 
 Every number here comes from running torch's schedulers at call time; nothing is typed in.
-Each simulation is cached (lru_cache on validated, hashable arguments) and returns frozen
-dataclasses of tuples, so a page rerun costs a dictionary lookup and no caller can mutate a
-cached result.
+Each simulation is cached (lru_cache on validated, hashable arguments; a warning capture that
+came back empty is not kept) and returns frozen dataclasses of tuples (and read-only arrays),
+so a page rerun costs a dictionary lookup and no caller can mutate a cached result.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
+import os
 import threading
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -21,7 +23,7 @@ import torch
 from torch.optim import lr_scheduler
 from torch.utils.data import DataLoader
 
-from steplr_viz import schedule
+from steplr_viz import data, schedule
 from steplr_viz.validation import (
     check_base_lr,
     check_float,
@@ -75,9 +77,56 @@ def _check_horizon(epochs, low: int = 1) -> int:
     return check_int("epochs", epochs, low=low, high=LAB_MAX_EPOCHS)
 
 
+# Where torch's scheduler warnings are attributed: lr_scheduler.py itself, or (stacklevel=2, as
+# for the wrong-order warning) the line here that called the scheduler.
+_SCHEDULER_WARNING_FILES = frozenset(
+    os.path.realpath(path) for path in (lr_scheduler.__file__, __file__)
+)
+
+
+def _from_scheduler(caught: warnings.WarningMessage) -> bool:
+    """True for a UserWarning attributed to torch's lr_scheduler or to this module's calls of it."""
+    return issubclass(caught.category, UserWarning) and (
+        os.path.realpath(caught.filename) in _SCHEDULER_WARNING_FILES
+    )
+
+
 def _messages(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
-    """Distinct warning texts in the order torch emitted them."""
-    return tuple(dict.fromkeys(str(w.message) for w in caught))
+    """Distinct scheduler warning texts in the order torch emitted them."""
+    # The capture is process-wide: another thread's warning may land in it too; leave it out.
+    return tuple(dict.fromkeys(str(w.message) for w in caught if _from_scheduler(w)))
+
+
+class _Uncached(Exception):
+    """Carries a result out of an lru_cache'd call: lru_cache never stores a call that raised."""
+
+    def __init__(self, result) -> None:
+        super().__init__()
+        self.result = result
+
+
+def _cache_if(keep, maxsize: int):
+    """lru_cache(maxsize) that stores a result only when keep(result) is true."""
+
+    def decorate(compute):
+        @lru_cache(maxsize=maxsize)
+        def cached(*args):
+            result = compute(*args)
+            if not keep(result):
+                raise _Uncached(result)
+            return result
+
+        @functools.wraps(compute)
+        def call(*args):
+            try:
+                return cached(*args)
+            except _Uncached as skipped:
+                return skipped.result
+
+        call.cache_info, call.cache_clear = cached.cache_info, cached.cache_clear
+        return call
+
+    return decorate
 
 
 # --------------------------------------------------------------------------- 1. call order
@@ -103,7 +152,9 @@ def call_order(base_lr: float, gamma: float, step_size: int, epochs: int) -> Cal
     return _call_order(*_check(base_lr, gamma, step_size), _check_horizon(epochs))
 
 
-@lru_cache(maxsize=64)
+# An empty capture means another thread's warnings filter got in the way (or a torch that no
+# longer warns): keep no such result, so the next call captures again.
+@_cache_if(lambda result: bool(result.wrong_warnings), maxsize=64)
 def _call_order(base_lr: float, gamma: float, step_size: int, epochs: int) -> CallOrder:
     with _WARNINGS_LOCK:
         with warnings.catch_warnings(record=True) as caught_wrong:
@@ -147,12 +198,7 @@ def _batches_per_epoch(n_samples: int, batch_size: int) -> int:
 @lru_cache(maxsize=1)
 def bundled_train_size() -> int | None:
     """Training digits in the bundled MNIST subset (None if that data cannot be read)."""
-    from steplr_viz import data
-
-    size = getattr(data, "BUNDLED_TRAIN_SIZE", None)
-    if size is not None:
-        return int(size)
-    # No constant exported: count the split itself (a fraction of a second, once).
+    # Counted from the split itself: a fraction of a second, once per process.
     try:
         return data.load_mnist("bundled").n_train
     except data.DataError:
@@ -254,7 +300,7 @@ def lr_readings(base_lr: float, gamma: float, step_size: int, steps: int) -> LrR
     return _lr_readings(base_lr, gamma, step_size, steps)
 
 
-@lru_cache(maxsize=64)
+@_cache_if(lambda result: bool(result.warnings), maxsize=64)  # as _call_order
 def _lr_readings(base_lr: float, gamma: float, step_size: int, steps: int) -> LrReadings:
     optimizer = _optimizer(base_lr)
     scheduler = lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
@@ -283,32 +329,41 @@ class Precision:
     closed_form: tuple[float, ...]
     chainable: tuple[float, ...]
 
+    # The arrays are computed on first access and kept (cached_property writes the instance
+    # __dict__ directly, which a frozen dataclass without slots allows); read-only, like the
+    # tuples, since the instance itself is shared through the lru_cache.
+
+    @cached_property
     def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         closed, chain = np.asarray(self.closed_form), np.asarray(self.chainable)
         # Relative error and ulps mean nothing once a value has underflowed: leave those out.
         tiny = np.finfo(float).tiny
         comparable = (closed >= tiny) & (chain >= tiny)
-        return closed, chain, comparable
+        return _read_only(closed), _read_only(chain), _read_only(comparable)
 
     @property
     def compared(self) -> int:
         """Steps whose two values are both normal floats (not underflowed)."""
-        return int(self._arrays()[2].sum())
+        return int(self._arrays[2].sum())
 
-    @property
+    @cached_property
     def relative_errors(self) -> np.ndarray:
         """|chainable − closed| / closed per step (NaN where a value underflowed)."""
-        closed, chain, ok = self._arrays()
+        closed, chain, ok = self._arrays
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(ok, np.abs(chain - closed) / closed, np.nan)
+            return _read_only(np.where(ok, np.abs(chain - closed) / closed, np.nan))
 
-    @property
+    @cached_property
     def ulps(self) -> np.ndarray:
         """Distance in units in the last place per step (-1 where a value underflowed)."""
-        closed, chain, ok = self._arrays()
+        closed, chain, ok = self._arrays
         # Positive float64s order like their int64 bit patterns: the difference counts ulps.
         gap = np.abs(chain.view(np.int64) - closed.view(np.int64))
-        return np.where(ok, gap, -1)
+        return _read_only(np.where(ok, gap, -1))
+
+    def first_differing(self, count: int) -> list[int]:
+        """The first `count` steps whose two values differ in any bit."""
+        return np.flatnonzero(self.ulps > 0)[:count].tolist()
 
     @property
     def differing(self) -> int:
@@ -323,6 +378,11 @@ class Precision:
     @property
     def max_ulps(self) -> int:
         return int(self.ulps.max(initial=0))
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
 
 
 def closed_vs_chainable(base_lr: float, gamma: float, step_size: int, steps: int) -> Precision:
@@ -422,9 +482,20 @@ class Comparison:
     milestones: tuple[int, ...]
     exponential_gamma: float
     plateau_at: int
+    gamma: float
+    plateau_eps: float | None  # ReduceLROnPlateau's eps as torch set it (None: not run, γ = 1)
 
     def curve(self, name: str) -> tuple[float, ...]:
         return dict(self.curves)[name]
+
+    def plateau_held_by_eps(self) -> bool:
+        """True when eps keeps ReduceLROnPlateau's last LR above where StepLR ends."""
+        if self.plateau_eps is None:
+            return False
+        last = self.curve("ReduceLROnPlateau")[-1]
+        # Torch's rule: a cut from η to γ·η happens only if it changes η by more than eps.
+        held = last - last * self.gamma <= self.plateau_eps
+        return held and self.curve("StepLR")[-1] < last
 
     def decay_point_gap(self) -> float:
         """Largest relative gap between ExponentialLR and StepLR at StepLR's decay points."""
@@ -476,12 +547,16 @@ def _compare_schedules(
         optimizer = _optimizer(base_lr)
         curves.append((name, tuple(_run(optimizer, make(optimizer), epochs))))
     loss = scripted_loss(epochs, plateau_at)
+    eps = None
     if gamma < 1.0:  # ReduceLROnPlateau refuses factor >= 1
         optimizer = _optimizer(base_lr)
         # patience s − 1: once the loss is flat it cuts by γ every s epochs, StepLR's rhythm.
         plateau = lr_scheduler.ReduceLROnPlateau(optimizer, factor=gamma, patience=step_size - 1)
         curves.append(("ReduceLROnPlateau", tuple(_run(optimizer, plateau, epochs, loss))))
-    return Comparison(tuple(curves), loss, milestones, exponential_gamma, plateau_at)
+        eps = float(plateau.eps)
+    return Comparison(
+        tuple(curves), loss, milestones, exponential_gamma, plateau_at, gamma, plateau_eps=eps
+    )
 
 
 # --------------------------------------------------------------------------- 7. quiz
@@ -492,8 +567,9 @@ QUIZ_MAX_DECAYS = 4
 QUIZ_REL_TOL = 1e-3
 QUIZ_SIG_FIGS = 3
 QUIZ_RULE = (
-    f"An answer counts as right if it is within {QUIZ_REL_TOL:.1%} of the exact value, "
-    f"or if it is the exact value rounded to {QUIZ_SIG_FIGS} significant figures."
+    "Decimals and scientific notation (1.25e-4) both work, and rounding is allowed: an answer "
+    f"counts as right within {QUIZ_REL_TOL:.1%} of torch's value, or as that value rounded to "
+    f"{QUIZ_SIG_FIGS} significant figures."
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import warnings
 
 import numpy as np
@@ -54,6 +55,52 @@ def test_wrong_order_runs_one_epoch_ahead():
     expected = [schedule.step_lr(0.1, 0.5, 10, t + 1) for t in range(40)]
     np.testing.assert_allclose(result.wrong, expected, rtol=1e-12, atol=0)
     assert result.wrong[8] == 0.1 and result.wrong[9] == 0.05 and result.right[9] == 0.1
+
+
+def _interfere(monkeypatch, interfere) -> None:
+    """Run `interfere` whenever lab builds an optimizer or reads its LR, as another thread might."""
+    build, read = lab._optimizer, lab._lr
+
+    def interfering(real):
+        def call(arg):
+            interfere()
+            return real(arg)
+
+        return call
+
+    monkeypatch.setattr(lab, "_optimizer", interfering(build))
+    monkeypatch.setattr(lab, "_lr", interfering(read))
+
+
+def test_an_empty_warning_capture_is_not_cached(monkeypatch):
+    args = (0.3, 0.7, 4, 12)  # used by no other test: the first call below computes
+    # Another thread's filter change lands inside the capture: torch's warning is lost.
+    _interfere(monkeypatch, lambda: warnings.simplefilter("ignore"))
+    with warnings.catch_warnings():  # undo the filter changes made outside lab's capture
+        assert lab.call_order(*args).wrong_warnings == ()
+        assert lab.lr_readings(*args).warnings == ()
+    monkeypatch.undo()
+    # Not cached: the next call runs torch again and captures the warnings.
+    assert "before `optimizer.step()`" in lab.call_order(*args).warning
+    assert lab.lr_readings(*args).warnings == lab.lr_readings(0.1, 0.5, 3, 10).warnings != ()
+    hits = lab._call_order.cache_info().hits
+    assert lab.call_order(*args).warning  # a full capture is cached as before
+    assert lab._call_order.cache_info().hits == hits + 1
+
+
+def test_warnings_from_elsewhere_are_left_out(monkeypatch):
+    def stray():
+        warnings.warn("not from the scheduler", UserWarning, stacklevel=1)
+        warnings.warn("nor this", RuntimeWarning, stacklevel=1)
+
+    _interfere(monkeypatch, stray)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # strays from outside lab's capture: not this test's point
+        result = lab.call_order(0.3, 0.7, 5, 12)  # arguments no other test uses
+        readings = lab.lr_readings(0.3, 0.7, 5, 12)
+    assert result.wrong_warnings == (lab.call_order(0.1, 0.5, 10, 40).warning,)
+    assert result.right_warnings == ()
+    assert readings.warnings == lab.lr_readings(0.1, 0.5, 3, 10).warnings
 
 
 def test_call_order_rejects_bad_input():
@@ -170,6 +217,17 @@ def test_closed_vs_chainable_statistics():
     assert result.max_ulps == walked > 1
 
 
+def test_precision_arrays_are_built_once_and_read_only():
+    result = lab.closed_vs_chainable(0.1, 0.9, 1, 1000)
+    assert result.ulps is result.ulps and result.relative_errors is result.relative_errors
+    assert not result.ulps.flags.writeable and not result.relative_errors.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        result.ulps[0] = 5
+    pairs = zip(result.closed_form, result.chainable, strict=True)
+    differ = [t for t, (closed, chain) in enumerate(pairs) if closed != chain]
+    assert result.first_differing(8) == differ[:8] and len(differ) > 8
+
+
 def test_closed_vs_chainable_leaves_underflow_out():
     result = lab.closed_vs_chainable(1.0, 0.5, 1, 2000)
     assert result.compared == 1023  # 0.5**1022 is the smallest normal float
@@ -258,6 +316,18 @@ def test_gamma_one_leaves_plateau_out():
     result = lab.compare_schedules(0.1, 1.0, 10, 40, 10)
     assert "ReduceLROnPlateau" not in dict(result.curves)
     assert set(result.curve("StepLR")) == {0.1}
+    assert result.plateau_eps is None and not result.plateau_held_by_eps()
+
+
+def test_plateau_levels_off_at_torchs_eps():
+    result = lab.compare_schedules(1e-5, 0.5, 10, 500, 166)
+    assert result.plateau_eps == lr_scheduler.ReduceLROnPlateau(_sgd(0.1)).eps == 1e-8
+    plateau = np.asarray(result.curve("ReduceLROnPlateau"))
+    # Torch stopped cutting: the last 100 epochs of flat loss brought no decay.
+    assert plateau[-100] == plateau[-1] == 1e-5 * 0.5**9  # 1.95e-8: half of it is under eps
+    assert result.curve("StepLR")[-1] < 1e-19
+    assert result.plateau_held_by_eps()
+    assert not lab.compare_schedules(0.1, 0.5, 10, 40, 13).plateau_held_by_eps()
 
 
 # --------------------------------------------------------------------------- 7. quiz
@@ -302,6 +372,18 @@ def test_questions_are_reproducible_and_answered_by_torch():
 )
 def test_check_answer(given, answer, right):
     assert lab.check_answer(given, answer) is right
+
+
+def test_quiz_rule_states_what_check_answer_does():
+    percent = float(re.search(r"within ([0-9.]+)%", lab.QUIZ_RULE).group(1)) / 100
+    figures = int(re.search(r"(\d+) significant figures", lab.QUIZ_RULE).group(1))
+    answer = 0.0123456
+    assert lab.check_answer(answer * (1 + 0.99 * percent), answer)
+    assert not lab.check_answer(answer * (1 + 1.01 * percent), answer)
+    rounded = float(f"{answer:.{figures}g}")  # 0.0123: 0.37% off, right by rounding
+    assert abs(rounded - answer) > percent * answer and lab.check_answer(rounded, answer)
+    assert not lab.check_answer(float(f"{answer:.{figures - 1}g}"), answer)
+    assert lab.check_answer(float("1.23456e-2"), answer)  # scientific notation is just a float
 
 
 def test_explanation_goes_through_floor_t_over_s():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -10,7 +11,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 from torch.optim import lr_scheduler
 
-from steplr_viz import lab
+from steplr_viz import lab, schedule
 from steplr_viz.figures import lab as names
 from tests.plotly_data import chart_traces, trace_array
 
@@ -76,6 +77,32 @@ def _torch_curve(make, base_lr: float, epochs: int, losses=None, wrong_order=Fal
     return lrs
 
 
+# Periods that do not end a sentence: abbreviations; code spans and decimals are handled apart.
+ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf)\.", re.IGNORECASE)
+# A sentence ends at . ! or ?, perhaps closed by markup, a bracket or a quote, then a space.
+SENTENCE_END = re.compile(r"[.!?][*_)\]\"'”]*\s+")
+
+
+def count_sentences(markdown: str) -> int:
+    """Sentences in a markdown paragraph (a closing lead-in like 'PyTorch raises:' counts one)."""
+    text = re.sub(r"`[^`]*`", "code", markdown)  # `optimizer.step()` ends no sentence
+    text = ABBREVIATION.sub("abbreviation", text)
+    # A decimal (0.1, 1e-8, 1.25e-4) has no space after its point: SENTENCE_END skips it.
+    return sum(1 for part in SENTENCE_END.split(text.strip()) if part.strip())
+
+
+def _section_intros(at: AppTest) -> dict[str, str]:
+    """Each section's explanation: the first markdown after its header, in page order."""
+    intros, header = {}, None
+    for node in at.main:  # depth first, in the order the page shows its elements
+        kind = getattr(node, "type", None)
+        if kind == "header":
+            header = node.value
+        elif kind == "markdown" and header is not None:
+            intros.setdefault(header, node.value)
+    return intros
+
+
 def _y(at: AppTest, chart: str, trace: str) -> np.ndarray:
     return trace_array(chart_traces(at, CHARTS[chart])[trace]["y"])
 
@@ -91,6 +118,32 @@ def test_every_section_renders(page):
         assert any(h.startswith(start) for h in headers), start
     assert len(page.get("plotly_chart")) == len(CHARTS)
     assert not page.warning  # no link, nothing to warn about
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("One. Two.", 2),
+        ("Is it? Yes! It is.", 3),
+        ("Schedulers, e.g. StepLR, decay. I.e. Cosine too.", 2),
+        ("η₀ = 0.1 and eps = 1e-8. Answer 1.25e-4 or 0.000125", 2),
+        ("Call `optimizer.step()`. Then `scheduler.step()`.", 2),
+        ("**Bold.** Next (in brackets.) Last", 3),
+        ("PyTorch raises:", 1),
+        ("Ends at 1e-8.", 1),
+    ],
+)
+def test_count_sentences(text, sentences):
+    assert count_sentences(text) == sentences
+
+
+def test_every_section_explains_itself_in_two_or_three_sentences(page):
+    intros = _section_intros(page)
+    assert [next(h for h in intros if h.startswith(s)) for s in SECTION_STARTS] == list(intros)
+    for header, text in intros.items():
+        assert 2 <= count_sentences(text) <= 3, (header, text)
+    quiz = intros[next(h for h in intros if h.startswith("7. Quiz"))]
+    assert "k = ⌊t/s⌋" in quiz and "η₀·γ^k" in quiz and lab.QUIZ_RULE in quiz
 
 
 def test_the_warnings_shown_are_the_texts_torch_emits(page):
@@ -141,6 +194,27 @@ def test_per_batch_curve_is_a_torch_run(page):
     ]
 
 
+@pytest.fixture
+def low_fraction_5_percent(monkeypatch):
+    """schedule.LOW_FRACTION at 5%; cached simulations made with another fraction dropped."""
+    monkeypatch.setattr(schedule, "LOW_FRACTION", 0.05)
+    lab._per_batch_stepping.cache_clear()
+    yield
+    lab._per_batch_stepping.cache_clear()  # before monkeypatch puts 1% back
+
+
+def test_the_low_fraction_in_the_text_is_the_constant(low_fraction_5_percent):
+    at = _app()
+    per_batch = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 5 * 938)
+    first = int(np.flatnonzero(np.asarray(per_batch) < 0.05 * 0.1)[0])
+    assert first == 50  # 0.5**5 < 5% <= 0.5**4
+    table = at.dataframe[0].value
+    expected = [f"batch {first} (epoch 0)"] * 2  # on both loaders
+    assert table.loc["per batch: LR below 5% of η₀ from"].tolist() == expected
+    captions = " ".join(c.value for c in at.caption)
+    assert "stays above 5% of η₀ for all 5 epochs" in captions and "1%" not in captions
+
+
 def test_switching_to_the_bundled_loader_replots():
     at = _app()
     at.radio(key="lab_batch_data").set_value("bundled").run()
@@ -168,6 +242,13 @@ def test_precision_section_shows_torch_statistics(page):
     assert metrics["Largest relative error"] == f"{result.max_relative_error:.2e}"
     ulps = trace_array(chart_traces(page, CHARTS["precision"])[names.ULPS]["y"])
     assert int(np.sum(ulps > 0)) == differ
+    table = page.dataframe[2].value  # the first steps that differ
+    steps = np.flatnonzero(np.asarray(chain) != closed)[:8]
+    assert table["step"].tolist() == steps.tolist()
+    # 17 significant digits, as the text says: each string reads back as torch's float.
+    assert table["PyTorch (chainable)"].tolist() == [f"{chain[t]:.17g}" for t in steps]
+    assert [float(v) for v in table["PyTorch (chainable)"]] == [chain[t] for t in steps]
+    assert table["closed form"].tolist() == [f"{closed[t]:.17g}" for t in steps]
 
 
 def test_resume_section(page):
@@ -195,6 +276,22 @@ def test_compared_schedules_are_torch_schedulers(page):
     )
     np.testing.assert_array_equal(_y(page, "compare", "ReduceLROnPlateau"), plateau)
     assert len(set(loss[plateau_at:].tolist())) == 1 and loss[plateau_at - 1] > loss[plateau_at]
+    assert not any("eps" in c.value for c in page.caption)  # far above eps: nothing to explain
+
+
+def test_plateau_levelling_off_at_eps_is_explained():
+    at = _app({"lab_lr0": "1e-05", "lab_epochs": "500"})
+    loss = _y(at, "loss", names.LOSS)
+    plateau = _torch_curve(
+        lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=9), 1e-5, 500, losses=loss
+    )
+    step = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 1e-5, 500)
+    eps = lr_scheduler.ReduceLROnPlateau(_sgd(0.1)).eps
+    assert plateau[-1] == plateau[-100] and plateau[-1] * 0.5 <= eps  # torch stopped cutting
+    caption = next(c.value for c in at.caption if "eps" in c.value)
+    assert f"eps = {eps:g}" in caption
+    assert f"levels off at {lab.format_lr(plateau[-1])} " in caption
+    assert f"StepLR ends at {lab.format_lr(step[-1])}." in caption
 
 
 def _score(at: AppTest) -> str:
@@ -237,6 +334,7 @@ def test_quiz_accepts_three_significant_figures_and_asks_for_an_answer():
 
 
 def test_a_plain_rerun_recomputes_no_simulation(page):
+    page.run()  # other tests may have cleared a cache since the fixture's run
     misses = [f.cache_info().misses for f in CACHED]
     page.run()
     assert not page.exception
