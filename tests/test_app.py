@@ -50,7 +50,7 @@ def test_defaults_render_the_seed_example(shared_app):
     assert metrics["Final LR"] == "0.0125"
     assert metrics["Below 1% of η₀ from epoch"] == "70"
     assert metrics["Largest |closed form − PyTorch|"] == "0 (identical)"
-    formulas = [e.value for e in at.latex]
+    formulas = [e.value for e in at.markdown]
     assert any(r"0.1 \cdot 0.5^{\lfloor t/10 \rfloor}" in f for f in formulas)
     # The worked example defaults to t = 25: ⌊25/10⌋ = 2 and 0.1 · 0.5² = 0.025.
     assert any(r"\lfloor 25/10 \rfloor &= 2" in f and "= 0.025" in f for f in formulas)
@@ -112,8 +112,13 @@ def test_worked_example_follows_the_chosen_epoch():
     at.number_input(key="t").set_value(37).run()
     assert any(
         r"\lfloor 37/10 \rfloor &= 3" in f and r"0.5^{3} = 0.0125" in f
-        for f in (e.value for e in at.latex)
+        for f in (e.value for e in at.markdown)
     )
+    text = " ".join(e.value for e in at.markdown)
+    assert "Epoch 37 lies after 3 decays (at epochs 10, 20, 30)." in text
+    at.number_input(key="t").set_value(5).run()
+    text = " ".join(e.value for e in at.markdown)
+    assert "Epoch 5 comes before the first decay at epoch 10" in text
 
 
 def test_a_link_reproduces_the_view():

@@ -90,28 +90,38 @@ def pin_buttons_ui(
 
 def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -> int:
     """The formula with the current numbers, and a worked example for an epoch t; returns t."""
-    st.subheader("The formula")
-    st.latex(
+    # Heading and formula in one markdown element, the worked example and its sentence in
+    # another: each element costs every rerun, and these read as one block anyway.
+    st.markdown(
+        "### The formula\n$$\n"
         r"\eta_t = \eta_0 \cdot \gamma^{\lfloor t/s \rfloor}"
         rf" = {base_lr:g} \cdot {gamma:g}^{{\lfloor t/{step_size} \rfloor}}"
+        "\n$$"
     )
     t = int_input("Worked example at epoch t", 0, epochs - 1, min(25, epochs - 1), key="t")
     k = t // step_size
     lr_t = schedule.step_lr(base_lr, gamma, step_size, t)
-    st.latex(
+    st.markdown(
+        "$$\n"
         r"\begin{aligned}"
         rf"\lfloor {t}/{step_size} \rfloor &= {k} \\"
         rf"\eta_{{{t}}} &= {base_lr:g} \cdot {gamma:g}^{{{k}}} = {lr_t:.6g}"
         r"\end{aligned}"
-    )
-    st.caption(
-        f"Epoch {t} lies after {k} decay{'s' if k != 1 else ''} "
-        f"(at epochs {', '.join(str(step_size * i) for i in range(1, min(k, 4) + 1))}"
-        f"{', …' if k > 4 else ''})."
-        if k
-        else f"Epoch {t} comes before the first decay at epoch {step_size}: the LR is still η₀."
+        "\n$$\n\n"
+        f":small[:gray[{worked_example_sentence(t, k, step_size)}]]"
     )
     return t
+
+
+def worked_example_sentence(t: int, k: int, step_size: int) -> str:
+    """Where epoch t sits among the decays, in words."""
+    if not k:
+        return f"Epoch {t} comes before the first decay at epoch {step_size}: the LR is still η₀."
+    shown = ", ".join(str(step_size * i) for i in range(1, min(k, 4) + 1))
+    return (
+        f"Epoch {t} lies after {k} decay{'s' if k != 1 else ''} "
+        f"(at epochs {shown}{', …' if k > 4 else ''})."
+    )
 
 
 def facts_section(
