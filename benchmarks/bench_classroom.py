@@ -1,16 +1,16 @@
 """A class at once: total training throughput and how late a student's page update gets.
 
 Run from the repo root: python benchmarks/bench_classroom.py [--students 1 5 10 30]
-    [--max-seconds 150] [--poll 1.0] [--idle-poll 3.0] [--epochs 1] [--batch-size 256]
+    [--max-seconds 150] [--poll 1.0] [--epochs 1] [--batch-size 256]
 
 For each class size, that many student threads each submit a bundled run (1 epoch, batch 256 by
 default) to one RunManager (cap = CPU count, a queue for everyone) and then poll it the way the
-live page does: take a snapshot and build the page's figures from it (RunView.from_snapshot,
-then loss_figure, lr_figure over the predicted staircase, epoch_metrics_figure, and the
-pictures: weights, digits and at the end the confusion matrix, from the page's process-wide
-cache, built once per run and epoch). Like the page, a running run is polled every --poll
-seconds and a queued or paused one every --idle-poll seconds (both default to the page's own
-settings). A student stops polling once it has seen its run end. The default runs end within
+live page does: take a snapshot and draw the page's figures from it through the page's own
+process-wide caches (snapshot_view for the tables, view_charts for the loss, LR and per-epoch
+charts, rebuilt only when the run has new points, and view_pictures for the weights, digits and
+at the end the confusion matrix, built once per run and epoch). Like the page, a live run
+(queued, running or paused) is polled every --poll seconds (default: the page's). A student
+stops polling once it has seen its run end. The default runs end within
 a poll or two; --epochs 30 (and --batch-size 16 for 7,500-batch runs) keeps a class polling.
 
 Reported per class size:
@@ -23,8 +23,9 @@ Reported per class size:
   class polls at once; with fewer polls per run it weighs more in the plain p95);
 - server time per poll: the CPU time of the polling thread (time.thread_time, JSON included),
   which contention does not inflate: mean ms of a running run's poll (CPU run) and of a queued
-  or paused one's (CPU wait); and polling's share of the machine: all polls' CPU time over the
-  wall time, in cores (2 cores is the whole of a 2-core server);
+  or paused one's (CPU wait: nothing new, so nothing is built; the JSON is still paid); and
+  polling's share of the machine: all polls' CPU time over the wall time, in cores (2 cores is
+  the whole of a 2-core server);
 - KB per poll: the size of those figures as JSON, what one poll sends to the browser (mean).
 Everyone presses Start at the same moment (a barrier), so the polls come in step: the
 classroom's worst second. The runs are stored in SQLite in a temporary folder, as in the app.
@@ -48,17 +49,10 @@ import numpy as np  # noqa: E402
 import plotly.io  # noqa: E402
 import torch  # noqa: E402
 
-from steplr_viz import schedule  # noqa: E402
 from steplr_viz.data import load_mnist  # noqa: E402
-from steplr_viz.figures import training as figs  # noqa: E402
-from steplr_viz.figures.cache import view_pictures  # noqa: E402
+from steplr_viz.figures.cache import snapshot_view, view_charts, view_pictures  # noqa: E402
 from steplr_viz.registry import RunManager  # noqa: E402
-from steplr_viz.run_view import (  # noqa: E402
-    IDLE_POLL_SECONDS,
-    POLL_SECONDS,
-    RunView,
-    redraw_seconds,
-)
+from steplr_viz.run_view import POLL_SECONDS, RunView, poll_seconds  # noqa: E402
 from steplr_viz.runs import RunStore  # noqa: E402
 from steplr_viz.trainer import PAUSED, QUEUED, RUNNING, TrainConfig  # noqa: E402
 
@@ -85,23 +79,10 @@ def build_figures(run_id: str, manager: RunManager) -> tuple[RunView, list]:
     if snap is None:  # long gone from memory: the page falls back to the store
         view = RunView.from_record(manager.store.get_run(run_id))
     else:
-        view = RunView.from_snapshot(run_id, snap)
-    b, e, c = view.batches, view.epochs, view.config
-    bpe = view.batches_per_epoch or -(-4000 // c.batch_size)
-    predicted = schedule.lr_per_step(
-        c.lr, c.gamma, c.step_size, c.epochs, bpe, per_batch=c.scheduler_step == "batch"
-    )
-    steps = b["step"].to_numpy()
-    figures = [
-        figs.loss_figure(steps, b["loss"].to_numpy(), b["lr"].to_numpy()),
-        figs.lr_figure(steps, b["lr"].to_numpy(), np.arange(1, len(predicted) + 1), predicted),
-        figs.epoch_metrics_figure(
-            e["epoch"].to_numpy(),
-            e["test_acc"].to_numpy(),
-            e["test_loss"].to_numpy(),
-            e["train_loss"].to_numpy(),
-        ),
-    ]
+        view = snapshot_view(run_id, snap)
+    bpe = view.batches_per_epoch or -(-4000 // view.config.batch_size)
+    charts = view_charts(view, bpe)  # as the page: built again only when there are new points
+    figures = [charts.loss, charts.lr, charts.epochs]
     if view.weights is not None and view.test_predictions is not None:
         pictures = view_pictures(view)  # as the page: built once per epoch, then shared
         figures += [pictures.weights, pictures.digits]
@@ -116,7 +97,6 @@ def student(
     me: Student,
     go: threading.Barrier,
     poll_s: float,
-    idle_poll_s: float,
     stop_at: list[float],
 ) -> None:
     """Submit one run, then poll it like a page until it has ended (or the bench stops)."""
@@ -138,12 +118,7 @@ def student(
             if view.ended:
                 me.ended_at = time.perf_counter()
                 return
-            # As the page: every idle_poll_s while paused or waiting in the queue, else poll_s
-            # (a run that holds a trainer and is still loading its data counts as training).
-            waiting = view.status == QUEUED and manager.queue_position(view.run_id) is not None
-            next_poll = start + redraw_seconds(
-                view.status, waiting_in_queue=waiting, poll=poll_s, idle_poll=idle_poll_s
-            )
+            next_poll = start + poll_seconds(view.status, poll_s)  # live: it has not ended
             if next_poll >= stop_at[0]:
                 return
             time.sleep(max(0.0, next_poll - time.perf_counter()))
@@ -155,9 +130,7 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def run_class(
-    n: int, config: TrainConfig, poll_s: float, idle_poll_s: float, max_seconds: float
-) -> dict:
+def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) -> dict:
     """One class of n students on a fresh manager and store; returns the row of the table."""
     with tempfile.TemporaryDirectory(prefix="steplr-bench-") as folder:
         manager = RunManager(
@@ -172,7 +145,7 @@ def run_class(
         threads = [
             threading.Thread(
                 target=student,
-                args=(manager, config, s, go, poll_s, idle_poll_s, stop_at),
+                args=(manager, config, s, go, poll_s, stop_at),
                 daemon=True,
             )
             for s in students
@@ -238,13 +211,7 @@ def main() -> None:
         "--poll",
         type=float,
         default=POLL_SECONDS,
-        help="poll interval of a running run (s; default: the page's)",
-    )
-    parser.add_argument(
-        "--idle-poll",
-        type=float,
-        default=IDLE_POLL_SECONDS,
-        help="poll interval of a queued or paused run (s; default: the page's)",
+        help="poll interval of a live run: queued, running or paused (s; default: the page's)",
     )
     parser.add_argument("--epochs", type=int, default=1, help="epochs per run (default 1)")
     parser.add_argument(
@@ -265,14 +232,14 @@ def main() -> None:
     print(
         f"{os.cpu_count()} CPUs, torch threads: {torch.get_num_threads()}; {data.description}; "
         f"each run: {config.epochs} epoch(s), batch {config.batch_size}; poll every "
-        f"{args.poll:g} s while running, {args.idle_poll:g} s while queued or paused"
+        f"{args.poll:g} s while queued, running or paused"
     )
     # Warm-up: first-run costs (imports, data, torch kernels) stay out of the table.
-    run_class(1, config, args.poll, args.idle_poll, args.max_seconds)
+    run_class(1, config, args.poll, args.max_seconds)
 
     rows = []
     for n in args.students:
-        row = run_class(n, config, args.poll, args.idle_poll, args.max_seconds)
+        row = run_class(n, config, args.poll, args.max_seconds)
         rows.append(row)
         print(f"  {n} students done in {row['wall']:.1f} s", flush=True)
 

@@ -15,9 +15,9 @@ from steplr_viz.data import (
     raw_folder,
 )
 from steplr_viz.figures import training as figs
-from steplr_viz.figures.cache import view_pictures
+from steplr_viz.figures.cache import snapshot_view, view_charts, view_pictures
 from steplr_viz.registry import ClassFullError
-from steplr_viz.run_view import RunView, redraw_seconds, run_label
+from steplr_viz.run_view import RunView, poll_seconds, predicted_lrs, run_label
 from steplr_viz.runs import check_run_id
 from steplr_viz.trainer import (
     DATA_SOURCES,
@@ -173,7 +173,7 @@ def load_view(run_id: str) -> RunView | None:
     manager = get_manager()
     snap = manager.snapshot(run_id) or manager.final_snapshot(run_id)
     if snap is not None:
-        return RunView.from_snapshot(run_id, snap)
+        return snapshot_view(run_id, snap)
     record = manager.store.get_run(run_id)
     return None if record is None else RunView.from_record(record)
 
@@ -285,20 +285,8 @@ def batches_per_epoch(config: TrainConfig) -> int:
     return -(-n_train // config.batch_size)
 
 
-def predicted_lrs(config: TrainConfig, bpe: int) -> np.ndarray:
-    """The LR each step should use, by the closed form."""
-    return schedule.lr_per_step(
-        config.lr,
-        config.gamma,
-        config.step_size,
-        config.epochs,
-        bpe,
-        per_batch=config.scheduler_step == "batch",
-    )
-
-
 def run_panel(run_id: str, drawn_status: str) -> None:
-    """Everything about the watched run; redrawn every few seconds while it is live.
+    """Everything about the watched run; redrawn every second while it is live.
 
     `drawn_status` is the status the rest of the page was drawn for: when the run moves on
     (queued -> running, running <-> paused, or ends) the whole page reruns, so that Pause, Resume
@@ -327,10 +315,13 @@ def progress_ui(view: RunView) -> None:
     )
     if view.status == QUEUED:
         place = get_manager().queue_position(view.run_id)
-        st.info(
-            f"Waiting for a free trainer: place {place} in the queue. It starts by itself.",
-            icon="⏳",
-        )
+        if place is None:  # it has its trainer and is loading the data
+            st.info("Loading the data; training starts in a moment.", icon="⏳")
+        else:
+            st.info(
+                f"Waiting for a free trainer: place {place} in the queue. It starts by itself.",
+                icon="⏳",
+            )
     parts = [f"Epoch {max(view.epoch, 1)} of {c.epochs}"]
     if view.batches_per_epoch:
         parts.append(f"batch {view.batch_in_epoch} of {view.batches_per_epoch}")
@@ -380,39 +371,15 @@ def metrics_ui(view: RunView) -> None:
 
 def charts_ui(view: RunView) -> None:
     """Loss per batch, LR used over the predicted staircase, accuracy and loss per epoch, log."""
-    b, e = view.batches, view.epochs
+    charts = view_charts(view, view.batches_per_epoch or batches_per_epoch(view.config))
     left, right = st.columns(2)
-    left.plotly_chart(
-        figs.loss_figure(b["step"].to_numpy(), b["loss"].to_numpy(), b["lr"].to_numpy()),
-        key="train_loss_chart",
-        width="stretch",
-    )
-    bpe = view.batches_per_epoch or batches_per_epoch(view.config)
-    predicted = predicted_lrs(view.config, bpe)
-    right.plotly_chart(
-        figs.lr_figure(
-            b["step"].to_numpy(),
-            b["lr"].to_numpy(),
-            np.arange(1, len(predicted) + 1),
-            predicted,
-        ),
-        key="train_lr_chart",
-        width="stretch",
-    )
+    left.plotly_chart(charts.loss, key="train_loss_chart", width="stretch")
+    right.plotly_chart(charts.lr, key="train_lr_chart", width="stretch")
     left, right = st.columns([3, 2])
-    left.plotly_chart(
-        figs.epoch_metrics_figure(
-            e["epoch"].to_numpy(),
-            e["test_acc"].to_numpy(),
-            e["test_loss"].to_numpy(),
-            e["train_loss"].to_numpy(),
-        ),
-        key="train_epoch_chart",
-        width="stretch",
-    )
+    left.plotly_chart(charts.epochs, key="train_epoch_chart", width="stretch")
     with right:
         st.markdown("**Epoch log** (the seed's output)")
-        st.code(epoch_log(e) or "Waiting for the first epoch…", language="text")
+        st.code(epoch_log(view.epochs) or "Waiting for the first epoch…", language="text")
 
 
 def epoch_log(epochs: pd.DataFrame) -> str:
@@ -443,12 +410,6 @@ def pictures_ui(view: RunView) -> None:
     right.plotly_chart(pictures.digits, key="train_digits", width="stretch")
     if pictures.confusion is not None:
         st.plotly_chart(pictures.confusion, key="train_confusion", width="stretch")
-
-
-def poll_seconds(view: RunView) -> float:
-    """How often this live run's panel redraws (slower while it is paused or waits its turn)."""
-    waiting = view.status == QUEUED and get_manager().queue_position(view.run_id) is not None
-    return redraw_seconds(view.status, waiting_in_queue=waiting)
 
 
 def runs_ui() -> None:
@@ -576,8 +537,7 @@ def main() -> None:
             st.info("That run no longer exists (it may have been deleted). Start a new one.")
         predicted_chart(config)
     else:
-        every = None if view.ended else poll_seconds(view)
-        st.fragment(run_panel, run_every=every)(run_id, view.status)
+        st.fragment(run_panel, run_every=poll_seconds(view.status))(run_id, view.status)
     st.divider()
     runs_ui()
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
 import numpy as np
 import pandas as pd
 
+from steplr_viz import schedule
 from steplr_viz.runs import RunRecord
-from steplr_viz.trainer import PAUSED, TERMINAL_STATUSES, Snapshot, TrainConfig
+from steplr_viz.trainer import TERMINAL_STATUSES, Snapshot, TrainConfig
 
-# How often a page redraws a live run: every second while it trains (or has its trainer and is
-# loading data); less often while it is paused or waits its turn, since only a status change can
-# come then (and the page reruns whole when one does).
+# How often a page redraws a live run (queued, running or paused): once a second, as the issue
+# asks, whatever the status, so a queued run that starts or a resumed one shows at once. A poll
+# that finds nothing new is cheap: the tables and charts are built once per state of the run
+# (steplr_viz.figures.cache) and every later poll reuses them.
 POLL_SECONDS = 1.0
-IDLE_POLL_SECONDS = 3.0
 
 BATCH_COLUMNS = ["step", "epoch", "loss", "lr"]
 EPOCH_COLUMNS = ["epoch", "train_loss", "lr", "test_loss", "test_acc", "seconds"]
@@ -41,15 +42,31 @@ def points_frame(points: Sequence[object], columns: list[str]) -> pd.DataFrame:
     )
 
 
-def redraw_seconds(
-    status: str,
-    *,
-    waiting_in_queue: bool,
-    poll: float = POLL_SECONDS,
-    idle_poll: float = IDLE_POLL_SECONDS,
-) -> float:
-    """Seconds between redraws of a live run with this status (waiting: for a free trainer)."""
-    return idle_poll if status == PAUSED or waiting_in_queue else poll
+def poll_seconds(status: str, poll: float = POLL_SECONDS) -> float | None:
+    """Seconds between redraws of a run with this status; None once it has ended (no polling)."""
+    return None if status in TERMINAL_STATUSES else poll
+
+
+def snapshot_tables(snap: Snapshot) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A snapshot's batch and epoch points as tables (BATCH_COLUMNS, EPOCH_COLUMNS)."""
+    return points_frame(snap.batches, BATCH_COLUMNS), points_frame(snap.epochs, EPOCH_COLUMNS)
+
+
+def snapshot_state(snap: Snapshot) -> tuple:
+    """What names a snapshot's points: counts and last points (a run only appends points)."""
+    return len(snap.batches), len(snap.epochs), snap.batches[-1:], snap.epochs[-1:]
+
+
+def predicted_lrs(config: TrainConfig, batches_per_epoch: int) -> np.ndarray:
+    """The LR each optimizer step of this run should use, by the closed form."""
+    return schedule.lr_per_step(
+        config.lr,
+        config.gamma,
+        config.step_size,
+        config.epochs,
+        batches_per_epoch,
+        per_batch=config.scheduler_step == "batch",
+    )
 
 
 @dataclass(frozen=True)
@@ -83,11 +100,23 @@ class RunView:
             return None
         return self.elapsed * (1 - self.progress) / self.progress
 
+    @property
+    def points_state(self) -> tuple:
+        """What names the tables' content: row counts and last rows (a run only appends)."""
+        b, e = self.batches, self.epochs
+        last_batch = tuple(b.iloc[-1].tolist()) if len(b) else ()
+        last_epoch = tuple(e.iloc[-1].tolist()) if len(e) else ()
+        return len(b), len(e), last_batch, last_epoch
+
     @classmethod
-    def from_snapshot(cls, run_id: str, snap: Snapshot) -> RunView:
-        """A view of a live (or just ended) run."""
-        batches = points_frame(snap.batches, BATCH_COLUMNS)
-        epochs = points_frame(snap.epochs, EPOCH_COLUMNS)
+    def from_snapshot(
+        cls,
+        run_id: str,
+        snap: Snapshot,
+        tables: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    ) -> RunView:
+        """A view of a live (or just ended) run; `tables` are its points if already built."""
+        batches, epochs = snapshot_tables(snap) if tables is None else tables
         return cls(
             run_id=run_id,
             config=snap.config,
@@ -127,3 +156,38 @@ class RunView:
 def run_label(config: TrainConfig) -> str:
     """How a run is named in legends: the hyperparameters a class compares."""
     return f"lr={config.lr:g}, γ={config.gamma:g}, s={config.step_size}"
+
+
+def run_labels(runs: Sequence[tuple[str, TrainConfig]]) -> list[str]:
+    """Legend labels for (run id, config) pairs drawn together, no two alike.
+
+    Each is run_label; runs that share one also name the settings that tell them apart
+    (optimizer, seed, ...), and runs alike in every setting their short run ids.
+    """
+    labels = [run_label(config) for _, config in runs]
+    labels = _disambiguate(labels, [config for _, config in runs], _differing_settings)
+    return _disambiguate(labels, [run_id for run_id, _ in runs], lambda ids, i: [f"#{ids[i][:6]}"])
+
+
+def _disambiguate(
+    labels: list[str], items: list, extra: Callable[[list, int], list[str]]
+) -> list[str]:
+    """Each label that several items share, with extra(those items, this one's place) added."""
+    out = []
+    for i, label in enumerate(labels):
+        group = [j for j, other in enumerate(labels) if other == label]
+        if len(group) == 1:
+            out.append(label)
+        else:
+            out.append(", ".join([label, *extra([items[j] for j in group], group.index(i))]))
+    return out
+
+
+def _differing_settings(configs: list[TrainConfig], i: int) -> list[str]:
+    """The settings in which configs[i] differs from the others, as name=value."""
+    names = [f.name for f in fields(TrainConfig)]
+    return [
+        f"{name}={getattr(configs[i], name)}"
+        for name in names
+        if len({getattr(c, name) for c in configs}) > 1
+    ]

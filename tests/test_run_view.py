@@ -1,4 +1,4 @@
-"""RunView: a live run's tables hold exactly the trainer's points, row for row."""
+"""RunView: a live run's tables hold the trainer's points; polling; labels; cached drawing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,30 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steplr_viz.run_view import BATCH_COLUMNS, EPOCH_COLUMNS, RunView
-from steplr_viz.trainer import TrainConfig, Trainer
+from steplr_viz.figures.cache import (
+    RUN_CHARTS,
+    RUN_TABLES,
+    LatestPerRun,
+    snapshot_view,
+    view_charts,
+)
+from steplr_viz.run_view import (
+    BATCH_COLUMNS,
+    EPOCH_COLUMNS,
+    POLL_SECONDS,
+    RunView,
+    poll_seconds,
+    run_labels,
+)
+from steplr_viz.trainer import (
+    ALL_STATUSES,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    TERMINAL_STATUSES,
+    TrainConfig,
+    Trainer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +59,84 @@ def test_a_run_with_no_points_yet_has_empty_tables_with_the_columns(snapshot):
     view = RunView.from_snapshot("0123456789ab", empty)
     assert list(view.batches.columns) == BATCH_COLUMNS and len(view.batches) == 0
     assert list(view.epochs.columns) == EPOCH_COLUMNS and len(view.epochs) == 0
+
+
+@pytest.mark.parametrize("status", [QUEUED, RUNNING, PAUSED])
+def test_a_live_run_polls_at_least_once_a_second(status):
+    assert poll_seconds(status) == POLL_SECONDS <= 1.0
+
+
+@pytest.mark.parametrize("status", sorted(TERMINAL_STATUSES))
+def test_an_ended_run_does_not_poll(status):
+    assert poll_seconds(status) is None
+
+
+def test_every_status_is_either_live_or_ended():
+    assert {s for s in ALL_STATUSES if poll_seconds(s) is None} == TERMINAL_STATUSES
+
+
+def test_distinct_runs_keep_their_plain_labels():
+    runs = [("a" * 12, TrainConfig(lr=0.01)), ("b" * 12, TrainConfig(gamma=0.5))]
+    assert run_labels(runs) == ["lr=0.01, γ=0.1, s=2", "lr=0.001, γ=0.5, s=2"]
+
+
+def test_runs_sharing_lr_gamma_and_s_are_told_apart_by_what_differs():
+    runs = [
+        ("a" * 12, TrainConfig()),
+        ("b" * 12, TrainConfig(optimizer="sgd")),
+        ("c" * 12, TrainConfig(seed=7)),
+        ("d" * 12, TrainConfig(lr=0.1)),  # no twin: its label stays plain
+    ]
+    assert run_labels(runs) == [
+        "lr=0.001, γ=0.1, s=2, optimizer=adam, seed=0",
+        "lr=0.001, γ=0.1, s=2, optimizer=sgd, seed=0",
+        "lr=0.001, γ=0.1, s=2, optimizer=adam, seed=7",
+        "lr=0.1, γ=0.1, s=2",
+    ]
+
+
+def test_runs_alike_in_every_setting_are_told_apart_by_their_ids():
+    runs = [("0123456789ab", TrainConfig()), ("fedcba987654", TrainConfig())]
+    assert run_labels(runs) == ["lr=0.001, γ=0.1, s=2, #012345", "lr=0.001, γ=0.1, s=2, #fedcba"]
+    with_sgd = [*runs, ("aaaaaaaaaaaa", TrainConfig(optimizer="sgd"))]
+    labels = run_labels(with_sgd)
+    assert len(set(labels)) == 3 and labels[2] == "lr=0.001, γ=0.1, s=2, optimizer=sgd"
+
+
+def test_a_poll_that_finds_nothing_new_builds_nothing(snapshot):
+    """A paused (or queued) run's polls reuse its tables and charts; a new point rebuilds."""
+    run_id = "00000000beef"
+    paused = dataclasses.replace(snapshot, status=PAUSED, batches=snapshot.batches[:10])
+    view = snapshot_view(run_id, paused)
+    charts = view_charts(view, 8)
+    tables, chart_builds = RUN_TABLES.builds, RUN_CHARTS.builds
+    for _ in range(3):
+        again = snapshot_view(run_id, dataclasses.replace(paused))  # a fresh copy, as a poll
+        assert again.batches is view.batches and again.epochs is view.epochs
+        assert view_charts(again, 8) is charts
+    assert (RUN_TABLES.builds, RUN_CHARTS.builds) == (tables, chart_builds)
+    resumed = dataclasses.replace(paused, status=RUNNING, batches=snapshot.batches[:11])
+    view = snapshot_view(run_id, resumed)
+    assert len(view.batches) == 11 and view_charts(view, 8) is not charts
+    assert (RUN_TABLES.builds, RUN_CHARTS.builds) == (tables + 1, chart_builds + 1)
+
+
+def test_the_cached_charts_draw_the_views_points(snapshot):
+    view = snapshot_view("00000000cafe", snapshot)
+    charts = view_charts(view, 8)
+    loss, lr = charts.loss.data[0], charts.lr.data[1]
+    np.testing.assert_array_equal(loss.x, view.batches["step"])
+    np.testing.assert_array_equal(loss.y, view.batches["loss"])
+    np.testing.assert_array_equal(lr.y, [b.lr for b in snapshot.batches])
+    np.testing.assert_array_equal(charts.epochs.data[0].y, view.epochs["test_acc"])
+
+
+def test_latest_per_run_keeps_one_entry_per_run():
+    cache: LatestPerRun[str] = LatestPerRun(maxsize=2)
+    assert cache.get("a", 1, lambda: "a1") == "a1"
+    assert cache.get("a", 1, lambda: pytest.fail("rebuilt an unchanged state")) == "a1"
+    assert cache.get("a", 2, lambda: "a2") == "a2" and len(cache) == 1
+    cache.get("b", 1, lambda: "b1")
+    cache.get("c", 1, lambda: "c1")  # "a" was used least recently: it goes
+    assert len(cache) == 2 and cache.get("a", 2, lambda: "again") == "again"
+    assert cache.builds == 5

@@ -9,7 +9,9 @@ from streamlit.testing.v1 import AppTest
 from steplr_viz import schedule
 from steplr_viz.data import load_mnist
 from steplr_viz.figures import training as figs
-from steplr_viz.figures.cache import RUN_PICTURES
+from steplr_viz.figures.cache import RUN_CHARTS, RUN_PICTURES
+from steplr_viz.run_view import POLL_SECONDS
+from steplr_viz.trainer import TERMINAL_STATUSES, EpochPoint, TrainConfig
 from tests import apptest_pages
 from tests.apptest_pages import TRAINING_PAGE, poll_until, private_run_manager, run_heading
 from tests.plotly_data import chart_traces, expand_staircase, trace_array
@@ -141,11 +143,11 @@ def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():
     assert shown.delta == "η₀ × 0.001"
 
 
-def test_queued_and_paused_runs_poll_slower_than_a_running_one(monkeypatch):
-    """The run panel redraws every second while the run trains, less often while it cannot."""
+def test_every_live_status_polls_every_second_and_an_ended_run_not_at_all(monkeypatch):
+    """Queued (waiting, or holding a trainer while it loads), running or paused: the run panel
+    redraws at least once a second. Ended: it is drawn once. A poll that finds nothing new
+    builds no chart."""
     import streamlit as st
-
-    from steplr_viz.trainer import TrainConfig
 
     real_fragment = st.fragment
     asked: list[float | None] = []
@@ -162,8 +164,9 @@ def test_queued_and_paused_runs_poll_slower_than_a_running_one(monkeypatch):
         manager(), "queue_position", lambda rid: 1 if rid in in_queue else real_position(rid)
     )
     every = {}
-    for status in ("running", "starting", "queued", "paused", "finished"):
-        run_id = store.create_run(TrainConfig(epochs=1))
+    for status in ("queued", "starting", "running", "paused", *sorted(TERMINAL_STATUSES)):
+        run_id = store.create_run(TrainConfig(epochs=2))
+        store.add_epoch(run_id, EpochPoint(1, 0.5, 0.001, 0.4, 88.0, 1.0))
         store.set_status(run_id, "queued" if status == "starting" else status)
         if status == "queued":
             in_queue.add(run_id)
@@ -172,13 +175,14 @@ def test_queued_and_paused_runs_poll_slower_than_a_running_one(monkeypatch):
         assert not at.exception and status.replace("starting", "queued") in run_heading(at)
         assert len(asked) == 1
         every[status] = asked[0]
+        builds = RUN_CHARTS.builds
+        at.run()  # the next poll: nothing changed, so nothing is built again
+        assert not at.exception and RUN_CHARTS.builds == builds
         store.set_status(run_id, "stopped")  # leave no live-looking run behind
-    assert every["running"] == 1.0  # the live poll as before
-    # A run that has its trainer but is still loading its data is about to move: Pause turns
-    # on as soon as the page sees it running.
-    assert every["starting"] == every["running"]
-    assert every["queued"] == every["paused"] and every["queued"] > every["running"]
-    assert every["finished"] is None  # an ended run is drawn once
+    assert every.pop("starting") == every.pop("queued") == POLL_SECONDS
+    assert every.pop("running") == every.pop("paused") == POLL_SECONDS
+    assert POLL_SECONDS <= 1.0  # the issue: one second or faster while a run is live
+    assert every == {status: None for status in TERMINAL_STATUSES}  # drawn once, no polling
 
 
 def test_stop_mid_run():

@@ -193,6 +193,35 @@ def epoch_metrics_figure(
     )
 
 
+@dataclass(frozen=True)
+class RunCharts:
+    """A run's live charts: loss per batch, LR used over the prediction, metrics per epoch."""
+
+    loss: go.Figure
+    lr: go.Figure
+    epochs: go.Figure
+
+
+def run_charts(
+    steps: np.ndarray,
+    losses: np.ndarray,
+    lrs: np.ndarray,
+    predicted_lrs: np.ndarray,
+    epochs: dict[str, np.ndarray],
+) -> RunCharts:
+    """The three live charts from a run's batch columns, its prediction and its epoch columns.
+
+    `epochs` holds the per-epoch columns "epoch", "test_acc", "test_loss" and "train_loss".
+    """
+    return RunCharts(
+        loss=loss_figure(steps, losses, lrs),
+        lr=lr_figure(steps, lrs, np.arange(1, len(predicted_lrs) + 1), predicted_lrs),
+        epochs=epoch_metrics_figure(
+            epochs["epoch"], epochs["test_acc"], epochs["test_loss"], epochs["train_loss"]
+        ),
+    )
+
+
 def tile(images: np.ndarray, cols: int) -> np.ndarray:
     """Tile (n, 784) images into one 2-D array, NaN in the gaps (drawn blank)."""
     n = len(images)
