@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -16,8 +18,8 @@ from steplr_viz.data import (
 )
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import snapshot_view, view_charts, view_pictures
-from steplr_viz.registry import ClassFullError
-from steplr_viz.run_view import RunView, poll_seconds, predicted_lrs, run_label
+from steplr_viz.registry import KEEP_FINAL_SNAPSHOTS, ClassFullError
+from steplr_viz.run_view import RunView, poll_seconds, predicted_lrs, run_label, run_labels
 from steplr_viz.runs import check_run_id
 from steplr_viz.trainer import (
     DATA_SOURCES,
@@ -83,6 +85,7 @@ def controls_ui() -> TrainConfig:
         optimizer = st.radio(
             "Optimizer",
             OPTIMIZERS,
+            index=OPTIMIZERS.index(DEFAULTS.optimizer),
             captions=[OPTIMIZER_CAPTIONS[o] for o in OPTIMIZERS],
             key="train_optimizer",
             bind="query-params",
@@ -126,6 +129,7 @@ def controls_ui() -> TrainConfig:
         scheduler_step = st.radio(
             "scheduler.step()",
             SCHEDULER_STEPS,
+            index=SCHEDULER_STEPS.index(DEFAULTS.scheduler_step),
             captions=[STEP_CAPTIONS[s] for s in SCHEDULER_STEPS],
             key="train_scheduler_step",
             bind="query-params",
@@ -133,6 +137,7 @@ def controls_ui() -> TrainConfig:
         data_source = st.radio(
             "Data",
             DATA_SOURCES,
+            index=DATA_SOURCES.index(DEFAULTS.data_source),
             captions=[SOURCE_CAPTIONS[s] for s in DATA_SOURCES],
             key="train_data_source",
             bind="query-params",
@@ -207,6 +212,8 @@ def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
                 st.session_state["train_error"] = str(err)
             except ValueError as err:
                 st.session_state["train_error"] = f"Cannot start: {err}"
+            except RuntimeError as err:  # e.g. the server is shutting down, or no thread starts
+                st.session_state["train_error"] = f"The run could not start: {err}"
         st.rerun()
     paused = view is not None and view.status == PAUSED
     if pause_col.button(
@@ -294,8 +301,9 @@ def run_panel(run_id: str, drawn_status: str) -> None:
     """
     view = load_view(run_id)
     if view is None:
-        st.info("That run no longer exists (it may have been deleted). Start a new one.")
-        return
+        # Deleted since the page was drawn (from another tab, say): the whole page reruns, says
+        # so and draws no panel, so this one stops polling.
+        st.rerun()
     progress_ui(view)
     metrics_ui(view)
     charts_ui(view)
@@ -343,7 +351,13 @@ def metrics_ui(view: RunView) -> None:
     cols = st.columns(4)
     batches, epochs = view.batches, view.epochs
     if len(batches):
-        cols[0].metric("Loss (last batch)", f"{batches['loss'].iloc[-1]:.4f}")
+        loss_now = batches["loss"].iloc[-1]
+        cols[0].metric(
+            "Loss (last batch)",
+            f"{loss_now:.4f}",
+            help="The delta compares it with the mean training loss of the epoch before.",
+            **change(loss_now - previous_epoch_loss(view), lower_is_better=True),
+        )
         lr_now, lr_first = batches["lr"].iloc[-1], batches["lr"].iloc[0]
         cols[1].metric(
             "LR in use",
@@ -353,20 +367,43 @@ def metrics_ui(view: RunView) -> None:
             delta_color="off",
             delta_arrow="down",
         )
-    if len(epochs):
-        acc = epochs["test_acc"]
+    if len(epochs) > 1:
+        acc, loss = epochs["test_acc"], epochs["test_loss"]
         cols[2].metric(
             "Test accuracy",
             f"{acc.iloc[-1]:.2f}%",
-            delta=f"{acc.iloc[-1] - acc.iloc[-2]:+.2f} pts" if len(acc) > 1 else None,
+            **change(acc.iloc[-1] - acc.iloc[-2], unit=" pts"),
         )
-        loss = epochs["test_loss"]
         cols[3].metric(
             "Test loss",
             f"{loss.iloc[-1]:.4f}",
-            delta=f"{loss.iloc[-1] - loss.iloc[-2]:+.4f}" if len(loss) > 1 else None,
-            delta_color="inverse",
+            **change(loss.iloc[-1] - loss.iloc[-2], lower_is_better=True),
         )
+    elif len(epochs):
+        cols[2].metric("Test accuracy", f"{epochs['test_acc'].iloc[-1]:.2f}%")
+        cols[3].metric("Test loss", f"{epochs['test_loss'].iloc[-1]:.4f}")
+
+
+def previous_epoch_loss(view: RunView) -> float:
+    """Mean training loss of the epoch before the last batch's epoch; NaN in the first epoch."""
+    before = view.epochs[view.epochs["epoch"] == view.batches["epoch"].iloc[-1] - 1]
+    return float(before["train_loss"].iloc[0]) if len(before) else float("nan")
+
+
+def change(diff: float, *, unit: str = "", lower_is_better: bool = False) -> dict:
+    """st.metric's delta for a change: 3 significant digits, so it never reads as -0.0000.
+
+    Green when it is an improvement; no delta when there is nothing to compare with (NaN),
+    and no arrow or colour when nothing changed.
+    """
+    if diff != diff:  # NaN
+        return {"delta": None}
+    if diff == 0:
+        return {"delta": f"0{unit}", "delta_color": "off", "delta_arrow": "off"}
+    return {
+        "delta": f"{diff:+.3g}{unit}",
+        "delta_color": "inverse" if lower_is_better else "normal",
+    }
 
 
 def charts_ui(view: RunView) -> None:
@@ -396,7 +433,8 @@ def pictures_ui(view: RunView) -> None:
     if view.weights is None or view.test_predictions is None:
         if view.ended and len(view.epochs):
             st.caption(
-                "Pictures of the weights are kept while the server runs; this run's are gone."
+                f"The pictures of the weights are kept in memory for the {KEEP_FINAL_SNAPSHOTS} "
+                "runs that ended last, until the server restarts; this run's are gone."
             )
         return
     st.subheader("What the model sees")
@@ -420,7 +458,35 @@ def runs_ui() -> None:
     if runs.empty:
         st.caption("No runs yet. Press Start above; every student's runs appear here.")
         return
-    table = pd.DataFrame(
+    ids = runs["run_id"].tolist()
+    event = st.dataframe(
+        runs_table(runs),
+        # Streamlit keeps a keyed table's selected row positions when its rows change, and the
+        # list is newest first: after anyone's Start or Delete, the same positions would name
+        # other runs. A key that names the runs shown starts a new, empty selection instead.
+        key=f"train_runs_table_{ids_digest(ids)}",
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "lr": st.column_config.NumberColumn(format="%g"),
+            "final accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+            "time (s)": st.column_config.NumberColumn(format="%.1f"),
+            "created": st.column_config.DatetimeColumn(format="HH:mm:ss"),
+        },
+    )
+    selected = tuple(ids[i] for i in event.selection.rows if i < len(ids))
+    st.caption("Select runs in the table to compare them, watch one, delete or download.")
+    if not selected:
+        return
+    run_actions_ui(selected)
+    compare_ui(list(selected))
+
+
+def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs table's columns: config, status, final accuracy and time."""
+    return pd.DataFrame(
         {
             "run": runs["run_id"],
             "status": runs["status"].map(lambda s: STATUS_BADGES.get(s, s)),
@@ -435,42 +501,44 @@ def runs_ui() -> None:
             "created": runs["created"],
         }
     )
-    event = st.dataframe(
-        table,
-        key="train_runs_table",
-        on_select="rerun",
-        selection_mode="multi-row",
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "lr": st.column_config.NumberColumn(format="%g"),
-            "final accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-            "time (s)": st.column_config.NumberColumn(format="%.1f"),
-            "created": st.column_config.DatetimeColumn(format="HH:mm:ss"),
-        },
-    )
-    selected = [runs["run_id"].iloc[i] for i in event.selection.rows if i < len(runs)]
-    st.caption("Select runs in the table to compare them, watch one, delete or download.")
-    if not selected:
-        return
+
+
+def ids_digest(run_ids: list[str]) -> str:
+    """A short name for a list of run ids, in order."""
+    return hashlib.blake2s(",".join(run_ids).encode(), digest_size=6).hexdigest()
+
+
+def run_actions_ui(selected: tuple[str, ...]) -> None:
+    """Watch, Delete and CSV for the selected runs, bound to their ids as drawn."""
+    manager = get_manager()
+    first = selected[0]
     watch_col, delete_col, csv_col, _ = st.columns([1, 1, 1, 2])
-    if watch_col.button("👁️ Watch", key="train_watch", width="stretch"):
-        watch(selected[0])
-        st.rerun()
-    if delete_col.button("🗑️ Delete", key="train_delete", width="stretch"):
-        for run_id in selected:
-            manager.delete(run_id)
-        st.rerun()
+    # Callbacks with the ids as arguments: a click acts on the runs the student saw selected,
+    # whatever the table holds by the time the click reaches the server.
+    watch_col.button("👁️ Watch", key="train_watch", width="stretch", on_click=watch, args=(first,))
+    delete_col.button(
+        "🗑️ Delete",
+        key="train_delete",
+        width="stretch",
+        on_click=delete_runs,
+        args=(selected,),
+    )
     csv_col.download_button(
         "⬇️ CSV",
-        data=lambda: manager.store.export_csv(selected[0]),
-        file_name=f"steplr_run_{selected[0]}.csv",
+        data=lambda: manager.store.export_csv(first),  # built when the student clicks
+        file_name=f"steplr_run_{first}.csv",
         mime="text/csv",
         key="train_download_csv",
         on_click="ignore",
         width="stretch",
     )
-    compare_ui(selected)
+
+
+def delete_runs(run_ids: tuple[str, ...]) -> None:
+    """Delete these runs (a live one is stopped first)."""
+    manager = get_manager()
+    for run_id in run_ids:
+        manager.delete(run_id)
 
 
 def compare_ui(run_ids: list[str]) -> None:
@@ -479,13 +547,12 @@ def compare_ui(run_ids: list[str]) -> None:
     if not views:
         st.caption("The selected runs have no finished epoch yet.")
         return
+    labels = run_labels([(v.run_id, v.config) for v in views])
 
     def curves(column: str) -> list[figs.RunCurve]:
         return [
-            figs.RunCurve(
-                run_label(v.config), v.epochs["epoch"].to_numpy(), v.epochs[column].to_numpy()
-            )
-            for v in views
+            figs.RunCurve(label, v.epochs["epoch"].to_numpy(), v.epochs[column].to_numpy())
+            for label, v in zip(labels, views, strict=True)
         ]
 
     cols = st.columns(3)

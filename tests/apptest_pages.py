@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,6 +39,26 @@ def poll_until(at: AppTest, done: Callable[[AppTest], bool]) -> AppTest:
         time.sleep(0.2)
         at.run()  # AppTest runs the page's fragment inline: this is the page's poll
     return at
+
+
+def wait_until(done: Callable[[], bool], what: str) -> None:
+    """Wait (bounded) until done() holds, e.g. a run's final status is in the store."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not done():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.1)
+
+
+def select_rows(at: AppTest, rows: Iterable[int], table: int = 0) -> AppTest:
+    """Select these row positions in a dataframe, as a student's clicks would, and rerun."""
+    element = at.dataframe[table]
+    states = WidgetStates()
+    # Every other widget keeps its value (what AppTest.run sends), plus the table's selection.
+    states.widgets.extend(at._tree.get_widget_states().widgets)
+    selection = states.widgets.add()
+    selection.id = element.proto.id
+    selection.string_value = json.dumps({"selection": {"rows": list(rows), "columns": []}})
+    return at._run(states)
 
 
 @contextmanager

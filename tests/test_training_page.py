@@ -1,19 +1,31 @@
-"""AppTest of the live training page: start, poll, stop, refresh, junk links."""
+"""AppTest of the live training page: start, poll, stop, refresh, the runs table, junk links."""
 
 from __future__ import annotations
 
+import re
+import runpy
+
 import numpy as np
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from steplr_viz import schedule
 from steplr_viz.data import load_mnist
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import RUN_CHARTS, RUN_PICTURES
-from steplr_viz.run_view import POLL_SECONDS
+from steplr_viz.registry import KEEP_FINAL_SNAPSHOTS
+from steplr_viz.run_view import POLL_SECONDS, run_label
 from steplr_viz.trainer import TERMINAL_STATUSES, EpochPoint, TrainConfig
 from tests import apptest_pages
-from tests.apptest_pages import TRAINING_PAGE, poll_until, private_run_manager, run_heading
+from tests.apptest_pages import (
+    TRAINING_PAGE,
+    poll_until,
+    private_run_manager,
+    run_heading,
+    select_rows,
+    wait_until,
+)
 from tests.plotly_data import chart_traces, expand_staircase, trace_array
 
 
@@ -41,6 +53,46 @@ def chart(at: AppTest, key: str) -> dict[str, dict]:
     return chart_traces(at, index)
 
 
+def chart_keys(at: AppTest) -> list[str]:
+    """The element ids of the Plotly charts on the page (they hold the widget keys)."""
+    return [c.proto.id for c in at.get("plotly_chart")]
+
+
+def runpy_page() -> dict:
+    """The page's functions, imported, not run (main() is guarded)."""
+    return runpy.run_path(str(TRAINING_PAGE), run_name="page_under_test")
+
+
+def button_keys(at: AppTest) -> set[str]:
+    return {b.key for b in at.button}
+
+
+def metrics(at: AppTest) -> dict[str, object]:
+    return {m.label: m for m in at.metric}
+
+
+def run_to_end(**settings) -> str:
+    """Submit a small bundled run straight to the manager; its id once its end is stored."""
+    run_id = manager().submit(TrainConfig(batch_size=512, **settings))
+    wait_until(lambda: manager().store.get_run(run_id).status in TERMINAL_STATUSES, run_id)
+    return run_id
+
+
+def select_runs(at: AppTest, run_ids: list[str]) -> AppTest:
+    """Select these runs in the runs table (found by id in the rows shown), and rerun."""
+    shown = list(at.dataframe[0].value["run"])
+    return select_rows(at, [shown.index(run_id) for run_id in run_ids])
+
+
+@pytest.fixture(scope="module")
+def two_runs() -> list[str]:
+    """Two finished 2-epoch runs that differ in lr, gamma and step_size (16 batches each)."""
+    return [
+        run_to_end(epochs=2, lr=0.001, gamma=0.5, step_size=1),
+        run_to_end(epochs=2, lr=0.01, gamma=0.1, step_size=2),
+    ]
+
+
 def test_defaults_render_with_the_predicted_schedule():
     at = open_page()
     assert not at.exception
@@ -56,6 +108,11 @@ def test_defaults_render_with_the_predicted_schedule():
     np.testing.assert_array_equal(steps, np.arange(1, len(expected) + 1))
     np.testing.assert_array_equal(predicted, expected)
     assert any("63 batches per epoch" in c.value for c in at.caption)
+    # The choices start at the seed's settings, as TrainConfig has them.
+    defaults = TrainConfig()
+    assert at.radio(key="train_optimizer").value == defaults.optimizer
+    assert at.radio(key="train_scheduler_step").value == defaults.scheduler_step
+    assert at.radio(key="train_data_source").value == defaults.data_source
 
 
 @pytest.mark.parametrize(
@@ -81,6 +138,15 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
 
     record = manager().store.get_run(run_id)
     assert record.status == "finished" and len(record.epochs) == 1
+    final = manager().final_snapshot(run_id)
+    assert at.progress[0].text == (
+        f"Epoch 1 of 1 · batch 63 of 63 · {final.samples_per_sec:,.0f} samples/s"
+    )
+    shown = metrics(at)
+    assert shown["Loss (last batch)"].value == f"{record.batches['loss'].iloc[-1]:.4f}"
+    assert not shown["Loss (last batch)"].delta  # no epoch before the first to compare with
+    assert shown["Test accuracy"].value == f"{record.epochs['test_acc'].iloc[0]:.2f}%"
+    assert not shown["Test accuracy"].delta
     loss = chart(at, "train_loss_chart")
     np.testing.assert_array_equal(trace_array(loss["loss per batch"]["x"]), record.batches["step"])
     np.testing.assert_allclose(trace_array(loss["loss per batch"]["y"]), record.batches["loss"])
@@ -115,7 +181,6 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
         at.run()
     assert not at.exception and RUN_PICTURES.builds == builds
     cached = RUN_PICTURES.get(key, lambda: pytest.fail("the pictures were dropped"))
-    final = manager().final_snapshot(run_id)
     data = load_mnist("bundled")
     fresh = figs.run_pictures(
         final.weights,
@@ -141,6 +206,18 @@ def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():
     shown = {m.label: m for m in at.metric}["LR in use"]
     assert shown.value == "1e-06"  # the seed's %.6f would print 0.000001, or 0.000000 later
     assert shown.delta == "η₀ × 0.001"
+    # The LR chart: the LR the optimizer used at each of the 63 batches is the predicted one,
+    # four steps of a staircase (equal up to the last bits: torch multiplies by γ step by step,
+    # the closed form raises γ to a power).
+    lr = chart(at, "train_lr_chart")
+    used = trace_array(lr["LR used (optimizer)"]["y"])
+    expected = schedule.lr_per_step(0.001, 0.1, 20, 1, 63, per_batch=True)
+    np.testing.assert_array_equal(trace_array(lr["LR used (optimizer)"]["x"]), np.arange(1, 64))
+    np.testing.assert_allclose(used, expected, rtol=1e-12, atol=0)
+    assert len(np.unique(expected)) == 4
+    corners = lr["predicted η₀·γ^⌊t/s⌋"]
+    _, predicted = expand_staircase(trace_array(corners["x"]), trace_array(corners["y"]))
+    np.testing.assert_array_equal(predicted, expected)
 
 
 def test_every_live_status_polls_every_second_and_an_ended_run_not_at_all(monkeypatch):
@@ -185,11 +262,47 @@ def test_every_live_status_polls_every_second_and_an_ended_run_not_at_all(monkey
     assert every == {status: None for status in TERMINAL_STATUSES}  # drawn once, no polling
 
 
+def test_a_watched_run_deleted_elsewhere_stops_the_polling(monkeypatch):
+    """Deleted between the page's draw and its panel's poll: the page reruns and says so."""
+    import streamlit as st
+
+    real_fragment = st.fragment
+    asked: list[float | None] = []
+
+    def recording_fragment(func=None, *, run_every=None, **kwargs):
+        asked.append(run_every)
+        return real_fragment(func, run_every=run_every, **kwargs)
+
+    monkeypatch.setattr(st, "fragment", recording_fragment)
+    store = manager().store
+    run_id = store.create_run(TrainConfig(epochs=1))
+    store.set_status(run_id, "running")
+    real_get = store.get_run
+
+    def read_then_deleted(rid):
+        record = real_get(rid)
+        store.delete_run(rid)  # another tab deletes it right after this page has read it
+        return record
+
+    monkeypatch.setattr(store, "get_run", read_then_deleted)
+    at = open_page({"run": run_id})
+    assert not at.exception
+    assert asked == [POLL_SECONDS]  # the panel polled once, then no panel is drawn
+    assert run_heading(at) == ""
+    gone = [i.value for i in at.info if "no longer exists" in i.value]
+    assert len(gone) == 1, [i.value for i in at.info]
+    assert at.button(key="train_start").proto.disabled is False
+    assert any("train_predicted" in key for key in chart_keys(at))
+
+
 def test_stop_mid_run():
     at = open_page({"train_epochs": "20"})
     at.button(key="train_start").click().run()
     run_id = at.query_params["run"]
-    poll_until(at, lambda a: "running" in run_heading(a))
+    poll_until(at, lambda a: "running" in run_heading(a) and "s left" in at.progress[0].text)
+    # Mid-run the progress line has it all: epoch, batch, time left and speed.
+    progress = r"Epoch \d+ of 20 · batch \d+ of 63 · about \d+ s left · [\d,]+ samples/s"
+    assert re.fullmatch(progress, at.progress[0].text), at.progress[0].text
     at.button(key="train_stop").click().run()
     poll_until(at, lambda a: "stopped" in run_heading(a))
     # The trainer reports "stopped" first, then its callback writes it to the store.
@@ -198,14 +311,152 @@ def test_stop_mid_run():
 
 
 def test_a_refresh_lists_the_finished_run_and_can_watch_it():
-    finished = manager().store.list_runs()
-    finished = finished[finished["status"] == "finished"]
-    assert len(finished)
-    at = open_page()  # a new session: nothing in session state
-    shown = at.dataframe[0].value
-    assert finished["run_id"].iloc[0] in set(shown["run"])
-    again = open_page({"run": finished["run_id"].iloc[0]})
-    assert "finished" in run_heading(again) and not again.exception
+    at = open_page({"train_epochs": "1"})
+    at.button(key="train_start").click().run()
+    run_id = at.query_params["run"]
+    poll_until(at, lambda a: "finished" in run_heading(a))
+    wait_until(lambda: manager().store.get_run(run_id).status == "finished", "the stored end")
+    again = open_page()  # a refresh: a new session, nothing in session state
+    assert not again.exception
+    assert run_id in set(again.dataframe[0].value["run"])
+    watched = open_page({"run": run_id})
+    assert "finished" in run_heading(watched) and run_id in run_heading(watched)
+    assert not watched.exception
+
+
+def test_two_selected_runs_overlay_their_curves_labelled_by_lr_gamma_and_s(two_runs):
+    at = select_runs(open_page(), two_runs)
+    assert not at.exception
+    records = [manager().store.get_run(run_id) for run_id in two_runs]
+    labels = [run_label(r.config) for r in records]
+    assert labels == ["lr=0.001, γ=0.5, s=1", "lr=0.01, γ=0.1, s=2"]
+    for key, column in [
+        ("train_compare_acc", "test_acc"),
+        ("train_compare_lr", "lr"),
+        ("train_compare_loss", "train_loss"),
+    ]:
+        traces = chart(at, key)
+        assert set(traces) == set(labels), key
+        for label, record in zip(labels, records, strict=True):
+            np.testing.assert_array_equal(trace_array(traces[label]["x"]), [1, 2])
+            np.testing.assert_allclose(trace_array(traces[label]["y"]), record.epochs[column])
+
+
+def test_watch_switches_the_watched_run(two_runs):
+    first, second = two_runs
+    at = select_runs(open_page({"run": first}), [second])
+    assert first in run_heading(at)
+    at.button(key="train_watch").click().run()
+    assert not at.exception
+    assert at.query_params["run"] == second and second in run_heading(at)
+
+
+def test_csv_is_the_stores_export_of_the_selected_run(two_runs, monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    offered = {}  # file name -> the callable the button runs when clicked
+    real_add = MediaFileManager.add_deferred
+
+    def recording_add(self, data, mimetype, coordinates, file_name=None, **kwargs):
+        offered[file_name] = data
+        return real_add(self, data, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_add)
+    second = two_runs[1]
+    select_runs(open_page(), [second])
+    assert list(offered) == [f"steplr_run_{second}.csv"]
+    csv = offered[f"steplr_run_{second}.csv"]()
+    assert csv == manager().store.export_csv(second)
+    assert len(csv.splitlines()) == 3  # a header and the two epochs
+
+
+def test_delete_removes_exactly_the_selected_run(two_runs):
+    doomed = run_to_end(epochs=1)
+    before = set(manager().store.list_runs()["run_id"])
+    at = select_runs(open_page(), [doomed])
+    at.button(key="train_delete").click().run()
+    assert not at.exception
+    assert set(manager().store.list_runs()["run_id"]) == before - {doomed}
+    assert doomed not in set(at.dataframe[0].value["run"])
+    assert "train_delete" not in button_keys(at)  # nothing is selected any more
+
+
+def test_a_selection_never_moves_to_a_run_started_meanwhile(two_runs):
+    """The table is newest first: another student's Start shifts every row down by one."""
+    at = select_runs(open_page(), [two_runs[0]])
+    assert "train_delete" in button_keys(at)
+    newcomer = manager().store.create_run(TrainConfig(epochs=1))  # someone else's Start
+    manager().store.set_status(newcomer, "stopped")
+    at.run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["run"]).index(newcomer) == 0
+    # The old row positions are not carried over to the new list: nothing is selected.
+    assert "train_delete" not in button_keys(at) and "train_watch" not in button_keys(at)
+    assert not any("train_compare" in key for key in chart_keys(at))
+
+
+def test_a_click_acts_on_the_runs_it_was_drawn_for(two_runs):
+    """Delete pressed after the list changed deletes the run the student saw selected."""
+    doomed = run_to_end(epochs=1)
+    at = select_runs(open_page(), [doomed])
+    newcomer = manager().store.create_run(TrainConfig(epochs=1))  # lands in row 0, first
+    manager().store.set_status(newcomer, "stopped")
+    at.button(key="train_delete").click().run()
+    assert not at.exception
+    store = manager().store
+    assert store.get_run(doomed) is None
+    assert store.get_run(newcomer) is not None
+    assert all(store.get_run(run_id) is not None for run_id in two_runs)
+
+
+def test_the_metrics_show_the_change_since_the_epoch_before(two_runs):
+    run_id = two_runs[1]
+    at = open_page({"run": run_id})
+    assert not at.exception
+    record = manager().store.get_run(run_id)
+    acc, test_loss = record.epochs["test_acc"], record.epochs["test_loss"]
+    shown = metrics(at)
+    assert shown["Test accuracy"].delta == f"{acc.iloc[1] - acc.iloc[0]:+.3g} pts"
+    assert shown["Test loss"].delta == f"{test_loss.iloc[1] - test_loss.iloc[0]:+.3g}"
+    last_loss = record.batches["loss"].iloc[-1]
+    loss_change = last_loss - record.epochs["train_loss"].iloc[0]
+    assert shown["Loss (last batch)"].delta == f"{loss_change:+.3g}"
+    # Lower loss reads green, higher red; higher accuracy green.
+    green, red = MetricProto.MetricColor.GREEN, MetricProto.MetricColor.RED
+    assert shown["Loss (last batch)"].proto.color == (green if loss_change < 0 else red)
+    assert shown["Test accuracy"].proto.color == (green if acc.iloc[1] > acc.iloc[0] else red)
+
+
+def test_a_tiny_change_never_reads_as_a_signed_zero():
+    page = runpy_page()
+    assert page["change"](-3.2e-05)["delta"] == "-3.2e-05"
+    assert page["change"](0.001234567, unit=" pts")["delta"] == "+0.00123 pts"
+    assert page["change"](0.0) == {"delta": "0", "delta_color": "off", "delta_arrow": "off"}
+    assert page["change"](float("nan")) == {"delta": None}
+
+
+def test_a_failed_start_is_a_plain_error(monkeypatch):
+    def refuse(config):
+        raise RuntimeError("The run manager has shut down.")
+
+    monkeypatch.setattr(manager(), "submit", refuse)
+    at = open_page({"train_epochs": "1"})
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors == ["The run could not start: The run manager has shut down."]
+    assert "run" not in at.query_params
+
+
+def test_an_ended_run_without_pictures_says_how_long_they_are_kept():
+    store = manager().store
+    run_id = store.create_run(TrainConfig(epochs=1))  # as after a restart: numbers only
+    store.add_epoch(run_id, EpochPoint(1, 0.5, 0.001, 0.4, 88.0, 1.0))
+    store.set_status(run_id, "finished")
+    at = open_page({"run": run_id})
+    assert not at.exception
+    kept = [c.value for c in at.caption if "pictures of the weights" in c.value]
+    assert kept and f"the {KEEP_FINAL_SNAPSHOTS} runs that ended last" in kept[0]
 
 
 @pytest.mark.parametrize(
