@@ -27,13 +27,14 @@ def main() -> None:
     chart_col, side_col = st.columns([3, 2], gap="large")
     with side_col:
         t = explorer.formula_section(base_lr, gamma, step_size, epochs)
-        st.markdown(explorer.seed_example_text())
     with chart_col:
-        log_y, show_torch = explorer.view_options_ui()
+        pins = explorer.pinned_curves()
+        log_y, show_torch = explorer.chart_controls_ui(
+            base_lr, gamma, step_size, epochs, has_pins=bool(pins)
+        )
         torch_lrs = (
             schedule.torch_lr_curve(base_lr, gamma, step_size, epochs) if show_torch else None
         )
-        pins = explorer.pinned_curves()
         fig = staircase_figure(
             lrs,
             torch_curve=torch_lrs,
@@ -43,7 +44,6 @@ def main() -> None:
             highlight_epoch=t,
         )
         st.plotly_chart(fig, key="staircase", width="stretch")
-        explorer.pin_buttons_ui(base_lr, gamma, step_size, epochs, has_pins=bool(pins))
     explorer.facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
     explorer.export_section(base_lr, gamma, step_size, epochs)
 

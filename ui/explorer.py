@@ -51,14 +51,6 @@ def controls_ui() -> tuple[float, float, int, int]:
     return float(base_lr), float(gamma), int(step_size), int(epochs)
 
 
-def view_options_ui() -> tuple[bool, bool]:
-    """Chart toggles: log scale and PyTorch's overlay, side by side."""
-    row = st.container(horizontal=True, gap="large")
-    log_y = row.toggle("Log scale", key="log_y", bind="query-params")
-    show_torch = row.toggle("PyTorch's curve", value=True, key="show_torch", bind="query-params")
-    return log_y, show_torch
-
-
 def pinned_curves() -> list[PinnedCurve]:
     """The curves this student pinned (session state: pins are personal, not shared)."""
     return list(st.session_state.setdefault("pins", []))
@@ -77,21 +69,31 @@ def _clear_pins() -> None:
     st.session_state["pins"] = []
 
 
-def pin_buttons_ui(
+def chart_controls_ui(
     base_lr: float, gamma: float, step_size: int, epochs: int, *, has_pins: bool
-) -> None:
-    """Pin the current curve or clear the pins; callbacks run before the next rerun draws."""
-    row = st.container(horizontal=True)
+) -> tuple[bool, bool]:
+    """One row above the chart: log scale and PyTorch's overlay toggles, pin and clear buttons.
+
+    Returns (log_y, show_torch). The buttons' callbacks run before the next rerun draws.
+    """
+    row = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    log_y = row.toggle("Log scale", key="log_y", bind="query-params")
+    show_torch = row.toggle("PyTorch's curve", value=True, key="show_torch", bind="query-params")
     row.button(
-        "📌 Pin this curve", key="pin", on_click=_pin, args=(base_lr, gamma, step_size, epochs)
+        "📌 Pin curve",
+        key="pin",
+        on_click=_pin,
+        args=(base_lr, gamma, step_size, epochs),
+        help="Keep this curve on the chart, faint, to compare with the next settings.",
     )
     row.button("🧹 Clear pins", key="clear_pins", on_click=_clear_pins, disabled=not has_pins)
+    return log_y, show_torch
 
 
 def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -> int:
-    """The formula with the current numbers, and a worked example for an epoch t; returns t."""
-    # Heading and formula in one markdown element, the worked example and its sentence in
-    # another: each element costs every rerun, and these read as one block anyway.
+    """The formula with the current numbers, worked examples (epoch t, the seed's); returns t."""
+    # Heading and formula in one markdown element, the worked examples in another: each
+    # element costs every rerun, and these read as one block anyway.
     st.markdown(
         "### The formula\n$$\n"
         r"\eta_t = \eta_0 \cdot \gamma^{\lfloor t/s \rfloor}"
@@ -108,7 +110,7 @@ def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -
         rf"\eta_{{{t}}} &= {base_lr:g} \cdot {gamma:g}^{{{k}}} = {lr_t:.6g}"
         r"\end{aligned}"
         "\n$$\n\n"
-        f":small[:gray[{worked_example_sentence(t, k, step_size)}]]"
+        f":small[:gray[{worked_example_sentence(t, k, step_size)}]]\n\n" + seed_example_text()
     )
     return t
 
