@@ -1,5 +1,7 @@
 """Regenerate the README's screenshots: the explorer and every page, at 1400x900, in docs/.
 
+The Live training page is shown after a short run on the bundled digits has finished (12
+epochs, γ = 0.5, s = 3), with a second picture of its weights, digits and confusion matrix.
 Usage: python scripts/screenshot.py [--out docs]
 Starts its own server (runs and data folders in a temporary directory) and stops it on exit.
 """
@@ -23,9 +25,14 @@ from tests.e2e.harness import (  # noqa: E402
     page_url_path,
     plot_selector,
     quiet_pointer,
+    wait_until,
 )
 
 VIEWPORT = {"width": 1400, "height": 900}
+TRAINING = "Live_training"
+# A run that shows several decays in its LR chart and finishes in seconds on the bundled data.
+TRAINING_QUERY = "train_epochs=12&train_gamma=0.5&train_step_size=3&train_batch_size=32"
+RUN_DEADLINE_S = 300
 
 
 def shot_name(url_path: str) -> str:
@@ -38,6 +45,18 @@ def settle(page) -> None:
     page.evaluate("() => document.fonts.ready.then(() => true)")
     quiet_pointer(page)
     page.wait_for_timeout(500)  # Plotly's transition and Streamlit's fade-in of stale elements
+
+
+def finish_a_run(page, server) -> None:
+    """Open the training page with TRAINING_QUERY, press Start and wait for the run to finish."""
+    open_page(page, server.page_url(TRAINING, TRAINING_QUERY))
+    page.locator(".st-key-train_start button").click()
+    wait_until(
+        lambda: "finished" in " ".join(page.locator('[data-testid="stMain"] h4').all_inner_texts()),
+        "the run to finish",
+        deadline_s=RUN_DEADLINE_S,
+    )
+    page.wait_for_selector(plot_selector("train_confusion"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
             page = context.new_page()
             for url_path in ["", *(page_url_path(p) for p in page_files())]:
-                open_page(page, server.page_url(url_path))
+                if url_path == TRAINING:
+                    finish_a_run(page, server)
+                else:
+                    open_page(page, server.page_url(url_path))
                 if url_path == "":
                     page.wait_for_selector(plot_selector("staircase"))
                 errors = exception_texts(page)
@@ -70,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
                 path = args.out / shot_name(url_path)
                 page.screenshot(path=str(path))
                 written.append(path)
+                if url_path == TRAINING:  # and the pictures further down
+                    page.get_by_text("What the model sees").scroll_into_view_if_needed()
+                    settle(page)
+                    path = args.out / shot_name(f"{url_path}_pictures")
+                    page.screenshot(path=str(path))
+                    written.append(path)
         finally:
             browser.close()
     for path in written:

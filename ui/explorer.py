@@ -84,7 +84,6 @@ def chart_controls_ui(
         key="pin",
         on_click=_pin,
         args=(base_lr, gamma, step_size, epochs),
-        help="Keep this curve on the chart, faint, to compare with the next settings.",
     )
     row.button("🧹 Clear pins", key="clear_pins", on_click=_clear_pins, disabled=not has_pins)
     return log_y, show_torch
