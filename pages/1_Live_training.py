@@ -346,16 +346,23 @@ def progress_ui(view: RunView) -> None:
         st.warning("The server stopped while this run was training; what it learned is kept.")
 
 
+TRAIN_LOSS_LABEL = "Train loss (this epoch)"
+
+
 def metrics_ui(view: RunView) -> None:
     """Latest loss, LR and accuracy, with the change since the epoch before."""
     cols = st.columns(4)
     batches, epochs = view.batches, view.epochs
     if len(batches):
-        loss_now = batches["loss"].iloc[-1]
+        # A mean against a mean: one batch's loss against the last epoch's mean is mostly noise,
+        # and its red "+0.04" would tell a student that training got worse when it did not.
+        epoch_now = batches["epoch"].iloc[-1]
+        loss_now = float(batches.loc[batches["epoch"] == epoch_now, "loss"].mean())
         cols[0].metric(
-            "Loss (last batch)",
+            TRAIN_LOSS_LABEL,
             f"{loss_now:.4f}",
-            help="The delta compares it with the mean training loss of the epoch before.",
+            help="The mean loss of this epoch's batches so far; the delta compares it with the "
+            "mean of the epoch before.",
             **change(loss_now - previous_epoch_loss(view), lower_is_better=True),
         )
         lr_now, lr_first = batches["lr"].iloc[-1], batches["lr"].iloc[0]
