@@ -222,10 +222,9 @@ def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():
     np.testing.assert_array_equal(predicted, expected)
 
 
-def test_every_live_status_polls_every_second_and_an_ended_run_not_at_all(monkeypatch):
-    """Queued (waiting, or holding a trainer while it loads), running or paused: the run panel
-    redraws at least once a second. Ended: it is drawn once. A poll that finds nothing new
-    builds no chart."""
+@pytest.fixture
+def poll_intervals(monkeypatch) -> list[float | None]:
+    """The run_every of each st.fragment the page creates, in order (None: drawn once)."""
     import streamlit as st
 
     real_fragment = st.fragment
@@ -236,6 +235,16 @@ def test_every_live_status_polls_every_second_and_an_ended_run_not_at_all(monkey
         return real_fragment(func, run_every=run_every, **kwargs)
 
     monkeypatch.setattr(st, "fragment", recording_fragment)
+    return asked
+
+
+def test_every_live_status_polls_every_second_and_an_ended_run_not_at_all(
+    monkeypatch, poll_intervals
+):
+    """Queued (waiting, or holding a trainer while it loads), running or paused: the run panel
+    redraws at least once a second. Ended: it is drawn once. A poll that finds nothing new
+    builds no chart."""
+    asked = poll_intervals
     store = manager().store
     in_queue: set[str] = set()  # runs that wait for a free trainer, as the manager would say
     real_position = manager().queue_position
@@ -264,18 +273,9 @@ def test_every_live_status_polls_every_second_and_an_ended_run_not_at_all(monkey
     assert every == {status: None for status in TERMINAL_STATUSES}  # drawn once, no polling
 
 
-def test_a_watched_run_deleted_elsewhere_stops_the_polling(monkeypatch):
+def test_a_watched_run_deleted_elsewhere_stops_the_polling(monkeypatch, poll_intervals):
     """Deleted between the page's draw and its panel's poll: the page reruns and says so."""
-    import streamlit as st
-
-    real_fragment = st.fragment
-    asked: list[float | None] = []
-
-    def recording_fragment(func=None, *, run_every=None, **kwargs):
-        asked.append(run_every)
-        return real_fragment(func, run_every=run_every, **kwargs)
-
-    monkeypatch.setattr(st, "fragment", recording_fragment)
+    asked = poll_intervals
     store = manager().store
     run_id = store.create_run(TrainConfig(epochs=1))
     store.set_status(run_id, "running")

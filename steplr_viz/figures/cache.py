@@ -60,10 +60,18 @@ class FigureCache(Generic[T]):
         with self._lock:
             self.builds += 1
             value = self._items.setdefault(key, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
+            self._store(key, value)
             return value
+
+    def _store(self, key: Hashable, value: T) -> None:
+        """Put value under key as the most recently used; drop the least recent beyond maxsize.
+
+        Call with the lock held.
+        """
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
 
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:
@@ -78,22 +86,14 @@ class FigureCache(Generic[T]):
             self._items.clear()
 
 
-class LatestPerRun(Generic[T]):
+class LatestPerRun(FigureCache[tuple[Hashable, T]]):
     """Per run, the value built for its latest state: reused until the state changes.
 
     One entry per run (at most maxsize runs, least recently used out first), not one per state:
     a live run's earlier states are never drawn again, and its tables and charts grow with it.
     """
 
-    def __init__(self, maxsize: int) -> None:
-        if maxsize < 1:
-            raise ValueError(f"maxsize must be at least 1, got {maxsize}")
-        self.maxsize = maxsize
-        self._items: OrderedDict[str, tuple[Hashable, T]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.builds = 0  # how many times a value had to be built (a miss)
-
-    def get(self, run_id: str, state: Hashable, build: Callable[[], T]) -> T:
+    def get(self, run_id: str, state: Hashable, build: Callable[[], T]) -> T:  # type: ignore[override]
         """The value built for this run in this state, else build() it and keep it instead."""
         with self._lock:
             entry = self._items.get(run_id)
@@ -103,19 +103,8 @@ class LatestPerRun(Generic[T]):
         value = build()  # outside the lock, as in FigureCache
         with self._lock:
             self.builds += 1
-            self._items[run_id] = (state, value)
-            self._items.move_to_end(run_id)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
+            self._store(run_id, (state, value))
         return value
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
 
 
 # Live runs' tables and charts, one entry per watched run: a class of a few dozen students keeps
