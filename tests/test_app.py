@@ -30,6 +30,10 @@ def shared_app() -> AppTest:
     return _app()
 
 
+def _button_keys(at: AppTest) -> set[str]:
+    return {b.key for b in at.button}
+
+
 def _plotted(at: AppTest, name: str = CLOSED) -> np.ndarray:
     return trace_array(chart_traces(at)[name]["y"])
 
@@ -97,7 +101,9 @@ def test_largest_difference_is_printed_when_torch_drifts_in_the_last_bits():
 
 def test_pin_keeps_the_old_curve_as_a_labelled_trace_and_clear_removes_it():
     at = _app()
+    assert "clear_pins" not in _button_keys(at)  # nothing pinned, nothing to clear
     at.button(key="pin").click().run()
+    assert "clear_pins" in _button_keys(at)
     at.slider(key="gamma").set_value(0.8).run()
     traces = chart_traces(at)
     pinned = traces["pinned η₀=0.1, γ=0.5, s=10"]
@@ -105,6 +111,7 @@ def test_pin_keeps_the_old_curve_as_a_labelled_trace_and_clear_removes_it():
     np.testing.assert_array_equal(_plotted(at), schedule.lr_curve(0.1, 0.8, 10, 40))
     at.button(key="clear_pins").click().run()
     assert not any(name.startswith("pinned") for name in chart_traces(at))
+    assert "clear_pins" not in _button_keys(at)  # nothing left to clear
 
 
 def test_worked_example_follows_the_chosen_epoch():

@@ -85,7 +85,8 @@ def chart_controls_ui(
         on_click=_pin,
         args=(base_lr, gamma, step_size, epochs),
     )
-    row.button("🧹 Clear pins", key="clear_pins", on_click=_clear_pins, disabled=not has_pins)
+    if has_pins:  # offered once there is something to clear: one widget less on every rerun
+        row.button("🧹 Clear pins", key="clear_pins", on_click=_clear_pins)
     return log_y, show_torch
 
 
