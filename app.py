@@ -38,7 +38,7 @@ def main() -> None:
         fig = staircase_figure(
             lrs,
             torch_curve=torch_lrs,
-            decay_epochs=schedule.decay_epochs(step_size, epochs),
+            decay_epochs=schedule.decay_epochs(step_size, epochs, gamma),
             pinned=pins,
             log_y=log_y,
             highlight_epoch=t,

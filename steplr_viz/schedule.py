@@ -26,8 +26,11 @@ from steplr_viz.validation import (
 # The seed's example: η₀ = 0.1, γ = 0.5, s = 10, shown over 40 epochs.
 SEED_EXAMPLE = {"base_lr": 0.1, "gamma": 0.5, "step_size": 10, "epochs": 40}
 
-# The LR falls "low" once it is below this fraction of η₀.
+# The LR is "low" once it is at most this fraction of η₀.
 LOW_FRACTION = 0.01
+# Relative slack when comparing γ^k with LOW_FRACTION, so float rounding (0.1 ** 2 is
+# 0.010000000000000002) does not move an exact 1 % one decay later.
+LOW_TOLERANCE = 1e-12
 
 
 def lr_choices(low_exp: int = -5, high_exp: int = 0) -> list[float]:
@@ -42,10 +45,40 @@ def step_lr(base_lr: float, gamma: float, step_size: int, epoch):
     if isinstance(epoch, np.ndarray):
         if epoch.dtype.kind not in "iu" or (epoch.size and epoch.min() < 0):
             raise ValueError("epoch must hold integers >= 0")
-        return base_lr * np.power(gamma, epoch // step_size)
+        decays = epoch // step_size
+        if not decays.size:
+            return np.zeros(0)
+        # One Python power per decay count, gathered per epoch; the product is IEEE-exact in
+        # numpy too. np.power is not: its SIMD kernels are not correctly rounded on every CPU.
+        return base_lr * gamma_powers(gamma, int(decays.max()))[decays]
     epoch = check_int("epoch", epoch, low=0, high=2**62)
     # The same expression as torch's StepLR._get_closed_form_lr, so the two agree bit for bit.
     return base_lr * gamma ** (epoch // step_size)
+
+
+def gamma_powers(gamma: float, max_decays: int) -> np.ndarray:
+    """γ^k for k = 0 .. max_decays, each as Python's float power (torch's closed form) computes it.
+
+    On AVX-512 CPUs np.power(0.9, 12) gives 0.28242953648100005 while 0.9 ** 12 gives
+    0.2824295364810001: only Python's power is what torch's StepLR uses.
+    """
+    gamma = check_gamma(gamma)
+    max_decays = check_int("max_decays", max_decays, low=0, high=2**62)
+    return _gamma_powers(gamma, max_decays)
+
+
+@lru_cache(maxsize=64)
+def _gamma_powers(gamma: float, max_decays: int) -> np.ndarray:
+    powers = []
+    for k in range(max_decays + 1):
+        power = gamma**k
+        powers.append(power)
+        if power == 0.0:  # underflowed: every later power is 0.0 too
+            powers.extend([0.0] * (max_decays - k))
+            break
+    array = np.array(powers, dtype=np.float64)
+    array.flags.writeable = False  # cached and shared between sessions
+    return array
 
 
 def lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -> np.ndarray:
@@ -114,10 +147,12 @@ def _torch_lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -
     return tuple(lrs)
 
 
-def decay_epochs(step_size: int, epochs: int) -> list[int]:
-    """The epochs (within 0 .. epochs-1) at which the LR is multiplied by γ."""
+def decay_epochs(step_size: int, epochs: int, gamma: float | None = None) -> list[int]:
+    """The epochs (within 0 .. epochs-1) at which the LR is multiplied by γ; none when γ = 1."""
     step_size = check_step_size(step_size)
     epochs = check_epochs(epochs)
+    if gamma is not None and check_gamma(gamma) == 1.0:
+        return []  # multiplying by 1 changes nothing: no decay to count or mark
     return list(range(step_size, epochs, step_size))
 
 
@@ -143,50 +178,89 @@ def decay_table(base_lr: float, gamma: float, step_size: int, epochs: int) -> pd
 
 
 def epochs_until_low(gamma: float, step_size: int, fraction: float = LOW_FRACTION) -> int | None:
-    """The first epoch whose LR is below `fraction` of η₀; None ("never") when γ = 1."""
+    """The first epoch whose LR is at most `fraction` of η₀; None ("never") when γ = 1.
+
+    "At most" as in exact arithmetic: γ = 0.1 reaches 1 % after two decays, although
+    0.1 ** 2 is 0.010000000000000002 in floats. Powers within LOW_TOLERANCE of the fraction count.
+    """
     gamma = check_gamma(gamma)
     step_size = check_step_size(step_size)
     if gamma == 1.0:
         return None
-    # Smallest k with γ^k < fraction; the log guess is corrected against the real powers.
+    limit = fraction * (1 + LOW_TOLERANCE)
+    # Smallest k with γ^k <= fraction; the log guess is corrected against the real powers.
     k = max(0, math.floor(math.log(fraction) / math.log(gamma)))
-    while k > 0 and gamma ** (k - 1) < fraction:
+    while k > 0 and gamma ** (k - 1) <= limit:
         k -= 1
-    while gamma**k >= fraction:
+    while gamma**k > limit:
         k += 1
     return k * step_size
 
 
 def schedule_facts(base_lr: float, gamma: float, step_size: int, epochs: int) -> dict:
-    """Derived facts for a schedule: decays in the horizon, final LR, epochs until below 1%."""
+    """Derived facts for a schedule: decays in the horizon, final LR, the epoch it reaches 1%."""
     base_lr, gamma, step_size = _check_schedule(base_lr, gamma, step_size)
     epochs = check_epochs(epochs)
     return {
-        "decays": (epochs - 1) // step_size,
+        "decays": len(decay_epochs(step_size, epochs, gamma)),
         "final_lr": step_lr(base_lr, gamma, step_size, epochs - 1),
         "epochs_until_low": epochs_until_low(gamma, step_size),
     }
 
 
+def schedule_notes(gamma: float, step_size: int, epochs: int) -> list[str]:
+    """Sentences for the cases where the chart alone would mislead: no decay, or one off-chart."""
+    gamma = check_gamma(gamma)
+    step_size = check_step_size(step_size)
+    epochs = check_epochs(epochs)
+    last = epochs - 1
+    if gamma == 1.0:
+        return ["γ = 1: every \"decay\" multiplies by 1, so the LR never changes and no decay is "
+                "marked."]
+    notes = []
+    if step_size > last:
+        notes.append(
+            f"The first decay comes at epoch {step_size}, after the last epoch shown ({last}): "
+            "within this horizon the LR stays η₀. Widen the horizon to see it."
+        )
+    low = epochs_until_low(gamma, step_size)
+    if low is not None and low > last:
+        notes.append(
+            f"The LR reaches {LOW_FRACTION:.0%} of η₀ at epoch {low}, beyond the last epoch "
+            f"shown ({last})."
+        )
+    return notes
+
+
 def pytorch_snippet(base_lr: float, gamma: float, step_size: int, epochs: int) -> str:
-    """PyTorch code that reproduces this schedule in a training loop, in the right call order."""
+    """PyTorch code that reproduces this schedule in a training loop, in the right call order.
+
+    It runs as shown, offline: a stand-in loader of random digits takes the place of MNIST's
+    DataLoader (the comment says what to put there). It prints the LR each epoch trains with.
+    """
     base_lr, gamma, step_size = _check_schedule(base_lr, gamma, step_size)
     epochs = check_epochs(epochs)
     return f"""\
 import torch
 from torch.optim.lr_scheduler import StepLR
 
-model = torch.nn.Linear(28 * 28, 10)
+torch.manual_seed(0)
+# A stand-in for MNIST: 4 batches of 64 random 28x28 images. In real training use the seed's
+# DataLoader(datasets.MNIST("./data", train=True, download=True,
+#                           transform=transforms.ToTensor()), batch_size=64, shuffle=True)
+train_loader = [(torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))) for _ in range(4)]
+
+model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
 optimizer = torch.optim.Adam(model.parameters(), lr={base_lr!r})
 scheduler = StepLR(optimizer, step_size={step_size}, gamma={gamma!r})
 
-for epoch in range({epochs}):
+for epoch in range({epochs}):  # epoch is t in the formula, counted from 0
+    print(epoch, optimizer.param_groups[0]["lr"])  # the LR this epoch trains with
     for data, target in train_loader:
         optimizer.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(data), target)
         loss.backward()
         optimizer.step()       # first the optimizer ...
-    print(epoch, scheduler.get_last_lr()[0])
     scheduler.step()           # ... then the scheduler, once per epoch
 """
 

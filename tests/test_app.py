@@ -52,7 +52,7 @@ def test_defaults_render_the_seed_example(shared_app):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Decays within the horizon"] == "3"
     assert metrics["Final LR"] == "0.0125"
-    assert metrics["Below 1% of η₀ from epoch"] == "70"
+    assert metrics[explorer.LOW_METRIC] == "70"
     assert metrics["Largest |closed form − PyTorch|"] == "0 (identical)"
     formulas = [e.value for e in at.markdown]
     assert any(r"0.1 \cdot 0.5^{\lfloor t/10 \rfloor}" in f for f in formulas)
@@ -185,3 +185,41 @@ def test_the_csv_holds_every_epoch_from_the_closed_form_and_pytorch():
     # 17 significant digits: the floats come back bit for bit.
     np.testing.assert_array_equal(frame["closed_form_lr"], schedule.lr_curve(0.1, 0.9, 1, 300))
     np.testing.assert_array_equal(frame["pytorch_lr"], schedule.torch_lr_curve(0.1, 0.9, 1, 300))
+
+
+def test_gamma_one_has_no_decays_and_no_markers():
+    at = _app({"gamma": "1.0"})
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Decays within the horizon"] == "0"
+    assert metrics[explorer.LOW_METRIC] == "never"
+    assert "decay (× γ)" not in chart_traces(at)
+    assert any("never changes" in c.value for c in at.caption)
+
+
+def test_a_first_decay_beyond_the_horizon_is_said_not_hidden():
+    at = _app({"step_size": "50"})  # horizon 40: the first decay would be at epoch 50
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Decays within the horizon"] == "0"
+    # 0.5^7 is the first power at most 1 %: after 7 decays of 50 epochs, far off the chart.
+    assert metrics[explorer.LOW_METRIC] == "350"
+    captions = " ".join(c.value for c in at.caption)
+    assert "first decay comes at epoch 50, after the last epoch shown (39)" in captions
+    assert "1% of η₀ at epoch 350, beyond the last epoch shown (39)" in captions
+
+
+def test_the_seed_scripts_lr_reaches_one_percent_at_epoch_four():
+    # η₀ = 0.001, γ = 0.1, s = 2: η_4 = 1e-5 is exactly 1 % of η₀ (0.1² in floats is a hair more).
+    at = _app({"lr0": "0.001", "gamma": "0.1", "step_size": "2", "epochs": "6"})
+    assert {m.label: m.value for m in at.metric}[explorer.LOW_METRIC] == "4"
+    assert schedule.step_lr(0.001, 0.1, 2, 4) > 0.001 * 0.01  # why a tolerance is needed
+
+
+def test_the_pytorch_code_tab_runs_and_prints_pytorchs_curve(capsys):
+    at = _app({"gamma": "0.9", "step_size": "3", "epochs": "12"})
+    snippet = next(c.value for c in at.code if c.language == "python")
+    exec(compile(snippet, "<explorer snippet>", "exec"), {})  # noqa: S102 (our own page's code)
+    lines = capsys.readouterr().out.splitlines()
+    printed = [float(line.split()[1]) for line in lines]
+    assert printed == schedule.torch_lr_curve(0.1, 0.9, 3, 12).tolist()

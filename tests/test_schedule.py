@@ -43,6 +43,33 @@ def test_closed_form_equals_torch_closed_form_bit_for_bit(config):
     assert [schedule.step_lr(base_lr, gamma, step_size, t) for t in range(epochs)] == ours.tolist()
 
 
+def test_closed_form_is_pythons_float_power_where_numpy_may_differ():
+    # On AVX-512 CPUs np.power(0.9, 12) is 0.28242953648100005: one ulp off Python's (and
+    # torch's) 0.9 ** 12. The app must show Python's value on every CPU.
+    assert 0.9**12 == 0.2824295364810001
+    assert schedule.gamma_powers(0.9, 12)[12] == 0.2824295364810001
+    assert schedule.lr_curve(0.1, 0.9, 1, 13)[12] == 0.1 * 0.9**12 == 0.028242953648100012
+    assert schedule.lr_per_step(0.1, 0.9, 1, 13, 2)[-1] == 0.1 * 0.9**12
+    assert schedule.decay_table(0.1, 0.9, 1, 13)["lr"].iloc[-1] == 0.1 * 0.9**12
+
+
+@settings(max_examples=150)
+@given(configs, st.integers(min_value=1, max_value=5), st.booleans())
+def test_every_array_form_equals_pythons_float_power(config, batches, per_batch):
+    base_lr, gamma, step_size, epochs = config
+    curve = schedule.lr_curve(base_lr, gamma, step_size, epochs).tolist()
+    assert curve == [base_lr * gamma ** (t // step_size) for t in range(epochs)]
+    steps = schedule.lr_per_step(base_lr, gamma, step_size, epochs, batches, per_batch=per_batch)
+    counters = [i if per_batch else i // batches for i in range(epochs * batches)]
+    assert steps.tolist() == [base_lr * gamma ** (c // step_size) for c in counters]
+
+
+def test_gamma_powers_past_underflow_are_zero():
+    powers = schedule.gamma_powers(0.001, 200)
+    assert powers.tolist() == [0.001**k for k in range(201)]
+    assert powers[-1] == 0.0
+
+
 @settings(max_examples=150, deadline=None)
 @given(configs)
 def test_closed_form_matches_recorded_torch_steplr(config):
@@ -102,6 +129,8 @@ def test_decay_table_cuts_the_last_range_at_the_horizon():
 def test_decay_epochs_and_facts():
     assert schedule.decay_epochs(10, 40) == [10, 20, 30]
     assert schedule.decay_epochs(10, 10) == []
+    assert schedule.decay_epochs(10, 40, gamma=1.0) == []  # × 1 is no decay
+    assert schedule.decay_epochs(10, 40, gamma=0.5) == [10, 20, 30]
     facts = schedule.schedule_facts(0.1, 0.5, 10, 40)
     assert facts["decays"] == 3
     assert facts["final_lr"] == 0.0125
@@ -111,11 +140,28 @@ def test_decay_epochs_and_facts():
 
 @pytest.mark.parametrize("gamma", [0.05, 0.1, 0.3, 0.5, 0.9, 0.99, 0.999])
 @pytest.mark.parametrize("step_size", [1, 7])
-def test_epochs_until_low_is_the_first_epoch_below_one_percent(gamma, step_size):
+def test_epochs_until_low_is_the_first_epoch_at_most_one_percent(gamma, step_size):
     t = schedule.epochs_until_low(gamma, step_size)
+    limit = 0.01 * (1 + schedule.LOW_TOLERANCE)  # float rounding of an exact 1 % still counts
     lr_at = schedule.step_lr(1.0, gamma, step_size, t)
     lr_before = schedule.step_lr(1.0, gamma, step_size, t - 1)
-    assert lr_at < 0.01 <= lr_before
+    assert lr_at <= limit < lr_before
+
+
+def test_an_exact_one_percent_counts_despite_float_rounding():
+    # The seed's script: γ = 0.1, s = 2. 0.1 ** 2 is 0.010000000000000002, yet η_4 is 1 % of η₀.
+    assert 0.1**2 > 0.01
+    assert schedule.epochs_until_low(0.1, 2) == 4
+    assert schedule.epochs_until_low(0.5, 10) == 70  # 0.5^7 = 0.0078 <= 1 % < 0.5^6 = 0.0156
+
+
+def test_schedule_notes_say_what_the_chart_cannot():
+    assert schedule.schedule_notes(0.5, 10, 80) == []  # 1 % at epoch 70, in view
+    assert "never changes" in schedule.schedule_notes(1.0, 10, 40)[0]
+    first, low = schedule.schedule_notes(0.5, 50, 40)
+    assert "epoch 50, after the last epoch shown (39)" in first
+    assert "epoch 350" in low
+    assert schedule.schedule_facts(0.1, 1.0, 10, 40)["decays"] == 0
 
 
 def test_epochs_until_low_is_never_without_decay():

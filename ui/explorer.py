@@ -126,6 +126,10 @@ def worked_example_sentence(t: int, k: int, step_size: int) -> str:
     )
 
 
+# The metric's label says exactly what is counted: "at most", from epoch t (counted from 0).
+LOW_METRIC = f"LR ≤ {schedule.LOW_FRACTION:.0%} of η₀ from epoch"
+
+
 def facts_section(
     base_lr: float,
     gamma: float,
@@ -134,7 +138,7 @@ def facts_section(
     lrs: np.ndarray,
     torch_lrs: np.ndarray | None,
 ) -> None:
-    """Derived facts: decays in the horizon, final LR, when it falls below 1%, torch agreement."""
+    """Derived facts: decays in the horizon, final LR, when it reaches 1%, torch agreement."""
     facts = schedule.schedule_facts(base_lr, gamma, step_size, epochs)
     low = facts["epochs_until_low"]
     row = st.container(horizontal=True)
@@ -143,10 +147,16 @@ def facts_section(
         "Final LR", f"{facts['final_lr']:.4g}", help=f"η at epoch {epochs - 1}, the last shown"
     )
     row.metric(
-        "Below 1% of η₀ from epoch",
+        LOW_METRIC,
         "never" if low is None else low,
-        help="The first epoch whose LR is under η₀ / 100. With γ = 1 it never gets there.",
+        help=(
+            "The first epoch t whose LR η₀·γ^⌊t/s⌋ is at most η₀ / 100, counted as exact "
+            "arithmetic would (0.1² is 1 %, although floats give 0.010000000000000002). "
+            "With γ = 1 it never gets there."
+        ),
     )
+    for note in schedule.schedule_notes(gamma, step_size, epochs):
+        st.caption(note)
     if torch_lrs is not None:
         diff = float(np.max(np.abs(lrs - torch_lrs)))
         row.metric(
