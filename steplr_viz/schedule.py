@@ -215,8 +215,9 @@ def schedule_notes(gamma: float, step_size: int, epochs: int) -> list[str]:
     epochs = check_epochs(epochs)
     last = epochs - 1
     if gamma == 1.0:
-        return ["γ = 1: every \"decay\" multiplies by 1, so the LR never changes and no decay is "
-                "marked."]
+        return [
+            'γ = 1: every "decay" multiplies by 1, so the LR never changes and no decay is marked.'
+        ]
     notes = []
     if step_size > last:
         notes.append(

@@ -31,8 +31,17 @@ def test_a_stuck_hypothesis_test_is_stopped(tmp_path: Path):
     shutil.copy(Path(__file__).with_name("conftest.py"), tmp_path / "conftest.py")
     (tmp_path / "test_hang.py").write_text(HANGING_TEST)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--timeout", "2",
-         "test_hang.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--timeout",
+            "2",
+            "test_hang.py",
+        ],
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "STEPLR_TIMEOUT_GRACE_SECONDS": "2"},
         capture_output=True,
