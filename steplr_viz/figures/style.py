@@ -4,12 +4,47 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+# One colour-blind-safe palette: Okabe & Ito's hues ("Color Universal Design", 2008). Where a
+# hue is too light for Streamlit's light theme (orange, sky blue, yellow) it is darkened, hue
+# kept, so every line and mark has WCAG contrast >= 3:1 on both themes' backgrounds
+# (tests/test_palette.py checks it, and that the hues stay apart under colour-blindness).
+VERMILLION = "#D55E00"
+BLUE = "#0072B2"
+BLUISH_GREEN = "#009E73"
+ORANGE = "#AD6F00"  # Okabe-Ito orange #E69F00, darkened
+REDDISH_PURPLE = "#CC79A7"
+SKY_BLUE = "#3C8DC4"  # Okabe-Ito sky blue #56B4E9, darkened
+OLIVE = "#8A7A00"  # Okabe-Ito yellow #F0E442, darkened
+GREY = "#7F7F7F"
+DARK_VERMILLION = "#C2410C"  # white text on it has 5.2:1: the primary colour and mistake badges
+
+# Streamlit's default background colours of its light and dark themes.
+THEME_BACKGROUNDS = {"light": "#FFFFFF", "dark": "#0E1117"}
+
 # Closed form, PyTorch's curve, and a qualitative set for compared runs.
-CLOSED_FORM = "#E4572E"
-TORCH = "#1D3557"
-MUTED = "#8D99AE"
-DECAY = "#F4A261"
-SERIES = ["#E4572E", "#2A9D8F", "#1D3557", "#F4A261", "#8E44AD", "#76B041", "#D62828", "#457B9D"]
+CLOSED_FORM = VERMILLION
+TORCH = BLUE
+MUTED = GREY
+DECAY = GREY  # dashed reference lines: apart from the curves by hue for every student
+RIGHT = BLUE  # a correctly classified test digit
+WRONG = DARK_VERMILLION  # a mistake (also framed and labelled: never colour alone)
+# Colours that carry white text (badges; Streamlit's primary buttons): WCAG AA needs 4.5:1.
+WHITE_TEXT_BACKGROUNDS = {"right": RIGHT, "wrong": WRONG, "primary": DARK_VERMILLION}
+# The first four stay apart under protanopia and deuteranopia too (ΔE >= 15). With 3:1 contrast
+# required on both themes lightness cannot separate more: from the fifth on, legends tell apart.
+SERIES = [VERMILLION, BLUE, BLUISH_GREEN, REDDISH_PURPLE, ORANGE, SKY_BLUE, OLIVE, GREY]
+DISTINCT_SERIES = 4
+# Every colour a chart draws lines or marks with.
+PALETTE = {
+    "vermillion": VERMILLION,
+    "blue": BLUE,
+    "bluish green": BLUISH_GREEN,
+    "orange": ORANGE,
+    "reddish purple": REDDISH_PURPLE,
+    "sky blue": SKY_BLUE,
+    "olive": OLIVE,
+    "grey": GREY,
+}
 
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 

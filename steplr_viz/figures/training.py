@@ -12,8 +12,10 @@ from steplr_viz.figures.style import (
     CLOSED_FORM,
     DECAY,
     MUTED,
+    RIGHT,
     SERIES,
     TORCH,
+    WRONG,
     layout,
     lr_yaxis,
     new_figure,
@@ -310,7 +312,7 @@ def digits_figure(
                 "xanchor": "left",
                 "yanchor": "top",
                 "font": {"size": 11, "color": "white"},
-                "bgcolor": "#D62828" if wrong else "#2A9D8F",
+                "bgcolor": WRONG if wrong else RIGHT,
                 "borderpad": 1,
             }
         )
@@ -322,7 +324,7 @@ def digits_figure(
                     "x1": left + SIDE - 0.5,
                     "y0": top - 0.5,
                     "y1": top + SIDE - 0.5,
-                    "line": {"color": "#D62828", "width": 3},
+                    "line": {"color": WRONG, "width": 3},
                 }
             )
     heatmap = {
