@@ -19,15 +19,15 @@ TEACHER_KEY_ENV = "STEPLR_VIZ_TEACHER_KEY"
 
 @dataclass(frozen=True)
 class Viewer:
-    """Someone looking at a page: their browser's owner id, and whether they are the teacher."""
+    """Someone looking at a page: their browser's starter id, and whether they are the teacher."""
 
-    owner: str | None
+    starter: str | None
     is_teacher: bool = False
 
 
-def owner_id(browser_secret: str) -> str:
+def starter_id(browser_secret: str) -> str:
     """What the store keeps for a browser: a digest, so the secret itself is never stored."""
-    return hashlib.sha256(f"steplr-viz owner {browser_secret}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"steplr-viz starter {browser_secret}".encode()).hexdigest()[:32]
 
 
 def teacher_key_set(environ: Mapping[str, str] | None = None) -> bool:
@@ -43,21 +43,21 @@ def is_teacher_key(given: str, environ: Mapping[str, str] | None = None) -> bool
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def can_control(viewer: Viewer, run_owner: str | None) -> bool:
-    """May this viewer pause, resume, stop or delete a run started by `run_owner`?
+def can_control(viewer: Viewer, started_by: str | None) -> bool:
+    """May this viewer pause, resume, stop or delete a run started by `started_by`?
 
-    A run with no owner (started from the CLI, or before owners were kept) is the teacher's.
+    A run with no starter (started from the CLI, or before starters were kept) is the teacher's.
     """
     if viewer.is_teacher:
         return True
-    return run_owner is not None and viewer.owner is not None and viewer.owner == run_owner
+    return started_by is not None and viewer.starter is not None and viewer.starter == started_by
 
 
-def control_hint(viewer: Viewer, run_owner: str | None) -> str | None:
+def control_hint(viewer: Viewer, started_by: str | None) -> str | None:
     """Why the controls are missing, in a sentence; None when the viewer may use them."""
-    if can_control(viewer, run_owner):
+    if can_control(viewer, started_by):
         return None
-    if run_owner is None:
+    if started_by is None:
         return (
             "This run was started outside the page: only the teacher can pause, stop or delete it."
         )

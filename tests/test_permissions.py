@@ -9,14 +9,14 @@ KEY = {permissions.TEACHER_KEY_ENV: "s3cret-key"}
 
 
 def test_the_starter_controls_from_any_tab_and_others_do_not():
-    alice = permissions.owner_id("alice-browser")
-    assert can_control(Viewer(alice), alice)  # a second tab of the same browser: same owner id
-    assert not can_control(Viewer(permissions.owner_id("bob-browser")), alice)
+    alice = permissions.starter_id("alice-browser")
+    assert can_control(Viewer(alice), alice)  # a second tab of the same browser: same starter id
+    assert not can_control(Viewer(permissions.starter_id("bob-browser")), alice)
     assert not can_control(Viewer(None), alice)  # a session whose browser id is not known yet
 
 
-def test_the_teacher_controls_every_run_and_ownerless_runs_are_theirs():
-    alice = permissions.owner_id("alice-browser")
+def test_the_teacher_controls_every_run_and_starterless_runs_are_theirs():
+    alice = permissions.starter_id("alice-browser")
     assert can_control(Viewer(None, is_teacher=True), alice)
     assert can_control(Viewer(None, is_teacher=True), None)
     assert not can_control(Viewer(alice), None)
@@ -32,13 +32,15 @@ def test_the_teacher_key_is_checked_against_the_environment_only():
 
 
 def test_the_store_never_sees_the_browser_secret():
-    owner = permissions.owner_id("alice-browser")
-    assert "alice" not in owner
-    assert owner == permissions.owner_id("alice-browser") != permissions.owner_id("bob-browser")
+    starter = permissions.starter_id("alice-browser")
+    assert "alice" not in starter
+    assert (
+        starter == permissions.starter_id("alice-browser") != permissions.starter_id("bob-browser")
+    )
 
 
 def test_hints_say_why_controls_are_missing():
-    alice = permissions.owner_id("alice-browser")
+    alice = permissions.starter_id("alice-browser")
     assert permissions.control_hint(Viewer(alice), alice) is None
     assert "Another student" in permissions.control_hint(Viewer("bob"), alice)
     assert "only the teacher" in permissions.control_hint(Viewer("bob"), None)

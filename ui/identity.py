@@ -9,7 +9,7 @@ import streamlit as st
 from steplr_viz import permissions
 
 # The browser keeps a random id in localStorage, so every tab of one browser reports the same
-# one; nothing is fetched and no cookie is set. The store keeps only its digest (owner_id).
+# one; nothing is fetched and no cookie is set. The store keeps only its digest (starter_id).
 _BROWSER_ID_JS = """
 export default function (component) {
   const KEY = "steplr-viz-browser-id";
@@ -39,10 +39,10 @@ def browser_secret() -> str:
 
 
 def viewer() -> permissions.Viewer:
-    """This session's viewer: the browser's owner id, and teacher rights if the key was given."""
+    """This session's viewer: the browser's starter id, and teacher rights if the key was given."""
     given = st.session_state.get("teacher_key", "")
     return permissions.Viewer(
-        owner=permissions.owner_id(browser_secret()),
+        starter=permissions.starter_id(browser_secret()),
         is_teacher=permissions.is_teacher_key(given),
     )
 
