@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import signal
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from steplr_viz import train
+import steplr_viz
+from steplr_viz import launch, train
 from steplr_viz.runs import RunStore
 from steplr_viz.schedule import lr_curve
 from steplr_viz.trainer import FINISHED, STOPPED, TrainConfig
@@ -143,6 +145,34 @@ def test_help_exits_0(capsys):
                  "--batch-size", "--seed", "--scheduler-step", "--data-source", "--data-dir",
                  "--runs-dir", "--download", "--no-store"):  # fmt: skip
         assert flag in help_text
+
+
+@pytest.mark.parametrize("module", [train, launch])
+def test_help_shows_every_flags_default(module, capsys):
+    with pytest.raises(SystemExit) as exc:
+        module.main(["--help"])
+    assert exc.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())  # argparse wraps lines at spaces
+    for action in module.build_parser()._actions:
+        if action.default is argparse.SUPPRESS:  # --help, --version
+            continue
+        if action.default is None:  # unset means something else; the help says what
+            assert "(default: " in action.help and action.help in shown, action.dest
+        else:
+            assert f"{action.help} (default: {action.default})" in shown, action.dest
+    if module is train:
+        assert "--lr LR initial learning rate, in (0, 10] (default: 0.001)" in shown
+        assert "(default: bundled)" in shown and "(default: 5)" in shown
+
+
+@pytest.mark.parametrize("module", ["steplr_viz.train", "steplr_viz.launch"])
+def test_version_through_python_m(module, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--version"],
+        cwd=REPO, env=cli_env(tmp_path), capture_output=True, text=True, timeout=DEADLINE_S,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"steplr-viz {steplr_viz.__version__}\n"
 
 
 def test_every_config_field_has_a_flag():
