@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from steplr_viz import __version__
+from steplr_viz.cli import HelpFormatter, add_version
 
 # What the zip holds, and how to open it: also written into the zip as README.txt.
 ZIP_README = """\
@@ -121,15 +121,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m steplr_viz.export",
         description="Export stored runs: every batch and epoch, as CSVs in a zip or TensorBoard.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--zip", type=Path, help="write the runs as CSVs into this zip file")
-    parser.add_argument("--tensorboard", type=Path, help="write TensorBoard event files here")
     parser.add_argument(
-        "--run", action="append", dest="runs", help="a run id to export (repeat); default: all"
+        "--zip", type=Path, help="write the runs as CSVs into this zip file (default: no zip)"
     )
-    parser.add_argument("--runs-dir", type=Path, default=None, help="the run store's folder")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--tensorboard", type=Path, help="write TensorBoard event files here (default: none)"
+    )
+    parser.add_argument(
+        "--run",
+        action="append",
+        dest="runs",
+        help="a run id to export, repeatable (default: all runs)",
+    )
+    parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=None,
+        help="the run store's folder (default: $STEPLR_VIZ_RUNS_DIR or ./runs)",
+    )
+    add_version(parser)
     return parser
 
 

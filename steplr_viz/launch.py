@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from steplr_viz import __version__
+from steplr_viz.cli import HelpFormatter, add_version
 
 # A wheel installs app.py, pages/, ui/ and .streamlit/config.toml as this package (pyproject.toml
 # maps it to the checkout's root). Streamlit puts app.py's folder on sys.path, so `import ui`
@@ -52,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         "$STEPLR_VIZ_RUNS_DIR or $STEPLR_VIZ_DATA_DIR say otherwise.",
         epilog="Other flags go to `streamlit run`, e.g. `steplr-viz --server.port 8502 "
         "--server.address 127.0.0.1`.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("--version", action="version", version=f"steplr-viz {__version__}")
+    add_version(p)
     return p
 
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
-from steplr_viz import __version__
+from steplr_viz.cli import HelpFormatter, add_version
 from steplr_viz.data import DataError, load_mnist
 from steplr_viz.runs import StoreRecorder, open_store
 from steplr_viz.trainer import (
@@ -42,15 +42,6 @@ class _Parser(argparse.ArgumentParser):
         _fail(message, EXIT_USAGE)
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each flag's default, except None: those flags say in words what unset means."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None:
-            return action.help
-        return super()._get_help_string(action)
-
-
 def _fail(message: str, code: int, stream: TextIO | None = None) -> NoReturn:
     print(f"error: {_one_line(message)}", file=stream or sys.stderr, flush=True)
     raise SystemExit(code)
@@ -63,9 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m steplr_viz.train",
         description="Train the seed's SimpleNet on MNIST with Adam and StepLR, printing the "
         "seed's lines for each epoch.",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    p.add_argument("--version", action="version", version=f"steplr-viz {__version__}")
+    add_version(p)
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="optimizer")
     p.add_argument("--lr", type=float, default=d.lr, help="initial learning rate, in (0, 10]")
     p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum, in [0, 1)")

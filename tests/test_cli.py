@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import steplr_viz
-from steplr_viz import launch, train
+from steplr_viz import export, launch, train
 from steplr_viz.runs import RunStore
 from steplr_viz.schedule import lr_curve
 from steplr_viz.trainer import FINISHED, STOPPED, TrainConfig
@@ -147,7 +147,7 @@ def test_help_exits_0(capsys):
         assert flag in help_text
 
 
-@pytest.mark.parametrize("module", [train, launch])
+@pytest.mark.parametrize("module", [train, launch, export])
 def test_help_shows_every_flags_default(module, capsys):
     with pytest.raises(SystemExit) as exc:
         module.main(["--help"])
@@ -156,7 +156,7 @@ def test_help_shows_every_flags_default(module, capsys):
     for action in module.build_parser()._actions:
         if action.default is argparse.SUPPRESS:  # --help, --version
             continue
-        if action.default is None:  # unset means something else; the help says what
+        if action.default is None:  # unset means something else; the help says what, in words
             assert "(default: " in action.help and action.help in shown, action.dest
         else:
             assert f"{action.help} (default: {action.default})" in shown, action.dest
@@ -165,7 +165,7 @@ def test_help_shows_every_flags_default(module, capsys):
         assert "(default: bundled)" in shown and "(default: 5)" in shown
 
 
-@pytest.mark.parametrize("module", ["steplr_viz.train", "steplr_viz.launch"])
+@pytest.mark.parametrize("module", ["steplr_viz.train", "steplr_viz.launch", "steplr_viz.export"])
 def test_version_through_python_m(module, tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", module, "--version"],

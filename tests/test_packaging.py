@@ -72,7 +72,7 @@ def test_console_script_targets_import_and_print_the_version(script, capsys):
 
 def test_every_cli_module_has_a_console_script():
     targets = {target.split(":")[0] for target in PROJECT["scripts"].values()}
-    assert {"steplr_viz.launch", "steplr_viz.train"} <= targets
+    assert {"steplr_viz.launch", "steplr_viz.train", "steplr_viz.export"} <= targets
     # Every `python -m steplr_viz.X` CLI (a module that parses flags) is installed as a command.
     for path in sorted((REPO / "steplr_viz").rglob("*.py")):
         if 'if __name__ == "__main__":' in path.read_text():
@@ -144,7 +144,7 @@ def test_wheel_holds_engine_digits_app_and_entry_points(wheel):
         info = f"steplr_viz-{steplr_viz.__version__}.dist-info"
         entry_points = zf.read(f"{info}/entry_points.txt").decode()
         metadata = zf.read(f"{info}/METADATA").decode()
-    for module in ("__init__", "data", "train", "launch", "trainer", "figures/__init__"):
+    for module in ("__init__", "cli", "data", "train", "export", "launch", "figures/__init__"):
         assert f"steplr_viz/{module}.py" in names
     for name in data_mod.BUNDLED_FILES.values():
         assert f"steplr_viz/assets/{name}" in names
