@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import io
 import math
 import random
 import re
@@ -13,6 +16,7 @@ import torch
 from torch.optim import lr_scheduler
 
 from steplr_viz import lab, schedule
+from steplr_viz.lab import common, order
 
 
 def _sgd(base_lr: float) -> torch.optim.Optimizer:
@@ -57,9 +61,20 @@ def test_wrong_order_runs_one_epoch_ahead():
     assert result.wrong[8] == 0.1 and result.wrong[9] == 0.05 and result.right[9] == 0.1
 
 
+@pytest.mark.parametrize(
+    ("gamma", "step_size", "epochs", "first"),
+    [(0.5, 10, 40, 9), (0.5, 40, 40, 39), (0.5, 41, 40, None), (1.0, 10, 40, None)],
+)
+def test_first_difference_of_the_call_orders(gamma, step_size, epochs, first):
+    result = lab.call_order(0.1, gamma, step_size, epochs)
+    assert result.first_difference() == first
+    differ = [t for t in range(epochs) if result.wrong[t] != result.right[t]]
+    assert (differ[0] if differ else None) == first
+
+
 def _interfere(monkeypatch, interfere) -> None:
     """Run `interfere` whenever lab builds an optimizer or reads its LR, as another thread might."""
-    build, read = lab._optimizer, lab._lr
+    build, read = common.new_optimizer, common.current_lr
 
     def interfering(real):
         def call(arg):
@@ -68,8 +83,8 @@ def _interfere(monkeypatch, interfere) -> None:
 
         return call
 
-    monkeypatch.setattr(lab, "_optimizer", interfering(build))
-    monkeypatch.setattr(lab, "_lr", interfering(read))
+    monkeypatch.setattr(common, "new_optimizer", interfering(build))
+    monkeypatch.setattr(common, "current_lr", interfering(read))
 
 
 def test_an_empty_warning_capture_is_not_cached(monkeypatch):
@@ -83,9 +98,9 @@ def test_an_empty_warning_capture_is_not_cached(monkeypatch):
     # Not cached: the next call runs torch again and captures the warnings.
     assert "before `optimizer.step()`" in lab.call_order(*args).warning
     assert lab.lr_readings(*args).warnings == lab.lr_readings(0.1, 0.5, 3, 10).warnings != ()
-    hits = lab._call_order.cache_info().hits
+    hits = order._call_order.cache_info().hits
     assert lab.call_order(*args).warning  # a full capture is cached as before
-    assert lab._call_order.cache_info().hits == hits + 1
+    assert order._call_order.cache_info().hits == hits + 1
 
 
 def test_warnings_from_elsewhere_are_left_out(monkeypatch):
@@ -166,13 +181,14 @@ def test_per_batch_stepping_on_the_bundled_loader():
 # --------------------------------------------------------------------------- 3. get_lr
 
 
-def test_get_lr_applies_gamma_twice_only_at_decay_boundaries():
+def test_get_lr_applies_one_gamma_too_many_only_at_decay_boundaries():
     result = lab.lr_readings(0.1, 0.5, 3, 10)
-    assert [i for i, d in enumerate(result.doubled) if d] == [3, 6, 9]
+    assert [i for i, extra in enumerate(result.one_gamma_too_many) if extra] == [3, 6, 9]
     for i in (3, 6, 9):
         assert result.get_lr[i] == result.get_last_lr[i] * 0.5
     assert result.get_last_lr == result.param_group_lr
     np.testing.assert_allclose(result.get_last_lr, result.closed_form, rtol=1e-12)
+    assert result.closed_form == tuple(0.1 * 0.5 ** (t // 3) for t in range(10))  # Python power
 
 
 def test_get_lr_warning_is_the_text_torch_emits():
@@ -198,6 +214,29 @@ def test_chainable_is_torch_and_repeated_multiplication():
         _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.9), 0.1, 1000)
     )
     assert result.closed_form == tuple(0.1 * 0.9**t for t in range(1000))
+
+
+def test_closed_form_is_pythons_float_power_on_every_cpu():
+    # On AVX-512 CPUs np.power(0.9, 12) rounds differently; torch's closed form is Python's.
+    assert lab.closed_vs_chainable(0.1, 0.9, 1, 13).closed_form[12] == 0.028242953648100012
+    for gamma, s in [(0.9, 1), (0.37, 3), (0.99, 7), (0.5, 2)]:
+        steps = 5_000
+        result = lab.closed_vs_chainable(0.3, gamma, s, steps)
+        expected = tuple(0.3 * gamma ** (t // s) for t in range(steps))
+        assert result.closed_form == expected
+        scheduler = lr_scheduler.StepLR(_sgd(0.3), step_size=s, gamma=gamma)
+        for t in (0, s, 12 * s, steps - 1):
+            scheduler.last_epoch = t
+            assert result.closed_form[t] == scheduler._get_closed_form_lr()[0]  # torch's own
+
+
+def test_first_difference_is_counted_in_decays():
+    result = lab.closed_vs_chainable(0.1, 0.9, 3, 1000)
+    first = result.first_differing(1)[0]
+    assert result.closed_form[first] != result.chainable[first]
+    assert result.closed_form[:first] == result.chainable[:first]
+    assert result.first_differing_decays() == first // 3 >= 1
+    assert lab.closed_vs_chainable(1.0, 0.5, 1, 100).first_differing_decays() is None
 
 
 def test_closed_vs_chainable_statistics():
@@ -254,6 +293,60 @@ def test_resume_from_state_dict_reproduces_the_curve():
     assert result.restarted == tuple(whole[:25])  # a restart forgets the decays so far
     with pytest.raises(ValueError, match="resume_at"):
         lab.resume(0.1, 0.5, 10, 40, 40)
+
+
+def _checkpoint(base_lr, gamma, s, k):
+    """Optimizer and scheduler state after k epochs of a fresh torch run (as torch.load gives)."""
+    optimizer = _sgd(base_lr)
+    scheduler = lr_scheduler.StepLR(optimizer, step_size=s, gamma=gamma)
+    _torch_curve_from(optimizer, scheduler, k)
+    return copy.deepcopy(optimizer.state_dict()), copy.deepcopy(scheduler.state_dict())
+
+
+def _torch_curve_from(optimizer, scheduler, epochs: int) -> list[float]:
+    lrs = []
+    for _ in range(epochs):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+def test_resume_cases_are_torch_runs():
+    result = lab.resume(0.1, 0.5, 10, 40, 25)
+    assert [c.resume_at for c in result.cases] == [10, 20, 25, 30]  # boundaries and the chosen k
+    whole = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 40)
+    for case in result.cases:
+        k = case.resume_at
+        optimizer_state, scheduler_state = _checkpoint(0.1, 0.5, 10, k)
+        optimizer = _sgd(0.1)
+        optimizer.load_state_dict(optimizer_state)  # restores initial_lr: no KeyError
+        scheduler = lr_scheduler.StepLR(optimizer, 10, 0.5, last_epoch=k - 1)
+        assert case.last_epoch == tuple(_torch_curve_from(optimizer, scheduler, 40 - k))
+        by_hand = _sgd(0.1)
+        by_hand.param_groups[0]["initial_lr"] = 0.1
+        scheduler = lr_scheduler.StepLR(by_hand, 10, 0.5, last_epoch=k - 1)
+        assert case.initial_lr_by_hand == tuple(_torch_curve_from(by_hand, scheduler, 40 - k))
+        assert case.uninterrupted == tuple(whole[k:]) == case.state_dicts
+        assert case.exact("state_dicts")
+
+
+def test_last_epoch_resumes_one_gamma_low_exactly_at_decay_boundaries():
+    result = lab.resume(0.1, 0.5, 10, 40, 25)
+    first = {c.resume_at: c for c in result.cases}
+    # The issue's numbers: k = 20 should train with 0.025 and gets 0.0125.
+    assert first[20].uninterrupted[0] == 0.025 and first[20].last_epoch[0] == 0.0125
+    assert [k for k, c in first.items() if not c.exact("last_epoch")] == [10, 20, 30]
+    assert first[25].exact("last_epoch")  # off a boundary it happens to be right
+    # initial_lr by hand: the optimizer starts at η₀, so the decays so far are lost.
+    assert first[25].initial_lr_by_hand[0] == 0.1
+    assert [k for k, c in first.items() if not c.exact("initial_lr_by_hand")] == [20, 25, 30]
+
+
+def test_resume_cases_without_a_boundary_in_the_horizon():
+    result = lab.resume(0.1, 0.5, 50, 40, 7)
+    assert [c.resume_at for c in result.cases] == [7]
+    assert all(result.cases[0].exact(way) for way in lab.RESUME_WAYS)
 
 
 # --------------------------------------------------------------------------- 6. other schedules
@@ -330,6 +423,22 @@ def test_plateau_levels_off_at_torchs_eps():
     assert not lab.compare_schedules(0.1, 0.5, 10, 40, 13).plateau_held_by_eps()
 
 
+@pytest.mark.parametrize("epochs", [40, 7, 500])
+def test_cosine_reaches_zero_one_epoch_after_the_last_epoch_drawn(epochs):
+    result = lab.compare_schedules(0.1, 0.5, 10, epochs, 1)
+    longer = _torch_curve(
+        lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=epochs), 0.1, epochs + 1
+    )
+    assert result.curve("CosineAnnealingLR") == tuple(longer[:epochs])
+    assert result.cosine_after_horizon == longer[epochs] == 0.0
+    assert min(result.curve("CosineAnnealingLR")) > 0.0  # not at the horizon drawn
+
+
+def test_no_decay_point_means_no_gap_to_report():
+    assert lab.compare_schedules(0.1, 0.5, 40, 40, 13).decay_point_gap() is None  # s >= horizon
+    assert lab.compare_schedules(0.1, 0.5, 10, 40, 13).decay_points().tolist() == [10, 20, 30]
+
+
 # --------------------------------------------------------------------------- 7. quiz
 
 
@@ -391,6 +500,38 @@ def test_explanation_goes_through_floor_t_over_s():
     text = lab.explain(question)
     assert "⌊25/10⌋ = 2" in text and "0.1 × 0.5^2 = 0.025" in text
     assert "no decay yet" in lab.explain(lab.Question(0.1, 0.5, 10, 9, 0.1))
+
+
+def test_quiz_scores_each_question_once():
+    quiz = lab.Quiz(random.Random(3))
+    assert (quiz.right, quiz.asked, quiz.last) == (0, 0, None)
+    assert quiz.question == lab.make_question(random.Random(3))
+    assert quiz.check(None) == lab.Checked(None, False)  # nothing typed: not scored
+    assert (quiz.right, quiz.asked) == (0, 0)
+    answer = quiz.question.answer
+    assert quiz.check(answer * 10) == lab.Checked(answer * 10, False)
+    assert quiz.check(answer).correct  # a second check is shown but not scored
+    assert (quiz.right, quiz.asked) == (0, 1)
+    quiz.next_question()
+    assert quiz.last is None
+    assert quiz.check(float(f"{quiz.question.answer:.3g}")).correct
+    assert (quiz.right, quiz.asked) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("base_lr", "gamma", "step_size", "resume_at"),
+    [(0.1, 0.5, 10, 20), (0.1, 0.5, 10, 25), (1e-5, 0.01, 1, 499), (0.02, 1.0, 50, 1)],
+)
+def test_every_code_block_runs_as_is(tmp_path, monkeypatch, base_lr, gamma, step_size, resume_at):
+    monkeypatch.chdir(tmp_path)  # the resume snippet writes checkpoint.pt where it runs
+    blocks = lab.code_blocks(base_lr, gamma, step_size, resume_at)
+    assert set(blocks) == {"resume"}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(blocks["resume"], "<resume snippet>", "exec"), {"__name__": "__main__"})  # noqa: S102
+    make = lambda o: lr_scheduler.StepLR(o, step_size, gamma)  # noqa: E731
+    expected = _torch_curve(make, base_lr, resume_at + 1)[-1]  # the uninterrupted run's LR
+    assert out.getvalue() == f"epoch {resume_at} trains with lr {expected}\n"
 
 
 def test_decay_point_gap_ignores_underflowed_points():

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from torch.optim import lr_scheduler
 
 from steplr_viz import lab, schedule
+from steplr_viz.lab import comparison, order, precision, readings, resuming, stepping
 from steplr_viz.figures import lab as names
 from tests.plotly_data import chart_traces, trace_array
 
@@ -35,12 +36,12 @@ CHARTS = {
     "loss": 6,
 }
 CACHED = (
-    lab._call_order,
-    lab._per_batch_stepping,
-    lab._lr_readings,
-    lab._closed_vs_chainable,
-    lab._resume,
-    lab._compare_schedules,
+    order._call_order,
+    stepping._per_batch_stepping,
+    readings._lr_readings,
+    precision._closed_vs_chainable,
+    resuming._resume,
+    comparison._compare_schedules,
 )
 
 
@@ -156,11 +157,13 @@ def test_the_warnings_shown_are_the_texts_torch_emits(page):
         scheduler.get_lr()  # outside step()
     texts = [str(w.message) for w in caught]
     assert len(texts) == 2
-    shown = [c.value for c in page.code]
-    assert texts[0] in shown and texts[1] in shown
+    # Quoted as text, line by line: a message is not code, and every code block must run.
+    shown = [m.value for m in page.markdown]
+    assert f"> **UserWarning:** {texts[0]}" in shown and f"> **UserWarning:** {texts[1]}" in shown
     with pytest.raises(KeyError) as raised:
         lr_scheduler.StepLR(_sgd(0.1), step_size=10, gamma=0.5, last_epoch=24)
-    assert f"KeyError: {raised.value.args[0]}" in shown
+    quoted = "\n".join(f"> {line}" for line in f"**KeyError:** {raised.value.args[0]}".split("\n"))
+    assert quoted in shown
 
 
 def test_call_order_curves_are_torch_runs(page):
@@ -189,8 +192,8 @@ def test_per_batch_curve_is_a_torch_run(page):
     assert table.loc["training digits"].tolist() == ["60,000", "4,000"]
     # s = 10, γ = 0.5: below 1% after 7 decays, i.e. batch 70 (epoch 0 of 938, epoch 1 of 63).
     assert table.loc["per batch: LR below 1% of η₀ from"].tolist() == [
-        "batch 70 (epoch 0)",
-        "batch 70 (epoch 1)",
+        "batch 70 (epoch t = 0)",
+        "batch 70 (epoch t = 1)",
     ]
 
 
@@ -198,9 +201,9 @@ def test_per_batch_curve_is_a_torch_run(page):
 def low_fraction_5_percent(monkeypatch):
     """schedule.LOW_FRACTION at 5%; cached simulations made with another fraction dropped."""
     monkeypatch.setattr(schedule, "LOW_FRACTION", 0.05)
-    lab._per_batch_stepping.cache_clear()
+    stepping._per_batch_stepping.cache_clear()
     yield
-    lab._per_batch_stepping.cache_clear()  # before monkeypatch puts 1% back
+    stepping._per_batch_stepping.cache_clear()  # before monkeypatch puts 1% back
 
 
 def test_the_low_fraction_in_the_text_is_the_constant(low_fraction_5_percent):
@@ -209,7 +212,7 @@ def test_the_low_fraction_in_the_text_is_the_constant(low_fraction_5_percent):
     first = int(np.flatnonzero(np.asarray(per_batch) < 0.05 * 0.1)[0])
     assert first == 50  # 0.5**5 < 5% <= 0.5**4
     table = at.dataframe[0].value
-    expected = [f"batch {first} (epoch 0)"] * 2  # on both loaders
+    expected = [f"batch {first} (epoch t = 0)"] * 2  # on both loaders
     assert table.loc["per batch: LR below 5% of η₀ from"].tolist() == expected
     captions = " ".join(c.value for c in at.caption)
     assert "stays above 5% of η₀ for all 5 epochs" in captions and "1%" not in captions
@@ -222,10 +225,10 @@ def test_switching_to_the_bundled_loader_replots():
     assert len(_y(at, "batch", names.PER_BATCH)) == 5 * 63
 
 
-def test_get_lr_readings_mark_the_doubled_boundaries(page):
-    doubled = chart_traces(page, CHARTS["getlr"])[names.DOUBLED]
-    assert trace_array(doubled["x"]).tolist() == [10, 20, 30]
-    np.testing.assert_array_equal(trace_array(doubled["y"]), [0.025, 0.0125, 0.00625])
+def test_get_lr_readings_mark_where_get_lr_applies_one_gamma_too_many(page):
+    extra = chart_traces(page, CHARTS["getlr"])[names.ONE_GAMMA_TOO_MANY]
+    assert trace_array(extra["x"]).tolist() == [10, 20, 30]
+    np.testing.assert_array_equal(trace_array(extra["y"]), [0.025, 0.0125, 0.00625])
     np.testing.assert_array_equal(
         _y(page, "getlr", names.GET_LAST_LR),
         _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 31),
@@ -301,7 +304,7 @@ def _score(at: AppTest) -> str:
 def test_quiz_marks_right_and_wrong_answers():
     at = _app()
     assert _score(at) == "0 / 0"
-    question = at.session_state["lab_quiz_question"]
+    question = at.session_state["lab_quiz"].question
     assert f"t = {question.epoch}" in " ".join(m.value for m in at.markdown)
     at.number_input(key="lab_quiz_answer").set_value(float(f"{question.answer:.6g}"))
     at.button(key="lab_quiz_check").click().run()
@@ -315,7 +318,7 @@ def test_quiz_marks_right_and_wrong_answers():
 
     at.button(key="lab_quiz_new").click().run()
     assert at.number_input(key="lab_quiz_answer").value is None
-    question = at.session_state["lab_quiz_question"]
+    question = at.session_state["lab_quiz"].question
     at.number_input(key="lab_quiz_answer").set_value(question.answer * 10)  # a decimal slip
     at.button(key="lab_quiz_check").click().run()
     assert not at.success and len(at.error) == 1
@@ -327,7 +330,7 @@ def test_quiz_accepts_three_significant_figures_and_asks_for_an_answer():
     at = _app()
     at.button(key="lab_quiz_check").click().run()  # nothing typed yet
     assert at.info and _score(at) == "0 / 0"
-    question = at.session_state["lab_quiz_question"]
+    question = at.session_state["lab_quiz"].question
     at.number_input(key="lab_quiz_answer").set_value(float(f"{question.answer:.3g}"))
     at.button(key="lab_quiz_check").click().run()
     assert len(at.success) == 1 and _score(at) == "1 / 1"

@@ -22,7 +22,7 @@ PER_BATCH = "scheduler.step() every batch"
 GET_LAST_LR = "get_last_lr()"
 PARAM_GROUP = 'optimizer.param_groups[0]["lr"]'
 GET_LR = "get_lr() outside step()"
-DOUBLED = "get_lr(): γ applied twice"
+ONE_GAMMA_TOO_MANY = "get_lr(): one γ too many"
 UNINTERRUPTED = "uninterrupted run"
 RESUMED = "resumed from state_dict()"
 RESTARTED = "restarted without state_dict()"
@@ -100,7 +100,7 @@ def stepping_figure(result: Stepping, *, log_y: bool = True) -> go.Figure:
 
 
 def readings_figure(result: LrReadings, *, log_y: bool = False) -> go.Figure:
-    """The three LR accessors step by step; markers where get_lr() applies γ twice."""
+    """The three LR accessors step by step; markers where get_lr() applies one γ too many."""
     steps = np.arange(len(result.get_last_lr))
     last = _line(steps, result.get_last_lr, GET_LAST_LR, TORCH)
     group = {
@@ -124,14 +124,14 @@ def readings_figure(result: LrReadings, *, log_y: bool = False) -> go.Figure:
     }
     last["hovertemplate"] = STEP_HOVER
     traces = [last, group, get_lr]
-    doubled = np.flatnonzero(result.doubled)
-    if doubled.size:
+    extra = np.flatnonzero(result.one_gamma_too_many)
+    if extra.size:
         traces.append(
             {
                 "type": "scatter",
-                "x": doubled,
-                "y": np.asarray(result.get_lr)[doubled],
-                "name": DOUBLED,
+                "x": extra,
+                "y": np.asarray(result.get_lr)[extra],
+                "name": ONE_GAMMA_TOO_MANY,
                 "mode": "markers",
                 "marker": {"size": 14, "color": DECAY, "symbol": "x"},
                 "hovertemplate": "step %{x}: get_lr() = %{y:.6g}<extra></extra>",

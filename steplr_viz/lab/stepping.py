@@ -1,0 +1,108 @@
+"""Per epoch or per batch: the same step_size counted in batches instead of epochs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from torch.utils.data import DataLoader
+
+from steplr_viz import data, schedule
+from steplr_viz.lab import common
+from steplr_viz.validation import check_int
+
+# The seed's loader: DataLoader(datasets.MNIST(train=True), batch_size=64, shuffle=True).
+SEED_BATCH_SIZE = 64
+MNIST_TRAIN_SIZE = 60_000  # len(torchvision.datasets.MNIST(train=True)): the full training split
+MAX_BATCH_EPOCHS = 10
+
+
+def batches_per_epoch(n_samples: int, batch_size: int = SEED_BATCH_SIZE) -> int:
+    """len(DataLoader) for n_samples at this batch size (drop_last=False, as in the seed)."""
+    n_samples = check_int("n_samples", n_samples, low=1, high=10**9)
+    batch_size = check_int("batch_size", batch_size, low=1, high=10**6)
+    return _batches_per_epoch(n_samples, batch_size)
+
+
+@lru_cache(maxsize=16)
+def _batches_per_epoch(n_samples: int, batch_size: int) -> int:
+    # A range is a sized dataset: torch computes the count exactly as for MNIST.
+    return len(DataLoader(range(n_samples), batch_size=batch_size))
+
+
+@lru_cache(maxsize=1)
+def bundled_train_size() -> int | None:
+    """Training digits in the bundled MNIST subset (None if that data cannot be read)."""
+    # Counted from the split itself: a fraction of a second, once per process.
+    try:
+        return data.load_mnist("bundled").n_train
+    except data.DataError:
+        return None  # the lab still teaches with full MNIST's count; the data page explains
+
+
+def loaders() -> dict[str, tuple[str, int]]:
+    """The training sets to compare: label and number of training digits."""
+    found = {"full": ("full MNIST, the seed's loader", MNIST_TRAIN_SIZE)}
+    bundled = bundled_train_size()
+    if bundled is not None:
+        found["bundled"] = ("bundled subset", bundled)
+    return found
+
+
+@dataclass(frozen=True)
+class Stepping:
+    """StepLR stepped once per epoch against once per batch, with the same step_size."""
+
+    batches_per_epoch: int
+    per_epoch: tuple[float, ...]  # LR of each epoch (constant within the epoch)
+    per_batch: tuple[float, ...]  # LR of each batch, epochs * batches_per_epoch values
+    low_fraction: float
+
+    def first_low_batch(self) -> int | None:
+        """First global batch whose per-batch LR is below low_fraction · η₀."""
+        return _first_below(self.per_batch, self.low_fraction * self.per_batch[0])
+
+    def first_low_epoch(self) -> int | None:
+        """First epoch whose per-epoch LR is below low_fraction · η₀."""
+        return _first_below(self.per_epoch, self.low_fraction * self.per_epoch[0])
+
+    def first_zero_batch(self) -> int | None:
+        """First global batch at which the per-batch LR underflowed to exactly 0.0."""
+        zeros = np.flatnonzero(np.asarray(self.per_batch) == 0.0)
+        return int(zeros[0]) if zeros.size else None
+
+    def start_of_epoch(self, epoch: int) -> tuple[float, float]:
+        """(per-epoch LR, per-batch LR) at the first batch of `epoch`."""
+        return self.per_epoch[epoch], self.per_batch[epoch * self.batches_per_epoch]
+
+
+def _first_below(values: tuple[float, ...], threshold: float) -> int | None:
+    below = np.flatnonzero(np.asarray(values) < threshold)
+    return int(below[0]) if below.size else None
+
+
+def per_batch_stepping(
+    base_lr: float, gamma: float, step_size: int, epochs: int, n_batches: int
+) -> Stepping:
+    """Simulate both stepping habits for `epochs` epochs of `n_batches` batches each."""
+    base_lr, gamma, step_size = common.check_schedule(base_lr, gamma, step_size)
+    epochs = check_int("epochs", epochs, low=2, high=MAX_BATCH_EPOCHS)
+    n_batches = check_int("n_batches", n_batches, low=1, high=10_000)
+    return _per_batch_stepping(base_lr, gamma, step_size, epochs, n_batches)
+
+
+@lru_cache(maxsize=32)  # up to 2 x 9,380 floats each
+def _per_batch_stepping(
+    base_lr: float, gamma: float, step_size: int, epochs: int, n_batches: int
+) -> Stepping:
+    optimizer, scheduler = common.fresh_step_lr(base_lr, gamma, step_size)
+    per_epoch = []
+    for _ in range(epochs):
+        per_epoch.append(common.current_lr(optimizer))
+        for _ in range(n_batches):
+            optimizer.step()
+        scheduler.step()  # the seed's placement: once, after the epoch
+    # scheduler.step() after every batch:
+    per_batch = common.step_lr_curve(base_lr, gamma, step_size, epochs * n_batches)
+    return Stepping(n_batches, tuple(per_epoch), tuple(per_batch), schedule.LOW_FRACTION)
