@@ -12,9 +12,10 @@ from streamlit.testing.v1 import AppTest
 from torch.optim import lr_scheduler
 
 from steplr_viz import lab, schedule
-from steplr_viz.lab import comparison, order, precision, readings, resuming, stepping
 from steplr_viz.figures import lab as names
+from steplr_viz.lab import comparison, order, precision, readings, resuming, stepping
 from tests.plotly_data import chart_traces, trace_array
+from ui import lab as lab_ui
 
 PAGE = "../pages/2_StepLR_lab.py"
 SECTION_STARTS = (
@@ -26,6 +27,10 @@ SECTION_STARTS = (
     "6. Other schedules",
     "7. Quiz",
 )
+# The full header of each section, as the page's sections module writes it.
+SECTIONS_BY_START = {
+    start: next(h for h in lab_ui.SECTIONS if h.startswith(start)) for start in SECTION_STARTS
+}
 CHARTS = {
     "order": 0,
     "batch": 1,
@@ -157,13 +162,12 @@ def test_the_warnings_shown_are_the_texts_torch_emits(page):
         scheduler.get_lr()  # outside step()
     texts = [str(w.message) for w in caught]
     assert len(texts) == 2
-    # Quoted as text, line by line: a message is not code, and every code block must run.
-    shown = [m.value for m in page.markdown]
-    assert f"> **UserWarning:** {texts[0]}" in shown and f"> **UserWarning:** {texts[1]}" in shown
+    # Verbatim plain text: a message is not code, and every code block shown must run.
+    shown = [t.value for t in page.text]
+    assert f"UserWarning: {texts[0]}" in shown and f"UserWarning: {texts[1]}" in shown
     with pytest.raises(KeyError) as raised:
         lr_scheduler.StepLR(_sgd(0.1), step_size=10, gamma=0.5, last_epoch=24)
-    quoted = "\n".join(f"> {line}" for line in f"**KeyError:** {raised.value.args[0]}".split("\n"))
-    assert quoted in shown
+    assert f"KeyError: {raised.value.args[0]}" in shown
 
 
 def test_call_order_curves_are_torch_runs(page):
@@ -261,6 +265,83 @@ def test_resume_section(page):
     k = page.slider(key="lab_resume_at").value
     np.testing.assert_array_equal(_y(page, "resume", names.RESUMED), whole[k:])
     np.testing.assert_array_equal(_y(page, "resume", names.RESTARTED), whole[: 40 - k])
+
+
+def test_every_code_block_shown_is_one_the_engine_builds(page):
+    # tests/test_lab.py runs each of lab.code_blocks(...): so every block shown here runs.
+    k = page.slider(key="lab_resume_at").value
+    built = {code.rstrip("\n") for code in lab.code_blocks(0.1, 0.5, 10, k).values()}
+    shown = [c.value.rstrip("\n") for c in page.code]  # st.code drops the final newline
+    assert shown and all(code in built for code in shown)
+    assert all(c.language == "python" for c in page.code)
+
+
+def test_resume_table_shows_the_traps_torch_computes(page):
+    table = page.dataframe[3].value.set_index("resume at k")
+    k = page.slider(key="lab_resume_at").value
+    assert k == 25 and table.index.tolist() == [
+        "10 (decay boundary)",
+        "20 (decay boundary)",
+        "25",
+        "30 (decay boundary)",
+    ]
+    optimizer = _sgd(0.1)
+    scheduler = lr_scheduler.StepLR(optimizer, 10, 0.5)
+    for _ in range(20):
+        optimizer.step()
+        scheduler.step()
+    fresh = _sgd(0.1)
+    fresh.load_state_dict(optimizer.state_dict())
+    lr_scheduler.StepLR(fresh, 10, 0.5, last_epoch=19)
+    assert fresh.param_groups[0]["lr"] == 0.0125  # the case, by torch now
+    row = table.loc["20 (decay boundary)"]
+    assert row["uninterrupted"] == "0.025"
+    assert row["optimizer state + last_epoch=k−1"] == "0.0125 ✗"
+    assert row["both state_dicts loaded"] == "0.025 ✓"
+    assert table.loc["25", "initial_lr by hand + last_epoch=k−1"] == "0.1 ✗"  # back to η₀
+    verdict = next(c.value for c in page.caption if c.value.startswith("✓:"))
+    assert "`last_epoch` and the optimizer's state: k = 10, 20, 30;" in verdict
+    assert "with both state_dicts: k = none." in verdict
+    intro = _section_intros(page)[SECTIONS_BY_START["5. Resuming"]]
+    assert "optimizer.load_state_dict()` restores" in intro and "only" not in intro
+
+
+def test_precision_text_states_the_computed_first_difference(page):
+    chain = _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.9), 0.1, 1000)
+    first = next(t for t in range(1000) if chain[t] != 0.1 * 0.9**t)
+    intro = _section_intros(page)[SECTIONS_BY_START["4. Closed form vs chainable"]]
+    assert f"first differ at step t = {first}, after {first} decays" in intro
+    assert "drift apart" not in intro and "many decays" not in intro
+
+
+def test_call_order_help_follows_the_computed_curves(page):
+    help_text = page.number_input(key="lab_order_epoch").proto.help
+    assert "epoch 9, the last before the first decay" in help_text and "0.05" in help_text
+    at = _app({"lab_step_size": "50", "lab_epochs": "40"})  # s >= horizon: no early decay shown
+    assert at.number_input(key="lab_order_epoch").value == 39
+    help_text = at.number_input(key="lab_order_epoch").proto.help
+    assert "already trains" not in help_text and "no decay falls inside" in help_text
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Right order: LR at t"] == metrics["Wrong order: LR at t"] == "0.1"
+    assert metrics["ExponentialLR vs StepLR at decay points"] == "no decay point to compare"
+
+
+def test_cosine_text_says_where_torch_reaches_zero(page):
+    longer = _torch_curve(lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=40), 0.1, 41)
+    assert longer[40] == 0.0 and longer[39] > 0.0
+    intro = _section_intros(page)[SECTIONS_BY_START["6. Other schedules"]]
+    assert f"down to {lab.format_lr(longer[39])} at the last epoch drawn" in intro
+    assert "reaches 0 one epoch later, at t = 40" in intro and "at the horizon" not in intro
+
+
+def test_epoch_lines_of_the_seed_are_named_by_their_t():
+    at = _app({"lab_gamma": "0.1", "lab_step_size": "1"})
+    per_epoch = _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.1), 0.1, 5)
+    low = next(t for t, lr in enumerate(per_epoch) if lr < 0.01 * 0.1)
+    captions = " ".join(c.value for c in at.caption)
+    assert f"at epoch t = {low}, the line the seed's printout calls “Epoch {low + 1}”" in captions
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "“Epoch N” is epoch t = N − 1" in sidebar
 
 
 def test_compared_schedules_are_torch_schedulers(page):

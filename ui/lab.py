@@ -102,9 +102,9 @@ def _chart(fig, key: str) -> None:
 
 
 def _torch_says(kind: str, message: str) -> None:
-    """A message torch emitted, quoted as text (a code block would have to run)."""
-    lines = f"**{kind}:** {message}".splitlines()
-    st.markdown("\n".join(f"> {line}" if line else ">" for line in lines))
+    """A message torch emitted, verbatim: plain text (markdown would turn >= into ≥), boxed."""
+    with st.container(border=True):
+        st.text(f"{kind}: {message}")  # not st.code: every code block the app shows must run
 
 
 def _epochs(ks: list[int]) -> str:
@@ -413,7 +413,11 @@ def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, lo
             "yes, bit for bit" if result.identical else "no",
             help=f"Epochs {k}–{epochs - 1}, compared with ==.",
         )
-        st.code(lab.resume_code(base_lr, gamma, step_size, int(k)), language="python")
+        st.caption(
+            "The code below does it: it trains to epoch k, saves a checkpoint, builds everything "
+            "afresh and loads it. It runs as is and prints the LR epoch k trains with."
+        )
+    st.code(lab.resume_code(base_lr, gamma, step_size, int(k)), language="python")
 
 
 def _resume_verdict(result: lab.Resume) -> str:
