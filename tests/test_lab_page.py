@@ -301,7 +301,7 @@ def test_resume_table_shows_the_traps_torch_computes(page):
     assert table.loc["25", "initial_lr by hand + last_epoch=k−1"] == "0.1 ✗"  # back to η₀
     verdict = next(c.value for c in page.caption if c.value.startswith("✓:"))
     assert "`last_epoch` and the optimizer's state: k = 10, 20, 30;" in verdict
-    assert "with both state_dicts: k = none." in verdict
+    assert "with both state_dicts: no k." in verdict
     intro = _section_intros(page)[SECTIONS_BY_START["5. Resuming"]]
     assert "optimizer.load_state_dict()` restores" in intro and "only" not in intro
 

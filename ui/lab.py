@@ -107,8 +107,9 @@ def _torch_says(kind: str, message: str) -> None:
         st.text(f"{kind}: {message}")  # not st.code: every code block the app shows must run
 
 
-def _epochs(ks: list[int]) -> str:
-    return ", ".join(str(k) for k in ks) if ks else "none"
+def _at_k(ks: list[int]) -> str:
+    """'k = 10, 20' or 'no k'."""
+    return "k = " + ", ".join(str(k) for k in ks) if ks else "no k"
 
 
 # --------------------------------------------------------------------------- sections
@@ -328,8 +329,8 @@ def precision_section(base_lr: float) -> None:
         "The formula computes η₀·γ^⌊t/s⌋ in one go (torch's own closed form, in Python floats); "
         "PyTorch's `StepLR.step()` instead multiplies the current LR by γ at each decay (the "
         "*chainable* form). Both are exact on paper, but each float multiplication rounds, so "
-        f"the two can part in the last bits: {_first_difference_text(result)}. That is harmless "
-        "for training, but a reason to compare LRs with a tolerance."
+        f"the two can part in the last bits: {_first_difference_text(result)}. Such gaps are "
+        "harmless for training, but a reason to compare LRs with a tolerance."
     )
     metrics = st.columns(4)
     metrics[0].metric("Steps compared", f"{result.compared:,}")
@@ -425,10 +426,9 @@ def _resume_verdict(result: lab.Resume) -> str:
     wrong = {way: [c.resume_at for c in result.cases if not c.exact(way)] for way in RESUME_COLUMNS}
     return (
         "✓: every later epoch equals the uninterrupted run bit for bit; ✗: it does not. "
-        f"Wrong here with `last_epoch` and the optimizer's state: k = "
-        f"{_epochs(wrong['last_epoch'])}; with `initial_lr` by hand: k = "
-        f"{_epochs(wrong['initial_lr_by_hand'])}; with both state_dicts: k = "
-        f"{_epochs(wrong['state_dicts'])}."
+        f"Wrong here with `last_epoch` and the optimizer's state: {_at_k(wrong['last_epoch'])}; "
+        f"with `initial_lr` by hand: {_at_k(wrong['initial_lr_by_hand'])}; "
+        f"with both state_dicts: {_at_k(wrong['state_dicts'])}."
     )
 
 
