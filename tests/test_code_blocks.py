@@ -20,7 +20,8 @@ def _python_blocks(page: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_every_python_code_block_runs(page: Path):
+def test_every_python_code_block_runs(page: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a block may write files (the lab's resume saves a checkpoint)
     for index, block in enumerate(_python_blocks(page)):
         with contextlib.redirect_stdout(io.StringIO()):
             # Our own pages' code, run as a student would paste it.
