@@ -185,6 +185,7 @@ class Store(Protocol):
     def add_epoch(self, run_id: str, point: EpochPoint) -> None: ...
     def list_runs(self) -> pd.DataFrame: ...
     def get_run(self, run_id: str) -> RunRecord | None: ...
+    def list_configs(self) -> dict[str, TrainConfig]: ...
     def delete_run(self, run_id: str) -> bool: ...
     def export_csv(self, run_id: str) -> str: ...
     def prune(self, keep: int) -> list[str]: ...
@@ -456,6 +457,14 @@ class RunStore(_Exports):
             batches=_frame([tuple(r) for r in batches], BATCH_COLUMNS),
         )
 
+    def list_configs(self) -> dict[str, TrainConfig]:
+        """Every run's config by run id, oldest first (no metrics read)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT run_id, config FROM runs ORDER BY created, rowid"
+            ).fetchall()
+        return {r["run_id"]: TrainConfig.from_dict(json.loads(r["config"])) for r in rows}
+
     def delete_run(self, run_id: str) -> bool:
         """Delete a run and its metrics; False if there was no such run."""
         check_run_id(run_id)
@@ -632,6 +641,11 @@ class InMemoryRunStore(_Exports):
             epochs=_frame(epochs, EPOCH_COLUMNS),
             batches=_frame(batches, BATCH_COLUMNS),
         )
+
+    def list_configs(self) -> dict[str, TrainConfig]:
+        """Every run's config by run id, oldest first (no metrics read)."""
+        with self._lock:
+            return {r.run_id: TrainConfig.from_dict(r.config) for r in self._runs.values()}
 
     def delete_run(self, run_id: str) -> bool:
         """Delete a run; False if there was no such run."""

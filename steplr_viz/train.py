@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TextIO
 from steplr_viz.cli import HelpFormatter, add_version
 from steplr_viz.data import DataError, load_mnist
 from steplr_viz.runs import StoreRecorder, open_store
+from steplr_viz.schedulers import SCHEDULERS
 from steplr_viz.trainer import (
     DATA_SOURCES,
     FINISHED,
@@ -47,6 +48,16 @@ def _fail(message: str, code: int, stream: TextIO | None = None) -> NoReturn:
     raise SystemExit(code)
 
 
+def int_list(text: str) -> tuple[int, ...]:
+    """argparse type: "2,4" -> (2, 4)."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Flags for every TrainConfig field (defaults: the seed's), data and store options."""
     d = TrainConfig()
@@ -71,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=d.scheduler_step,
         help="step the scheduler after each epoch (the seed) or after each batch",
     )
+    p.add_argument("--scheduler", choices=SCHEDULERS, default=d.scheduler, help="LR scheduler")
+    p.add_argument(
+        "--milestones",
+        type=int_list,
+        default=d.milestones,
+        help="MultiStepLR milestones, comma-separated (e.g. 2,4)",
+    )
+    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="warmup_steplr")
+    p.add_argument("--patience", type=int, default=d.patience, help="plateau patience")
     p.add_argument(
         "--data-source",
         choices=DATA_SOURCES,
@@ -90,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The validated TrainConfig; ValueError names the flag and the allowed range."""
-    config = TrainConfig(**{name: getattr(args, name) for name in _FIELDS})
+    # Fields without a flag (the experiment id) keep their defaults.
+    config = TrainConfig(**{name: getattr(args, name) for name in _FIELDS if hasattr(args, name)})
     try:
         return config.validated()
     except ValueError as exc:

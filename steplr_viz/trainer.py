@@ -17,15 +17,17 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.optim.lr_scheduler import StepLR
 
 from steplr_viz.data import MnistData, load_mnist
 from steplr_viz.model import SimpleNet
+from steplr_viz.schedulers import SCHEDULERS, make_scheduler, step_epoch
 from steplr_viz.validation import (
     MAX_STEP_SIZE,
+    check_experiment_id,
     check_float,
     check_gamma,
     check_int,
+    check_milestones,
     check_step_size,
 )
 
@@ -102,6 +104,17 @@ class TrainConfig:
     seed: int = 0
     scheduler_step: str = "epoch"  # "epoch" (seed: after each epoch) | "batch"
     data_source: str = "bundled"  # "bundled" | "full" | "auto"
+    # Scheduler choice (steplr_viz/schedulers.py); counts are in scheduler steps (epochs).
+    scheduler: str = "steplr"  # seed: StepLR | constant | multistep | exponential | cosine | ...
+    milestones: tuple[int, ...] = (3,)  # MultiStepLR: the LR is multiplied by γ at these
+    warmup_epochs: int = 1  # warmup_steplr: LinearLR from η₀/3 to η₀, then StepLR
+    patience: int = 1  # plateau: epochs without a test-loss improvement before a γ decay
+    experiment: str = ""  # id of the experiment the run belongs to; "" for a single run
+
+    def __post_init__(self) -> None:
+        # JSON gives the milestones back as a list: keep equality with the stored config.
+        if isinstance(self.milestones, list):
+            self.milestones = tuple(self.milestones)
 
     def validated(self) -> TrainConfig:
         """Check every field (ValueError naming it), normalise numeric types, return self."""
@@ -115,6 +128,18 @@ class TrainConfig:
         self.seed = check_int("seed", self.seed, low=0, high=MAX_SEED)
         self.scheduler_step = _check_choice("scheduler_step", self.scheduler_step, SCHEDULER_STEPS)
         self.data_source = _check_choice("data_source", self.data_source, DATA_SOURCES)
+        self.scheduler = _check_choice("scheduler", self.scheduler, SCHEDULERS)
+        self.milestones = check_milestones(self.milestones)
+        self.warmup_epochs = check_int(
+            "warmup_epochs", self.warmup_epochs, low=1, high=MAX_STEP_SIZE
+        )
+        self.patience = check_int("patience", self.patience, low=0, high=MAX_STEP_SIZE)
+        self.experiment = check_experiment_id(self.experiment)
+        if self.scheduler == "plateau" and self.scheduler_step != "epoch":
+            raise ValueError(
+                "scheduler_step must be epoch for plateau: ReduceLROnPlateau steps on each "
+                "epoch's test loss"
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -524,7 +549,6 @@ class Trainer:
             model = SimpleNet()
         criterion = nn.CrossEntropyLoss()
         optimizer = build_optimizer(cfg, model)
-        scheduler = StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
         shuffle = torch.Generator().manual_seed(cfg.seed)  # own RNG: threads cannot disturb it
         group = optimizer.param_groups[0]  # the scheduler updates this dict in place
         per_batch = cfg.scheduler_step == "batch"
@@ -535,6 +559,7 @@ class Trainer:
         train_x, train_y = data.train_x, data.train_y
         n, bs = int(train_x.shape[0]), cfg.batch_size
         batches_per_epoch = -(-n // bs)  # the last batch may be short, like DataLoader
+        scheduler = make_scheduler(cfg, optimizer, batches_per_epoch)
         self.metrics.begin(batches_per_epoch, cfg.epochs, data.description)
         step = 0
         on_batch = self._callbacks["on_batch_end"]
@@ -594,7 +619,7 @@ class Trainer:
             self.metrics.add_epoch(epoch_point, weights, preds)
             self._emit("on_epoch_end", epoch_point)
             if not per_batch:
-                scheduler.step()  # after the epoch, as the seed does
+                step_epoch(scheduler, test_loss)  # after the epoch, as the seed does
             if epoch < cfg.epochs and self._should_stop():
                 self._finish(STOPPED)
                 return

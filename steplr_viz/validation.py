@@ -71,3 +71,37 @@ def check_step_size(step_size: Any) -> int:
 def check_epochs(epochs: Any) -> int:
     """The horizon: an integer number of epochs in [1, MAX_EPOCHS]."""
     return check_int("epochs", epochs, low=1, high=MAX_EPOCHS)
+
+
+MAX_MILESTONES = 50
+EXPERIMENT_ID_LEN = 12  # an experiment id looks like a run id: 12 lowercase hex characters
+
+
+def check_milestones(milestones: Any) -> tuple[int, ...]:
+    """MultiStepLR's milestones: 1 to MAX_MILESTONES strictly increasing integers >= 1."""
+    allowed = f"1 to {MAX_MILESTONES} strictly increasing integers in [1, {MAX_STEP_SIZE}]"
+    if isinstance(milestones, str | bytes) or not hasattr(milestones, "__iter__"):
+        raise ValueError(f"milestones must be {allowed}, got {milestones!r}")
+    values = list(milestones)
+    if not 1 <= len(values) <= MAX_MILESTONES:
+        raise ValueError(f"milestones must be {allowed}, got {milestones!r}")
+    out = tuple(check_int("milestones", v, low=1, high=MAX_STEP_SIZE) for v in values)
+    if any(b <= a for a, b in zip(out, out[1:], strict=False)):
+        raise ValueError(f"milestones must be {allowed}, got {milestones!r}")
+    return out
+
+
+def check_experiment_id(experiment: Any) -> str:
+    """An experiment id: "" (no experiment) or 12 lowercase hex characters."""
+    ok = isinstance(experiment, str) and (
+        experiment == ""
+        or (
+            len(experiment) == EXPERIMENT_ID_LEN
+            and all(c in "0123456789abcdef" for c in experiment)
+        )
+    )
+    if not ok:
+        shown = repr(experiment)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ValueError(f'experiment must be "" or 12 lowercase hex characters, got {shown}')
+    return experiment
