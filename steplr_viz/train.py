@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="warmup_steplr")
     p.add_argument("--patience", type=int, default=d.patience, help="plateau patience")
     p.add_argument(
+        "--experiment",
+        default=d.experiment,
+        help="experiment id (12 hex characters) to group the run with; empty: none",
+    )
+    p.add_argument(
         "--data-source",
         choices=DATA_SOURCES,
         default=d.data_source,
@@ -110,8 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The validated TrainConfig; ValueError names the flag and the allowed range."""
-    # Fields without a flag (the experiment id) keep their defaults.
-    config = TrainConfig(**{name: getattr(args, name) for name in _FIELDS if hasattr(args, name)})
+    config = TrainConfig(**{name: getattr(args, name) for name in _FIELDS})
     try:
         return config.validated()
     except ValueError as exc:
