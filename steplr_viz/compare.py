@@ -162,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     # One run at a time on a model this small: a second intra-op thread only adds contention.
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -180,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.set_status(current[-1].run_id, "stopped")
     finally:
         signal.signal(signal.SIGINT, previous)
+        torch.set_num_threads(threads)
 
     points = points_from_runs(runs)
     if not points.empty:
