@@ -11,6 +11,7 @@ import pandas as pd
 
 from steplr_viz import schedule
 from steplr_viz.runs import RunRecord
+from steplr_viz.schedulers import predicted_lr_curve
 from steplr_viz.trainer import TERMINAL_STATUSES, Snapshot, TrainConfig
 
 # How often a page redraws a live run (queued, running or paused): once a second, as the issue
@@ -58,7 +59,11 @@ def snapshot_state(snap: Snapshot) -> tuple:
 
 
 def predicted_lrs(config: TrainConfig, batches_per_epoch: int) -> np.ndarray:
-    """The LR each optimizer step of this run should use, by the closed form."""
+    """The LR each optimizer step of this run should use (StepLR by the closed form)."""
+    if config.scheduler != "steplr":  # the other schedules: recorded from torch itself
+        per_batch = config.scheduler_step == "batch"
+        curve = predicted_lr_curve(config, batches_per_epoch=batches_per_epoch)
+        return curve if per_batch else np.repeat(curve, batches_per_epoch)
     return schedule.lr_per_step(
         config.lr,
         config.gamma,

@@ -11,6 +11,7 @@ import torch
 
 from steplr_viz import train
 from steplr_viz.data import MnistData, load_mnist
+from steplr_viz.run_view import predicted_lrs
 from steplr_viz.runs import InMemoryRunStore, RunStore
 from steplr_viz.schedulers import (
     PLATEAU_NOTE,
@@ -194,3 +195,11 @@ def test_the_train_cli_names_a_bad_milestones_flag(capsys):
     with pytest.raises(SystemExit):
         train.main(["--milestones", "4,2", "--no-store"])
     assert capsys.readouterr().err.startswith("error: argument --milestones: milestones must be")
+
+
+@pytest.mark.parametrize("step", ["epoch", "batch"])
+def test_the_run_views_predicted_lrs_follow_the_chosen_scheduler(step: str, small: MnistData):
+    config = TrainConfig(scheduler="cosine", epochs=3, batch_size=128, scheduler_step=step)
+    snap = run(config, small)
+    predicted = predicted_lrs(config, snap.batches_per_epoch)
+    assert list(predicted) == [p.lr for p in snap.batches]
