@@ -306,20 +306,20 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
 def _winner_sentence(table: pd.DataFrame) -> str:
     ranked = _ranked(table)
     best = ranked.iloc[0]
+    top = best["final_acc_mean"]
     seeds = f"{best['seeds']} seed" + ("" if best["seeds"] == 1 else "s")
-    head = f"{best['arm']} "
     if len(ranked) == 1:
-        mean = best["final_acc_mean"]
-        return f"{head}reached a mean final test accuracy of {mean:.1f} % over {seeds}."
+        return f"{best['arm']} reached a mean final test accuracy of {top:.1f} % over {seeds}."
+    tied = ranked[[math.isclose(m, top, rel_tol=1e-12) for m in ranked["final_acc_mean"]]]
+    rest = ranked.iloc[len(tied) :]
+    head = f"{' and '.join(tied['arm'])} tied first" if len(tied) > 1 else f"{best['arm']} won"
     others = [
-        f"{_points(best['final_acc_mean'] - row['final_acc_mean'])} above {row['arm']} "
-        f"({row['final_acc_mean']:.1f} %)"
-        for _, row in ranked.iloc[1:].iterrows()
+        f"{_points(top - row['final_acc_mean'])} above {row['arm']} ({row['final_acc_mean']:.1f} %)"
+        for _, row in rest.iterrows()
     ]
-    verb = "won" if best["final_acc_mean"] > ranked.iloc[1]["final_acc_mean"] else "tied first"
     return (
-        f"{head}{verb}: mean final test accuracy {best['final_acc_mean']:.1f} % over {seeds}, "
-        + ", ".join(others)
+        f"{head}: mean final test accuracy {top:.1f} % over {seeds}"
+        + "".join(f", {o}" for o in others)
         + "."
     )
 
@@ -366,22 +366,24 @@ def _decay_sentences(band: pd.DataFrame) -> list[str]:
         for e in decays[:MAX_DECAYS_DESCRIBED]:
             lines.append(_one_decay(arm, g, e, frames))
         if len(decays) > MAX_DECAYS_DESCRIBED:
-            lines.append(f"{arm}: {len(decays) - MAX_DECAYS_DESCRIBED} more decays not described.")
+            more = len(decays) - MAX_DECAYS_DESCRIBED
+            lines.append(f"{arm}: {more} more decay{'' if more == 1 else 's'} not described.")
     return lines
 
 
 def _one_decay(arm: str, g: pd.DataFrame, e: int, frames: dict[str, pd.DataFrame]) -> str:
     """One decay: the loss change in the epoch after it, against a reference change.
 
-    The reference is the same epoch in an arm whose LR did not change (the fair comparison,
-    same seeds), else this arm's own epoch before the decay.
+    The reference is the same epoch in an arm that kept this arm's LR from before the decay
+    (what would have happened without it, on the same seeds), else this arm's own epoch before.
     """
     loss = g["test_loss_mean"]
     change = loss[e] - loss[e - 1]
     ref, ref_name = None, ""
+    kept = g.at[e - 1, "lr"]
     for other, h in frames.items():
         same = other != arm and e in h.index and (e - 1) in h.index
-        if same and math.isclose(h.at[e, "lr"], h.at[e - 1, "lr"]):
+        if same and math.isclose(h.at[e - 1, "lr"], kept) and math.isclose(h.at[e, "lr"], kept):
             ref = h.at[e, "test_loss_mean"] - h.at[e - 1, "test_loss_mean"]
             ref_name = f"in {other} (no decay) that epoch"
             break

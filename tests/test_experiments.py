@@ -298,3 +298,22 @@ def test_an_experiment_that_does_not_fit_is_refused_whole():
     finally:
         manager.shutdown()
     assert store.list_runs().empty  # nothing half-submitted
+
+
+def test_the_reference_for_a_decay_is_an_arm_that_kept_the_same_lr():
+    # "early" decayed before epoch 2 and holds 1e-4 through epoch 3: not a fair reference for
+    # "late", which falls from 1e-3; the constant arm, which kept 1e-3, is.
+    early = arm_runs("s=1", [1e-3, 1e-4, 1e-4], [0.5, 0.45, 0.44], [84.0, 84.0, 84.0])
+    late = arm_runs("s=2", [1e-3, 1e-3, 1e-4], [0.5, 0.4, 0.39], [85.0, 86.0, 87.0])
+    lines = commentary(points_frame(early + late + CONSTANT))
+    late_line = next(line for line in lines if line.startswith("s=2: "))
+    assert late_line.endswith("10% of the 0.1000 fall in gamma=1 (no decay) that epoch.")
+
+
+def test_arms_that_end_level_tie_first():
+    twin = arm_runs("plateau", [1e-3] * 3, [0.5, 0.4, 0.3], [90.0, 91.0, 92.0])
+    lines = commentary(points_frame(CONSTANT + twin + STALLED))
+    assert lines[0] == (
+        "gamma=1 and plateau tied first: mean final test accuracy 91.0 % over 3 seeds, "
+        "5.0 points above gamma=0.1 (86.0 %)."
+    )
