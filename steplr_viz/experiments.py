@@ -26,7 +26,8 @@ DEFAULT_SEEDS = 3
 # The lesson a class sees first: the seed's γ = 0.1 against γ = 0.5 and a constant LR.
 DEFAULT_FIELD = "gamma"
 DEFAULT_VALUES = (0.1, 0.5, 1.0)
-# A loss change after a decay below this fraction of the epoch before's counts as a stall.
+# A loss fall after a decay below this fraction of the reference fall (an arm that kept the LR,
+# else the epoch before) counts as a stall.
 STALL_FRACTION = 0.25
 MAX_DECAYS_DESCRIBED = 3  # per arm; an exponential schedule decays every epoch
 POINT_COLUMNS = ["arm", "seed", "run_id", *EPOCH_COLUMNS]
@@ -45,10 +46,12 @@ __all__ = [
     "default_experiment",
     "experiment_run_ids",
     "points_frame",
+    "points_from_runs",
     "points_from_store",
     "results_table",
     "run_experiment",
     "submit_experiment",
+    "varied_field",
 ]
 
 
