@@ -76,8 +76,7 @@ def build_compare_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--vary",
         default=DEFAULT_VARY,
-        help=f"the setting to compare, FIELD=V1,V2,... (FIELD: {', '.join(VARIABLE_FIELDS)}; "
-        f"default {DEFAULT_VARY})",
+        help=f"the setting to compare, FIELD=V1,V2,... (FIELD: {', '.join(VARIABLE_FIELDS)})",
     )
     p.add_argument(
         "--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds per arm, 1..{MAX_SEEDS}"
@@ -110,7 +109,9 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
         raise ValueError(f"argument --seeds: must be an integer in [1, {MAX_SEEDS}]")
     seeds = tuple(base.seed + i for i in range(args.seeds))
     try:
-        return Experiment(base, vary, values, seeds).validated()
+        # --experiment ID adds these runs to an earlier experiment (more seeds, say).
+        same_id = {"experiment_id": base.experiment} if base.experiment else {}
+        return Experiment(base, vary, values, seeds, **same_id).validated()
     except ValueError as exc:
         raise ValueError(f"argument --vary: {exc}") from exc
 

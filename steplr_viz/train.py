@@ -86,15 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--milestones",
         type=int_list,
-        default=d.milestones,
+        default=",".join(map(str, d.milestones)),  # a string: --help shows it as typed
         help="MultiStepLR milestones, comma-separated (e.g. 2,4)",
     )
     p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="warmup_steplr")
     p.add_argument("--patience", type=int, default=d.patience, help="plateau patience")
     p.add_argument(
         "--experiment",
-        default=d.experiment,
-        help="experiment id (12 hex characters) to group the run with; empty: none",
+        default=None,  # TrainConfig.validated() reads None as "" (no experiment)
+        help="experiment id (12 hex characters) to group the run with (default: none)",
     )
     p.add_argument(
         "--data-source",

@@ -92,7 +92,9 @@ def check_milestones(milestones: Any) -> tuple[int, ...]:
 
 
 def check_experiment_id(experiment: Any) -> str:
-    """An experiment id: "" (no experiment) or 12 lowercase hex characters."""
+    """An experiment id: "" (no experiment; None means the same) or 12 lowercase hex characters."""
+    if experiment is None:
+        return ""
     ok = isinstance(experiment, str) and (
         experiment == ""
         or (

@@ -108,3 +108,15 @@ def test_help_lists_vary_seeds_and_the_train_flags(capsys):
     for flag in ("--vary", "--seeds", "--gamma", "--step-size", "--scheduler", "--optimizer",
                  "--epochs", "--no-store", "--runs-dir"):  # fmt: skip
         assert flag in text
+
+
+def test_experiment_flag_adds_the_runs_to_an_earlier_experiment(tmp_path, capsys):
+    argv = ["--vary", "gamma=1", "--epochs", "1", "--batch-size", "512",
+            "--runs-dir", str(tmp_path), "--experiment", "0123456789ab"]  # fmt: skip
+    assert compare.main([*argv, "--seeds", "1"]) == 0
+    assert compare.main([*argv, "--seeds", "1", "--seed", "1"]) == 0  # one more seed
+    assert capsys.readouterr().out.splitlines()[-1] == "Recorded as experiment 0123456789ab."
+    configs = RunStore(tmp_path).list_configs().values()
+    assert sorted((c.experiment, c.seed) for c in configs) == [
+        ("0123456789ab", 0), ("0123456789ab", 1),
+    ]  # fmt: skip
