@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import json
 import sys
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -50,7 +51,14 @@ def runs_table(records: Sequence[Any]) -> pd.DataFrame:
             "finished": record.finished,
             "final_test_acc": record.final_acc,
         }
-        row.update(dataclasses.asdict(record.config))
+        settings = dataclasses.asdict(record.config)
+        # Sequences (MultiStepLR's milestones) as JSON lists, which any reader parses.
+        row.update(
+            {
+                k: json.dumps(list(v)) if isinstance(v, (list, tuple)) else v
+                for k, v in settings.items()
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 

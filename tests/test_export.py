@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pandas as pd
@@ -42,6 +43,7 @@ def test_the_zip_holds_every_batch_and_epoch_bit_for_bit(tmp_path):
     runs = pd.read_csv(archive.open("runs.csv"))
     assert runs["run_id"].tolist() == ids
     assert runs["gamma"].tolist() == [0.1, 0.5]
+    assert runs["milestones"].map(json.loads).tolist() == [list(TrainConfig().milestones)] * 2
     for record in records:
         mine = batches[batches["run_id"] == record.run_id].drop(columns="run_id")
         pd.testing.assert_frame_equal(
