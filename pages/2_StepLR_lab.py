@@ -11,8 +11,8 @@ from ui.query import warn_bad_query_params
 
 
 def main() -> None:
-    page_setup("StepLR lab", "🧪")
-    st.title("🧪 StepLR lab")
+    page_setup("StepLR lab", ":material/science:")
+    st.title(":material/science: StepLR lab")
     st.caption(
         "How `StepLR` behaves inside real PyTorch: the pitfalls and comparisons the formula "
         "η_t = η₀·γ^⌊t/s⌋ alone does not show. Each section runs torch's own schedulers."

@@ -276,7 +276,7 @@ def readings_section(base_lr: float, gamma: float, step_size: int, log_y: bool) 
             "get_lr()[0]": result.get_lr,
             "η₀·γ^⌊t/s⌋": result.closed_form,
             "get_lr() applies one γ too many": [
-                "⚠️ yes" if extra else "" for extra in result.one_gamma_too_many
+                "yes" if extra else "" for extra in result.one_gamma_too_many
             ],
         }
     )
@@ -550,6 +550,9 @@ def quiz_section() -> None:
     if checked.given is None:
         st.info("Type a learning rate first, then check it.")
     elif checked.correct:
-        st.success(f"✅ Right! {lab.explain(question)}")
+        st.success(f"Right! {lab.explain(question)}", icon=":material/check_circle:")
     else:
-        st.error(f"❌ Not quite: you gave {lab.format_lr(checked.given)}. {lab.explain(question)}")
+        st.error(
+            f"Not quite: you gave {lab.format_lr(checked.given)}. {lab.explain(question)}",
+            icon=":material/cancel:",
+        )

@@ -88,7 +88,7 @@ def warn_bad_query_params(checks: Mapping[str, Callable[[str], object]]) -> list
             "Some settings in the link could not be used as given: "
             + "; ".join(problems)
             + ". The controls show the values in use.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
     return problems
 
