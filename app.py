@@ -7,6 +7,7 @@ import streamlit as st
 from steplr_viz import schedule
 from steplr_viz.figures.schedule import staircase_figure
 from ui import explorer
+from ui.charts import show_chart
 from ui.chrome import page_setup
 from ui.query import warn_bad_query_params
 
@@ -43,7 +44,7 @@ def main() -> None:
             log_y=log_y,
             highlight_epoch=t,
         )
-        st.plotly_chart(fig, key="staircase", width="stretch")
+        show_chart(fig, key="staircase", subject="The StepLR staircase: the LR each epoch")
     explorer.facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
     explorer.export_section(base_lr, gamma, step_size, epochs)
 

@@ -12,6 +12,7 @@ import streamlit as st
 from steplr_viz import lab, schedule
 from steplr_viz.figures import lab as figures
 from steplr_viz.validation import check_int
+from ui.charts import show_chart
 from ui.query import parse_number
 from ui.schedule_controls import schedule_checks, schedule_controls
 
@@ -97,8 +98,8 @@ def _percent(fraction: float) -> str:
     return f"{fraction * 100:g}%"
 
 
-def _chart(fig, key: str) -> None:
-    st.plotly_chart(fig, key=key, width="stretch")
+def _chart(fig, key: str, subject: str) -> None:
+    show_chart(fig, key=key, subject=subject)
 
 
 def _torch_says(kind: str, message: str) -> None:
@@ -168,7 +169,11 @@ def call_order_section(base_lr: float, gamma: float, step_size: int, epochs: int
             f"The right order made PyTorch emit {len(result.right_warnings)} warnings."
         )
     with chart_col:
-        _chart(figures.call_order_figure(result, highlight_epoch=t, log_y=log_y), "lab_order_chart")
+        _chart(
+            figures.call_order_figure(result, highlight_epoch=t, log_y=log_y),
+            "lab_order_chart",
+            "Call order: the LR per epoch, right order against scheduler.step() first",
+        )
 
 
 def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
@@ -208,7 +213,11 @@ def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
         )
         columns[label] = _stepping_facts(sim, n_train)
     shown = sims[source]
-    _chart(figures.stepping_figure(shown, log_y=True), "lab_batch_chart")
+    _chart(
+        figures.stepping_figure(shown, log_y=True),
+        "lab_batch_chart",
+        "Stepping per batch against per epoch: the LR over training",
+    )
     # One column per loader, one row per fact: the numbers read across like a comparison.
     st.dataframe(pd.DataFrame(columns), width="stretch")
     low_epoch, low = shown.first_low_epoch(), _percent(shown.low_fraction)
@@ -267,7 +276,11 @@ def readings_section(base_lr: float, gamma: float, step_size: int, log_y: bool) 
     if result.warnings:
         st.markdown("Calling `get_lr()` outside `step()` also makes PyTorch warn:")
         _torch_says("UserWarning", "\n".join(result.warnings))
-    _chart(figures.readings_figure(result, log_y=log_y), "lab_getlr_chart")
+    _chart(
+        figures.readings_figure(result, log_y=log_y),
+        "lab_getlr_chart",
+        "get_lr() against get_last_lr() and the LR in use, per scheduler step",
+    )
     table = pd.DataFrame(
         {
             "last_epoch": range(len(result.get_lr)),
@@ -342,7 +355,11 @@ def precision_section(base_lr: float) -> None:
             f"{len(result.closed_form) - result.compared:,} steps are left out: the LR has "
             "underflowed below the smallest normal float, where ulps no longer mean anything."
         )
-    _chart(figures.precision_figure(result), "lab_precision_chart")
+    _chart(
+        figures.precision_figure(result),
+        "lab_precision_chart",
+        "Closed form against chained multiplication: their difference in ulps, step by step",
+    )
     first = result.first_differing(8)
     if first:
         # 17 significant digits tell any two float64s apart; repr would stop where they agree.
@@ -407,7 +424,11 @@ def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, lo
     st.caption(_resume_verdict(result))
     chart_col, side_col = st.columns([3, 2], gap="large")
     with chart_col:
-        _chart(figures.resume_figure(result, log_y=log_y), "lab_resume_chart")
+        _chart(
+            figures.resume_figure(result, log_y=log_y),
+            "lab_resume_chart",
+            "Resuming a run: the LR per epoch for each way of resuming",
+        )
     with side_col:
         st.metric(
             "Resumed curve = uninterrupted curve",
@@ -458,7 +479,11 @@ def comparison_section(base_lr: float, gamma: float, step_size: int, epochs: int
         f"{epochs}. ReduceLROnPlateau (patience s − 1, factor γ) only decays once the scripted "
         "loss below stops improving. The seed names the last two as the more flexible choices."
     )
-    _chart(figures.comparison_figure(result, show=show, log_y=log_y), "lab_compare_chart")
+    _chart(
+        figures.comparison_figure(result, show=show, log_y=log_y),
+        "lab_compare_chart",
+        "StepLR beside other schedulers: the LR per epoch",
+    )
     if gamma >= 1.0:
         st.caption("ReduceLROnPlateau needs γ < 1 as its factor, so it is left out for γ = 1.")
     elif result.plateau_held_by_eps():
@@ -470,7 +495,11 @@ def comparison_section(base_lr: float, gamma: float, step_size: int, epochs: int
         )
     chart_col, side_col = st.columns([3, 2], gap="large")
     with chart_col:
-        _chart(figures.loss_figure(result), "lab_compare_loss")
+        _chart(
+            figures.loss_figure(result),
+            "lab_compare_loss",
+            "The test loss per epoch under each scheduler",
+        )
     with side_col:
         gap = result.decay_point_gap()
         st.metric(
