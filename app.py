@@ -9,6 +9,7 @@ from steplr_viz.figures.schedule import staircase_figure
 from ui import explorer
 from ui.charts import show_chart
 from ui.chrome import page_setup
+from ui.drag_preview import follow_drag
 from ui.query import warn_bad_query_params
 
 URL_CHECKS = explorer.URL_CHECKS  # what a link may set; tests/test_bad_links.py reads it here
@@ -19,7 +20,8 @@ def main() -> None:
     st.title("📉 StepLR explorer")
     st.caption(
         "PyTorch's `StepLR` multiplies the learning rate by γ every s epochs. "
-        "Move the sliders: the staircase, the formula and PyTorch's own curve follow at once."
+        "Drag the sliders: the staircase follows as you drag; the formula and PyTorch's own "
+        "curve follow when you let go."
     )
     warn_bad_query_params(URL_CHECKS)
     base_lr, gamma, step_size, epochs = explorer.controls_ui()
@@ -45,6 +47,8 @@ def main() -> None:
             highlight_epoch=t,
         )
         show_chart(fig, key="staircase", subject="The StepLR staircase: the LR each epoch")
+    with st.sidebar:  # draws nothing; mounted after the chart, so it finds the chart in place
+        follow_drag("staircase", explorer.CONTROL_KEYS, base_lr, gamma, step_size, epochs)
     explorer.facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
     explorer.export_section(base_lr, gamma, step_size, epochs)
 

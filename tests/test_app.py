@@ -66,7 +66,7 @@ def test_defaults_render_the_seed_example(shared_app):
         ("lr0", "select_slider", 0.02, (0.02, 0.5, 10, 40)),
         ("gamma", "slider", 0.9, (0.1, 0.9, 10, 40)),
         ("step_size", "slider", 3, (0.1, 0.5, 3, 40)),
-        ("epochs", "number_input", 95, (0.1, 0.5, 10, 95)),
+        ("epochs", "slider", 95, (0.1, 0.5, 10, 95)),
     ],
 )
 def test_each_widget_redraws_the_closed_form(key, kind, value, expected):

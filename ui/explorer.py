@@ -23,6 +23,8 @@ STEP_SIZE_MAX = 100
 DEFAULTS = schedule.SEED_EXAMPLE
 MAX_PINS = 6
 EXPORT_TABS = ["PyTorch code", "Decay table", "Download CSV"]
+# The sliders whose drag the chart follows (ui/drag_preview.py), by the names its script uses.
+CONTROL_KEYS = {"baseLr": "lr0", "gamma": "gamma", "stepSize": "step_size", "epochs": "epochs"}
 
 # What each URL-bound widget accepts; a link with anything else gets a warning, never a crash.
 URL_CHECKS = {
@@ -41,8 +43,14 @@ def controls_ui() -> tuple[float, float, int, int]:
         base_lr, gamma, step_size = schedule_controls(
             "", step_size_max=STEP_SIZE_MAX, step_size_label="Step size s (epochs between decays)"
         )
-        epochs = int_input(
-            "Horizon (epochs shown)", 1, MAX_EPOCHS, DEFAULTS["epochs"], step=10, key="epochs"
+        # A slider like the others, so the chart can follow it while it is dragged.
+        epochs = st.slider(
+            "Horizon (epochs shown)",
+            min_value=1,
+            max_value=MAX_EPOCHS,
+            value=DEFAULTS["epochs"],
+            key="epochs",
+            bind="query-params",
         )
         st.caption(
             "The seed's example is the default: η₀ = 0.1, γ = 0.5, s = 10. "

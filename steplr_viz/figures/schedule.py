@@ -20,6 +20,10 @@ from steplr_viz.figures.style import (
 )
 
 HOVER = "epoch %{x}<br>LR %{y:.6g}<extra>%{fullData.name}</extra>"
+# Trace names; the explorer's drag preview (ui/staircase_preview.js) finds the traces by them.
+CLOSED_NAME = "closed form η₀·γ^⌊t/s⌋"
+TORCH_NAME = "PyTorch StepLR"
+DECAY_NAME = "decay (× γ)"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,19 @@ class PinnedCurve:
     @property
     def label(self) -> str:
         return f"pinned η₀={self.base_lr:g}, γ={self.gamma:g}, s={self.step_size}"
+
+
+def decay_trace(epochs: list[int], lrs: list[float]) -> dict:
+    """The markers where the LR is multiplied by γ."""
+    return {
+        "type": "scatter",
+        "x": epochs,
+        "y": lrs,
+        "name": DECAY_NAME,
+        "mode": "markers",
+        "marker": {"size": 9, "color": DECAY, "line": {"width": 1.5, "color": "white"}},
+        "hovertemplate": "decay at epoch %{x}<br>LR → %{y:.6g}<extra></extra>",
+    }
 
 
 def staircase_figure(
@@ -68,7 +85,7 @@ def staircase_figure(
             "type": "scatter",
             "x": epochs,
             "y": closed.tolist(),
-            "name": "closed form η₀·γ^⌊t/s⌋",
+            "name": CLOSED_NAME,
             "mode": "lines",
             "line": {"shape": "hv", "width": 3, "color": CLOSED_FORM},
             "hovertemplate": HOVER,
@@ -80,7 +97,7 @@ def staircase_figure(
                 "type": "scatter",
                 "x": epochs,
                 "y": np.asarray(torch_curve).tolist(),
-                "name": "PyTorch StepLR",
+                "name": TORCH_NAME,
                 "mode": "lines",
                 "line": {"shape": "hv", "width": 2, "color": TORCH, "dash": "dot"},
                 "hovertemplate": HOVER,
@@ -88,17 +105,7 @@ def staircase_figure(
         )
     if len(decay_epochs):
         decays = np.asarray(decay_epochs)
-        traces.append(
-            {
-                "type": "scatter",
-                "x": decays.tolist(),
-                "y": closed[decays].tolist(),
-                "name": "decay (× γ)",
-                "mode": "markers",
-                "marker": {"size": 9, "color": DECAY, "line": {"width": 1.5, "color": "white"}},
-                "hovertemplate": "decay at epoch %{x}<br>LR → %{y:.6g}<extra></extra>",
-            }
-        )
+        traces.append(decay_trace(decays.tolist(), closed[decays].tolist()))
     shapes = []
     if highlight_epoch is not None and 0 <= highlight_epoch < len(closed_form):
         shapes.append(vertical_line(highlight_epoch, color=TORCH))

@@ -337,6 +337,12 @@ def trace_named(traces: list[dict], prefix: str) -> dict:
     return found[0]
 
 
+def slider_track(page: Any, key: str) -> dict[str, float]:
+    """The bounding box of a keyed slider's track (x, y, width, height), for mouse drags."""
+    track = page.locator(f".st-key-{key} [role=group] > [data-orientation=horizontal]")
+    return track.bounding_box()
+
+
 def exception_texts(page: Any) -> list[str]:
     """Text of every Streamlit exception element on the page (empty when there is none)."""
     return page.locator(EXCEPTION).all_inner_texts()

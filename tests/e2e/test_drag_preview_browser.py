@@ -1,0 +1,125 @@
+"""The explorer's staircase follows a slider while the mouse drags it (ui/staircase_preview.js)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from steplr_viz.schedule import step_lr
+from ui.drag_preview import JS_PATH
+
+from .harness import (
+    assert_no_exception,
+    plot_layout,
+    plot_selector,
+    plot_traces,
+    slider_track,
+    trace_named,
+)
+from .test_explorer_browser import (
+    CHART,
+    CLOSED,
+    SEED,
+    displayed_settings,
+    open_explorer,
+    shows_closed_form,
+    wait_for_traces,
+)
+
+PREVIEW = "drag preview"  # the layout.meta the script puts on a figure it drew
+
+# Imports the script as Streamlit does (an ES module from a blob) and runs its closed form.
+_CLOSED_FORM_JS = """async ([source, settings]) => {
+  const url = URL.createObjectURL(new Blob([source], {type: 'text/javascript'}));
+  const {stepLr, lrCurve} = await import(url);
+  return settings.map(([b, g, s, n]) => ({
+    curve: lrCurve(b, g, s, n),
+    points: Array.from({length: n}, (_, t) => stepLr(b, g, s, t)),
+  }));
+}"""
+
+_IS_PREVIEW_JS = """([sel, meta]) => {
+  const el = document.querySelector(sel);
+  return !!el && !!el.layout && el.layout.meta === meta;
+}"""
+
+SCRIPT_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+
+
+def press_and_drag(page: Any, key: str, start: float, end: float, steps: int = 6) -> None:
+    """Press the mouse on a slider's track at fraction `start`, move it to `end`; keep it down."""
+    box = slider_track(page, key)
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * start, y)
+    page.mouse.down()
+    for i in range(1, steps + 1):
+        page.mouse.move(box["x"] + box["width"] * (start + (end - start) * i / steps), y)
+
+
+def wait_for_preview(page: Any) -> None:
+    page.wait_for_function(_IS_PREVIEW_JS, arg=[plot_selector(CHART), PREVIEW], polling="raf")
+
+
+def test_the_scripts_closed_form_equals_python_float_power(page: Any) -> None:
+    settings = [
+        (0.1, 0.5, 10, 40),  # the seed's example
+        (0.1, 0.9, 1, 1000),
+        (0.02, 0.99, 3, 2000),
+        (0.5, 0.37, 7, 300),
+        (1.0, 1.0, 100, 50),
+        (1e-05, 0.01, 1, 400),  # down through the subnormals to zero
+    ]
+    results = page.evaluate(_CLOSED_FORM_JS, [JS_PATH.read_text(encoding="utf-8"), settings])
+    for (base_lr, gamma, step_size, epochs), got in zip(settings, results, strict=True):
+        expected = [step_lr(base_lr, gamma, step_size, t) for t in range(epochs)]
+        # Bit for bit: V8's Math.pow and Python's float power agree on these.
+        assert got["curve"] == expected, (base_lr, gamma, step_size)
+        assert got["points"] == expected, (base_lr, gamma, step_size)
+
+
+@pytest.mark.parametrize(
+    ("key", "start", "end"),
+    [("gamma", 0.5, 0.8), ("lr0", 0.75, 0.45), ("step_size", 0.1, 0.3), ("epochs", 0.0, 0.02)],
+)
+def test_dragging_a_slider_redraws_the_chart_before_release(
+    page: Any, app_server: Any, key: str, start: float, end: float
+) -> None:
+    open_explorer(page, app_server)
+    press_and_drag(page, key, start, end)
+    wait_for_preview(page)
+    dragged = displayed_settings(page)  # the mouse is still down: these stay put
+    assert dragged != SEED
+    assert page.locator(SCRIPT_RUNNING).count() == 0  # drawn in the page, no rerun yet
+    traces = plot_traces(page, CHART)
+    np.testing.assert_array_equal(trace_named(traces, CLOSED)["x"], np.arange(dragged[3]))
+    expected = [step_lr(*dragged[:3], t) for t in range(dragged[3])]
+    assert trace_named(traces, CLOSED)["y"] == expected
+    decays = trace_named(traces, "decay")
+    assert decays["x"] == list(range(dragged[2], dragged[3], dragged[2]))
+    page.mouse.up()
+    # On release the server's figure replaces the preview, PyTorch's curve included.
+    wait_for_traces(page, shows_closed_form(*displayed_settings(page)), "the server's staircase")
+    assert plot_layout(page, CHART, "meta") != PREVIEW
+    assert_no_exception(page)
+
+
+def test_a_drag_keeps_pins_and_the_log_axis(page: Any, app_server: Any) -> None:
+    open_explorer(page, app_server, "log_y=true")
+    base_lr, seed_gamma, step_size, _ = SEED
+    pinned_name = f"pinned η₀={base_lr:g}, γ={seed_gamma:g}, s={step_size}"
+    page.locator(".st-key-pin button").click()
+    wait_for_traces(page, lambda traces: trace_named(traces, pinned_name), "the pinned trace")
+    pinned = trace_named(plot_traces(page, CHART), pinned_name)["y"]
+    press_and_drag(page, "gamma", 0.5, 0.2)
+    wait_for_preview(page)
+    traces = plot_traces(page, CHART)
+    assert trace_named(traces, pinned_name)["y"] == pinned
+    assert plot_layout(page, CHART, "yaxis.type") == "log"
+    gamma = displayed_settings(page)[1]
+    assert trace_named(traces, CLOSED)["y"][step_size] == step_lr(base_lr, gamma, step_size, 10)
+    page.mouse.up()
+    wait_for_traces(page, shows_closed_form(*displayed_settings(page)), "the server's staircase")
+    assert trace_named(plot_traces(page, CHART), pinned_name)["y"] == pinned
+    assert_no_exception(page)

@@ -1,0 +1,162 @@
+// The explorer's staircase follows a slider while it is dragged (ui/drag_preview.py mounts this).
+//
+// Streamlit sends a slider's value to the server on release only. Until then this module redraws
+// the page's own Plotly chart from StepLR's closed form on every animation frame, in the page:
+// the sliders stay Streamlit's (keyboard, screen readers and the URL keep working), and on release
+// the server's rerun replaces the preview with its figure (PyTorch's curve included).
+
+// η_t = η₀ · γ^⌊t/s⌋: the expression torch's StepLR uses; V8's Math.pow agrees with Python's
+// float power bit for bit (tests/e2e/test_drag_preview_browser.py checks it).
+export function stepLr(baseLr, gamma, stepSize, epoch) {
+  return baseLr * Math.pow(gamma, Math.floor(epoch / stepSize));
+}
+
+export function lrCurve(baseLr, gamma, stepSize, epochs) {
+  const lrs = new Array(epochs);
+  for (let t = 0; t < epochs; t++) lrs[t] = stepLr(baseLr, gamma, stepSize, t);
+  return lrs;
+}
+
+const KEYS = ["baseLr", "gamma", "stepSize", "epochs"];
+
+// One observer per page: the module is evaluated once, and Streamlit calls the default export
+// again (without the last cleanup) whenever the server sends new data.
+const state = {
+  data: null,
+  observer: null,
+  dragging: false,
+  frame: 0,
+  snapshot: null,
+  drawn: null,
+};
+
+function rangeInput(key) {
+  return document.querySelector(`.st-key-${key} input[type=range]`);
+}
+
+// The values the sliders show now, mid-drag included; null while any is missing.
+function readControls(data) {
+  const values = {};
+  for (const name of KEYS) {
+    const input = rangeInput(data.controls[name]);
+    if (!input) return null;
+    const value = Number(input.value);
+    // η₀ is a select slider: its input holds the index into the 1-2-5 series.
+    values[name] = name === "baseLr" ? data.lrOptions[value] : value;
+    if (!Number.isFinite(values[name])) return null;
+  }
+  return values;
+}
+
+function sameValues(a, b) {
+  return KEYS.every((k) => a[k] === b[k]);
+}
+
+function previewTraces(traces, v, data) {
+  const x = Array.from({ length: v.epochs }, (_, t) => t);
+  const y = lrCurve(v.baseLr, v.gamma, v.stepSize, v.epochs);
+  const decays = [];
+  for (let t = v.stepSize; t < v.epochs; t += v.stepSize) decays.push(t);
+  const decayTrace = (t) => ({ ...t, x: decays, y: decays.map((e) => y[e]) });
+  const out = traces.map((t) => {
+    if (t.name === data.names.closed) return { ...t, x, y };
+    if (t.name === data.names.decay) return decayTrace(t);
+    // PyTorch's recorded curve comes from the server on release; it waits in the legend.
+    if (t.name === data.names.torch) return { ...t, visible: "legendonly" };
+    return t; // pinned curves stay as they were pinned
+  });
+  if (decays.length && !traces.some((t) => t.name === data.names.decay)) {
+    out.push(decayTrace(data.decayTrace));
+  }
+  return out;
+}
+
+function previewLayout(layout, epochs) {
+  // The worked example's line past the horizon would stretch the x axis: drop it for now.
+  const shapes = (layout.shapes || []).filter((s) => s.xref !== "x" || s.x0 < epochs);
+  return {
+    ...layout,
+    shapes,
+    xaxis: { ...layout.xaxis, autorange: true },
+    yaxis: { ...layout.yaxis, autorange: true },
+    meta: "drag preview", // benchmarks and tests tell a preview from the server's figure
+  };
+}
+
+function draw() {
+  state.frame = 0;
+  const data = state.data;
+  const Plotly = window.Plotly; // set by Streamlit's Plotly chart code, loaded with the chart
+  const gd = data && document.querySelector(`.st-key-${data.chart} .js-plotly-plot`);
+  if (!Plotly || !gd || !gd.data) return;
+  const v = readControls(data);
+  if (!v || (state.drawn && sameValues(v, state.drawn))) return;
+  if (!state.snapshot && sameValues(v, data.values)) return; // nothing moved
+  if (!state.snapshot) state.snapshot = { data: gd.data, layout: gd.layout };
+  const { snapshot } = state;
+  if (sameValues(v, data.values)) {
+    // Dragged back to where it started: no rerun will come, so put the server's figure back.
+    state.snapshot = null;
+    state.drawn = null;
+    Plotly.react(gd, snapshot.data, snapshot.layout);
+    return;
+  }
+  state.drawn = v;
+  Plotly.react(gd, previewTraces(snapshot.data, v, data), previewLayout(snapshot.layout, v.epochs));
+}
+
+function inControl(node) {
+  const keys = Object.values(state.data.controls);
+  return node instanceof Element && keys.some((k) => node.closest(`.st-key-${k}`));
+}
+
+// Only a pointer drag is previewed: a key press reruns at once, and a value the server sets
+// (a link, a rerun) must never leave a preview on screen.
+function onPointerDown(event) {
+  state.dragging = inControl(event.target);
+}
+
+function onPointerUp() {
+  state.dragging = false; // a frame already asked for still draws the released value
+}
+
+function onMutations(records) {
+  if (!state.dragging || !records.some((r) => inControl(r.target))) return;
+  if (!state.frame) state.frame = requestAnimationFrame(draw);
+}
+
+function install() {
+  state.observer = new MutationObserver(onMutations);
+  // A slider's thumb label changes on every move.
+  state.observer.observe(document.body, {
+    subtree: true,
+    attributes: true,
+    attributeFilter: ["aria-valuetext"],
+  });
+  // Capture on the way down, before the slider sees the press; bubble on the way up, after the
+  // slider has set its released value.
+  document.addEventListener("pointerdown", onPointerDown, true);
+  window.addEventListener("pointerup", onPointerUp);
+  window.addEventListener("pointercancel", onPointerUp);
+}
+
+function uninstall() {
+  state.observer.disconnect();
+  state.observer = null;
+  document.removeEventListener("pointerdown", onPointerDown, true);
+  window.removeEventListener("pointerup", onPointerUp);
+  window.removeEventListener("pointercancel", onPointerUp);
+  if (state.frame) cancelAnimationFrame(state.frame);
+  state.frame = 0;
+}
+
+export default function (component) {
+  // New data means a rerun finished: its figure is the truth again.
+  state.data = component.data;
+  state.snapshot = null;
+  state.drawn = null;
+  if (!state.observer) install();
+  return () => {
+    if (state.observer) uninstall();
+  };
+}
