@@ -90,17 +90,21 @@ function draw() {
   const gd = data && document.querySelector(`.st-key-${data.chart} .js-plotly-plot`);
   if (!Plotly || !gd || !gd.data) return;
   const v = readControls(data);
-  if (!v || (state.drawn && sameValues(v, state.drawn))) return;
-  if (!state.snapshot && sameValues(v, data.values)) return; // nothing moved
-  if (!state.snapshot) state.snapshot = { data: gd.data, layout: gd.layout };
+  if (!v) return;
+  const atStart = sameValues(v, data.values);
+  if (!state.snapshot) {
+    if (atStart) return; // nothing moved
+    state.snapshot = { data: gd.data, layout: gd.layout };
+  }
   const { snapshot } = state;
-  if (sameValues(v, data.values)) {
-    // Dragged back to where it started: no rerun will come, so put the server's figure back.
+  if (atStart && !state.dragging) {
+    // Released where it started: no rerun will come, so put the server's figure back.
     state.snapshot = null;
     state.drawn = null;
     Plotly.react(gd, snapshot.data, snapshot.layout);
     return;
   }
+  if (state.drawn && sameValues(v, state.drawn)) return;
   state.drawn = v;
   Plotly.react(gd, previewTraces(snapshot.data, v, data), previewLayout(snapshot.layout, v.epochs));
 }
@@ -117,7 +121,10 @@ function onPointerDown(event) {
 }
 
 function onPointerUp() {
-  state.dragging = false; // a frame already asked for still draws the released value
+  if (!state.dragging) return;
+  state.dragging = false;
+  // One more frame: it draws the released value, or puts the server's figure back.
+  if (!state.frame) state.frame = requestAnimationFrame(draw);
 }
 
 function onMutations(records) {
