@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
 
 from steplr_viz.schedule import step_lr
@@ -22,6 +21,7 @@ from .test_explorer_browser import (
     CHART,
     CLOSED,
     SEED,
+    TORCH,
     displayed_settings,
     open_explorer,
     shows_closed_form,
@@ -40,11 +40,6 @@ _CLOSED_FORM_JS = """async ([source, settings]) => {
   }));
 }"""
 
-_IS_PREVIEW_JS = """([sel, meta]) => {
-  const el = document.querySelector(sel);
-  return !!el && !!el.layout && el.layout.meta === meta;
-}"""
-
 SCRIPT_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
 
@@ -56,10 +51,6 @@ def press_and_drag(page: Any, key: str, start: float, end: float, steps: int = 6
     page.mouse.down()
     for i in range(1, steps + 1):
         page.mouse.move(box["x"] + box["width"] * (start + (end - start) * i / steps), y)
-
-
-def wait_for_preview(page: Any) -> None:
-    page.wait_for_function(_IS_PREVIEW_JS, arg=[plot_selector(CHART), PREVIEW], polling="raf")
 
 
 def test_the_scripts_closed_form_equals_python_float_power(page: Any) -> None:
@@ -79,6 +70,20 @@ def test_the_scripts_closed_form_equals_python_float_power(page: Any) -> None:
         assert got["points"] == expected, (base_lr, gamma, step_size)
 
 
+def shows_preview(page: Any, base_lr: float, gamma: float, step_size: int, epochs: int) -> Any:
+    """A check that the chart is the script's preview of these values, bit for bit."""
+
+    def check(traces: list) -> None:
+        assert plot_layout(page, CHART, "meta") == PREVIEW, "not the drag preview"
+        closed = trace_named(traces, CLOSED)
+        assert closed["x"] == list(range(epochs))
+        assert closed["y"] == [step_lr(base_lr, gamma, step_size, t) for t in range(epochs)]
+        decays = trace_named(traces, "decay")
+        assert decays["x"] == list(range(step_size, epochs, step_size))
+
+    return check
+
+
 @pytest.mark.parametrize(
     ("key", "start", "end"),
     [("gamma", 0.5, 0.8), ("lr0", 0.75, 0.45), ("step_size", 0.1, 0.3), ("epochs", 0.0, 0.02)],
@@ -88,16 +93,10 @@ def test_dragging_a_slider_redraws_the_chart_before_release(
 ) -> None:
     open_explorer(page, app_server)
     press_and_drag(page, key, start, end)
-    wait_for_preview(page)
     dragged = displayed_settings(page)  # the mouse is still down: these stay put
     assert dragged != SEED
+    wait_for_traces(page, shows_preview(page, *dragged), f"the preview of {dragged}")
     assert page.locator(SCRIPT_RUNNING).count() == 0  # drawn in the page, no rerun yet
-    traces = plot_traces(page, CHART)
-    np.testing.assert_array_equal(trace_named(traces, CLOSED)["x"], np.arange(dragged[3]))
-    expected = [step_lr(*dragged[:3], t) for t in range(dragged[3])]
-    assert trace_named(traces, CLOSED)["y"] == expected
-    decays = trace_named(traces, "decay")
-    assert decays["x"] == list(range(dragged[2], dragged[3], dragged[2]))
     page.mouse.up()
     # On release the server's figure replaces the preview, PyTorch's curve included.
     wait_for_traces(page, shows_closed_form(*displayed_settings(page)), "the server's staircase")
@@ -113,13 +112,47 @@ def test_a_drag_keeps_pins_and_the_log_axis(page: Any, app_server: Any) -> None:
     wait_for_traces(page, lambda traces: trace_named(traces, pinned_name), "the pinned trace")
     pinned = trace_named(plot_traces(page, CHART), pinned_name)["y"]
     press_and_drag(page, "gamma", 0.5, 0.2)
-    wait_for_preview(page)
-    traces = plot_traces(page, CHART)
+    dragged = displayed_settings(page)
+    traces = wait_for_traces(page, shows_preview(page, *dragged), f"the preview of {dragged}")
     assert trace_named(traces, pinned_name)["y"] == pinned
     assert plot_layout(page, CHART, "yaxis.type") == "log"
-    gamma = displayed_settings(page)[1]
-    assert trace_named(traces, CLOSED)["y"][step_size] == step_lr(base_lr, gamma, step_size, 10)
     page.mouse.up()
     wait_for_traces(page, shows_closed_form(*displayed_settings(page)), "the server's staircase")
     assert trace_named(plot_traces(page, CHART), pinned_name)["y"] == pinned
+    assert_no_exception(page)
+
+
+_COUNT_RUNS_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__runs = 0;
+  new MutationObserver(() => {
+    if (app.dataset.testScriptState === 'running') window.__runs += 1;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+_TORCH_SHOWN_JS = """([sel, name]) => {
+  const el = document.querySelector(sel);
+  const t = el && el._fullData && el._fullData.find((d) => d.name === name);
+  return !!t && t.visible === true && (el.layout || {}).meta === undefined;
+}"""
+
+
+def test_a_drag_back_to_the_start_puts_the_servers_chart_back(page: Any, app_server: Any) -> None:
+    open_explorer(page, app_server)
+    page.evaluate(_COUNT_RUNS_JS)
+    thumb = page.locator(".st-key-gamma [role=group] > [data-orientation] > div[style*='left']")
+    box = thumb.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 30, y, steps=3)
+    dragged = displayed_settings(page)
+    wait_for_traces(page, shows_preview(page, *dragged), f"the preview of {dragged}")
+    page.mouse.move(x, y, steps=3)
+    assert displayed_settings(page) == SEED
+    page.mouse.up()
+    # No rerun comes for an unchanged value: the script puts the server's figure back itself.
+    page.wait_for_function(_TORCH_SHOWN_JS, arg=[plot_selector(CHART), TORCH], polling="raf")
+    shows_closed_form(*SEED)(plot_traces(page, CHART))
+    assert page.evaluate("() => window.__runs") == 0
     assert_no_exception(page)
