@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import numpy as np
 import pytest
 
 from steplr_viz.schedule import step_lr
@@ -40,6 +42,16 @@ _CLOSED_FORM_JS = """async ([source, settings]) => {
   }));
 }"""
 
+# The closed form's line as drawn (its SVG path), to see the picture move, not only the data.
+_LINE_JS = """([sel, name]) => {
+  for (const g of document.querySelectorAll(`${sel} .scatterlayer .trace`)) {
+    const cd = g.__data__;
+    const line = g.querySelector('path.js-line');
+    if (cd && cd[0] && cd[0].trace.name === name && line) return line.getAttribute('d');
+  }
+  return null;
+}"""
+
 SCRIPT_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 
 
@@ -70,6 +82,11 @@ def test_the_scripts_closed_form_equals_python_float_power(page: Any) -> None:
         assert got["points"] == expected, (base_lr, gamma, step_size)
 
 
+def vertices(path: str) -> list[float]:
+    """The numbers of an SVG path such as M0,15.55H11.33V15.55…, in order."""
+    return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", path)]
+
+
 def shows_preview(page: Any, base_lr: float, gamma: float, step_size: int, epochs: int) -> Any:
     """A check that the chart is the script's preview of these values, bit for bit."""
 
@@ -92,15 +109,23 @@ def test_dragging_a_slider_redraws_the_chart_before_release(
     page: Any, app_server: Any, key: str, start: float, end: float
 ) -> None:
     open_explorer(page, app_server)
+    line_args = [plot_selector(CHART), trace_named(plot_traces(page, CHART), CLOSED)["name"]]
+    line = page.evaluate(_LINE_JS, line_args)
     press_and_drag(page, key, start, end)
     dragged = displayed_settings(page)  # the mouse is still down: these stay put
     assert dragged != SEED
     wait_for_traces(page, shows_preview(page, *dragged), f"the preview of {dragged}")
+    preview_line = page.evaluate(_LINE_JS, line_args)
+    assert preview_line not in (None, line)  # the picture moved too
     assert page.locator(SCRIPT_RUNNING).count() == 0  # drawn in the page, no rerun yet
     page.mouse.up()
     # On release the server's figure replaces the preview, PyTorch's curve included.
     wait_for_traces(page, shows_closed_form(*displayed_settings(page)), "the server's staircase")
     assert plot_layout(page, CHART, "meta") != PREVIEW
+    if displayed_settings(page) == dragged:  # released where the preview was drawn
+        # Plotly draws the server's line where the preview drew it, to its 0.01 px.
+        server_line = page.evaluate(_LINE_JS, line_args)
+        np.testing.assert_allclose(vertices(preview_line), vertices(server_line), atol=0.011)
     assert_no_exception(page)
 
 
