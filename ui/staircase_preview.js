@@ -52,24 +52,28 @@ function sameValues(a, b) {
   return KEYS.every((k) => a[k] === b[k]);
 }
 
-function decayEpochs(stepSize, epochs) {
+// As steplr_viz.schedule.decay_epochs: none with γ = 1, where multiplying changes nothing.
+function decayEpochs(v) {
   const decays = [];
-  for (let t = stepSize; t < epochs; t += stepSize) decays.push(t);
+  if (v.gamma === 1) return decays;
+  for (let t = v.stepSize; t < v.epochs; t += v.stepSize) decays.push(t);
   return decays;
 }
 
 function previewTraces(traces, v, data) {
   const x = Array.from({ length: v.epochs }, (_, t) => t);
   const y = lrCurve(v.baseLr, v.gamma, v.stepSize, v.epochs);
-  const decays = decayEpochs(v.stepSize, v.epochs);
+  const decays = decayEpochs(v);
   const decayTrace = (t) => ({ ...t, x: decays, y: decays.map((e) => y[e]) });
-  const out = traces.map((t) => {
-    if (t.name === data.names.closed) return { ...t, x, y };
-    if (t.name === data.names.decay) return decayTrace(t);
-    // PyTorch's recorded curve comes from the server on release; it waits in the legend.
-    if (t.name === data.names.torch) return { ...t, visible: "legendonly" };
-    return t; // pinned curves stay as they were pinned
-  });
+  const out = traces
+    .filter((t) => decays.length || t.name !== data.names.decay)
+    .map((t) => {
+      if (t.name === data.names.closed) return { ...t, x, y };
+      if (t.name === data.names.decay) return decayTrace(t);
+      // PyTorch's recorded curve comes from the server on release; it waits in the legend.
+      if (t.name === data.names.torch) return { ...t, visible: "legendonly" };
+      return t; // pinned curves stay as they were pinned
+    });
   if (decays.length && !traces.some((t) => t.name === data.names.decay)) {
     out.push(decayTrace(data.decayTrace));
   }
@@ -122,7 +126,8 @@ function moveInPlace(gd, v, data) {
   let d = `M${px(0)},${py(y[0])}`;
   for (let t = 1; t < v.epochs; t++) d += `H${px(t)}V${py(y[t])}`; // the "hv" step shape
   line.setAttribute("d", d);
-  const decays = decayEpochs(v.stepSize, v.epochs);
+  const decays = decayEpochs(v);
+  if (!decays.length) return false;
   const layer = points[0].parentNode;
   for (let i = points.length; i < decays.length; i++) layer.appendChild(points[0].cloneNode(true));
   const marks = layer.querySelectorAll("path.point");

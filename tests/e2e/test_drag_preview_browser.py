@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from steplr_viz.schedule import step_lr
+from steplr_viz.schedule import decay_epochs, step_lr
 from ui.drag_preview import JS_PATH
 
 from .harness import (
@@ -95,15 +95,22 @@ def shows_preview(page: Any, base_lr: float, gamma: float, step_size: int, epoch
         closed = trace_named(traces, CLOSED)
         assert closed["x"] == list(range(epochs))
         assert closed["y"] == [step_lr(base_lr, gamma, step_size, t) for t in range(epochs)]
-        decays = trace_named(traces, "decay")
-        assert decays["x"] == list(range(step_size, epochs, step_size))
+        decays = decay_epochs(step_size, epochs, gamma)
+        marked = [t for t in traces if (t["name"] or "").startswith("decay")]
+        assert [t["x"] for t in marked] == ([decays] if decays else [])
 
     return check
 
 
 @pytest.mark.parametrize(
     ("key", "start", "end"),
-    [("gamma", 0.5, 0.8), ("lr0", 0.75, 0.45), ("step_size", 0.1, 0.3), ("epochs", 0.0, 0.02)],
+    [
+        ("gamma", 0.5, 0.8),
+        ("gamma", 0.5, 1.0),  # γ = 1: no decay to mark
+        ("lr0", 0.75, 0.45),
+        ("step_size", 0.1, 0.3),
+        ("epochs", 0.0, 0.02),
+    ],
 )
 def test_dragging_a_slider_redraws_the_chart_before_release(
     page: Any, app_server: Any, key: str, start: float, end: float
