@@ -188,3 +188,17 @@ def test_a_drag_back_to_the_start_puts_the_servers_chart_back(page: Any, app_ser
     shows_closed_form(*SEED)(plot_traces(page, CHART))
     assert page.evaluate("() => window.__runs") == 0
     assert_no_exception(page)
+
+
+def test_each_slider_is_named_and_moves_one_step_per_arrow_key(page: Any, app_server: Any) -> None:
+    open_explorer(page, app_server)
+    settings = list(SEED)
+    for i, name in enumerate(["η₀", "γ", "s", "horizon"]):
+        slider = page.get_by_role("slider", name=re.compile(rf"(^|\W){name}(\W|$)", re.I))
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        # One step: η₀'s next option up the 1-2-5 series (0.1 -> 0.2), γ + 0.01, s + 1, + 1 epoch.
+        settings[i] = 0.2 if i == 0 else round(settings[i] + (0.01 if i == 1 else 1), 2)
+        wait_for_traces(page, shows_closed_form(*settings), f"the staircase after {name} moved")
+        assert displayed_settings(page) == tuple(settings)
+    assert_no_exception(page)
