@@ -140,6 +140,7 @@ JUNK = [
     {"step_size": "-5"},
     {"lr0": "1e999"},
     {"epochs": "1000000000"},
+    {"epochs": "1001"},  # past the horizon slider's end
     {"gamma": "nan", "lr0": "inf", "step_size": "0", "epochs": "-1"},
     {"gamma": "", "epochs": ""},
     {"lr0": "x" * 10_000},

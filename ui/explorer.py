@@ -14,7 +14,7 @@ import streamlit as st
 
 from steplr_viz import schedule
 from steplr_viz.figures.schedule import PinnedCurve
-from steplr_viz.validation import MAX_EPOCHS, check_epochs, check_int
+from steplr_viz.validation import check_int
 from ui.query import parse_bool, parse_number
 from ui.schedule_controls import schedule_checks, schedule_controls
 from ui.widgets import int_input
@@ -22,6 +22,8 @@ from ui.widgets import int_input
 STEP_SIZE_MAX = 100
 DEFAULTS = schedule.SEED_EXAMPLE
 MAX_PINS = 6
+# The horizon slider's end: a drag moves a few epochs per pixel, not 40 (arrow keys step by one).
+HORIZON_MAX = 1_000
 EXPORT_TABS = ["PyTorch code", "Decay table", "Download CSV"]
 # The sliders whose drag the chart follows (ui/drag_preview.py), by the names its script uses.
 CONTROL_KEYS = {"baseLr": "lr0", "gamma": "gamma", "stepSize": "step_size", "epochs": "epochs"}
@@ -29,8 +31,8 @@ CONTROL_KEYS = {"baseLr": "lr0", "gamma": "gamma", "stepSize": "step_size", "epo
 # What each URL-bound widget accepts; a link with anything else gets a warning, never a crash.
 URL_CHECKS = {
     **schedule_checks("", STEP_SIZE_MAX),
-    "epochs": lambda t: check_epochs(parse_number(t)),
-    "t": lambda t: check_int("t", parse_number(t), low=0, high=MAX_EPOCHS - 1),
+    "epochs": lambda t: check_int("epochs", parse_number(t), low=1, high=HORIZON_MAX),
+    "t": lambda t: check_int("t", parse_number(t), low=0, high=HORIZON_MAX - 1),
     "log_y": parse_bool,
     "show_torch": parse_bool,
 }
@@ -47,7 +49,7 @@ def controls_ui() -> tuple[float, float, int, int]:
         epochs = st.slider(
             "Horizon (epochs shown)",
             min_value=1,
-            max_value=MAX_EPOCHS,
+            max_value=HORIZON_MAX,
             value=DEFAULTS["epochs"],
             key="epochs",
             bind="query-params",
