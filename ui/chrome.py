@@ -10,6 +10,7 @@ PAGES = [
     ("app.py", "Schedule explorer", "📉"),
     ("pages/1_Live_training.py", "Live training", "🏋️"),
     ("pages/2_StepLR_lab.py", "StepLR lab", "🧪"),
+    ("pages/3_Present.py", "Presenter mode", "🎓"),
 ]
 
 

@@ -1,0 +1,37 @@
+"""Presenter mode: a teacher leads the class through eight steps; students answer on their own."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from steplr_viz import guided_path
+from ui import present
+from ui.chrome import page_setup
+from ui.query import warn_bad_query_params
+
+URL_CHECKS = present.URL_CHECKS  # what a link may set; tests/test_bad_links.py reads it here
+
+
+def main() -> None:
+    page_setup("Presenter mode", "🎓")
+    warn_bad_query_params(URL_CHECKS)
+    settings = present.settings_ui()
+    number = present.current_step()
+    is_present = present.nav_ui(number)
+    present.present_mode(is_present)
+    class_id = present.class_session(is_present)
+    step = guided_path.step(number, settings, quiz_seed=present.quiz_seed(class_id))
+
+    st.header(f"{number} · {step.title}", anchor=False)
+    body_col, side_col = st.columns([3, 2], gap="large")
+    with body_col:
+        question = present.body_ui(step, settings, is_present)
+    with side_col:
+        present.question_ui(question, class_id, is_present)
+        if is_present:
+            present.join_ui(number, class_id)
+
+
+# Streamlit runs a page as __main__; tests import it (runpy) to read its URL_CHECKS.
+if __name__ == "__main__":
+    main()
