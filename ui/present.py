@@ -29,7 +29,7 @@ from ui.schedule_controls import schedule_checks, schedule_controls
 
 PAGE_PATH = "Present"  # Streamlit's URL path for pages/3_Present.py
 STEP_SIZE_MAX = 100
-OPEN_CLASS = "open"  # where a student who came without a class link answers
+OPEN_CLASS = "000000"  # where a student who came without a class link answers
 ANSWER_POLL_SECONDS = 1.0
 QR_WIDTH = 320
 
@@ -38,7 +38,8 @@ def check_compare_ids(text: str) -> list[str]:
     """The comparison's run ids, joined by '-' in the link, one per arm."""
     ids = text.split("-")
     if len(ids) != len(guided_path.COMPARE_GAMMAS):
-        raise ValueError(f"cmp must hold {len(guided_path.COMPARE_GAMMAS)} run ids")
+        arms = len(guided_path.COMPARE_GAMMAS)
+        raise ValueError(f"cmp must hold {arms} run ids joined by '-', got {len(ids)}")
     return [check_run_id(run_id) for run_id in ids]
 
 
@@ -131,7 +132,7 @@ def class_session(present: bool) -> str:
 
 def quiz_seed(class_id: str) -> int:
     """The same closing quiz for everyone in a class, a different one for the next class."""
-    return int(class_id, 36)
+    return int(class_id, 16)
 
 
 def linked_run_ids(key: str) -> list[str]:
