@@ -26,7 +26,9 @@ def _true_choice(number: int, **kwargs) -> str:
 
 def test_eight_steps_in_order_each_with_a_title_an_idea_a_task_and_a_question():
     path = guided_path.path()
-    assert [s.number for s in path] == list(range(1, 9)) == list(range(1, guided_path.STEP_COUNT + 1))
+    assert (
+        [s.number for s in path] == list(range(1, 9)) == list(range(1, guided_path.STEP_COUNT + 1))
+    )
     assert len({s.id for s in path}) == 8
     assert guided_path.step_ids() == tuple(s.id for s in path)
     for s in path:
