@@ -17,19 +17,20 @@ def main() -> None:
     warn_bad_query_params(URL_CHECKS)
     settings = present.settings_ui()
     number = present.current_step()
-    is_present = present.nav_ui(number)
+    is_present, nav_row = present.nav_ui(number)
     present.present_mode(is_present)
     class_id = present.class_session(is_present)
+    if is_present:
+        present.join_ui(number, class_id, nav_row)
     step = guided_path.step(number, settings, quiz_seed=present.quiz_seed(class_id))
 
     st.header(f"{number} · {step.title}", anchor=False)
+    present.todo_ui(step)
     body_col, side_col = st.columns([3, 2], gap="large")
     with body_col:
         question = present.body_ui(step, settings, is_present)
     with side_col:
         present.question_ui(question, class_id, is_present)
-        if is_present:
-            present.join_ui(number, class_id)
 
 
 # Streamlit runs a page as __main__; tests import it (runpy) to read its URL_CHECKS.

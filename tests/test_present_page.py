@@ -84,7 +84,7 @@ def test_every_step_for_a_student_shows_its_idea_question_and_answer_buttons(num
     text = markdown_text(at)
     assert step.idea in text
     assert step.question.text in text
-    assert step.todo in at.info[0].value
+    assert f"**To do:** {step.todo}" in text
     labels = [b.label for b in at.button if b.key and b.key.startswith("present_answer_")]
     assert labels == list(step.question.choices)
     assert at.button(key="present_prev").disabled == (number == 1)
@@ -180,6 +180,10 @@ def test_the_true_answer_shows_once_revealed():
     assert answers_chart(at)["x"][question.answer] == f"✔ {truth}"
     assert f"**Answer: {truth}.**" in markdown_text(at)
     assert question.explanation in markdown_text(at)
+    # Still revealed after a visit to the next step and back.
+    at.button(key="present_next").click().run()
+    at.button(key="present_prev").click().run()
+    assert answers_chart(at)["x"][question.answer] == f"✔ {truth}"
 
 
 def test_the_teachers_settings_drive_the_knobs_step():

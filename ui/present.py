@@ -9,6 +9,7 @@ from dataclasses import replace
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from steplr_viz import guided_path, join, lab, schedule
 from steplr_viz.class_answers import ClassAnswers, check_class_id, new_class_id
@@ -32,6 +33,8 @@ STEP_SIZE_MAX = 100
 OPEN_CLASS = "000000"  # where a student who came without a class link answers
 ANSWER_POLL_SECONDS = 1.0
 QR_WIDTH = 320
+BODY_CHART_HEIGHT = 300  # with the idea's text above it, one screen at 1280×720
+ANSWERS_CHART_HEIGHT = 220
 
 
 def check_compare_ids(text: str) -> list[str]:
@@ -55,30 +58,34 @@ URL_CHECKS = {
 
 # Large type for the back of the room, in sizes only: the theme's colours (light or dark) stay.
 PRESENT_CSS = """<style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 1rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; padding-bottom: 1rem; }
 [data-testid="stMain"] h1 { font-size: 2.9rem; }
-[data-testid="stMain"] h2 { font-size: 2.5rem; }
+[data-testid="stMain"] h2 { font-size: 2.3rem; }
 [data-testid="stMain"] h3 { font-size: 2rem; }
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] li {
-  font-size: 1.55rem; line-height: 1.4;
+  font-size: 1.4rem; line-height: 1.4;
 }
 [data-testid="stMain"] .katex { font-size: 1.5em; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.2rem; }
 [data-testid="stMain"] button p { font-size: 1.35rem; }
 [data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 2.6rem; }
+[data-testid="stPopoverBody"] code { font-size: 1.15rem; }
 </style>"""
 
 # Arrow keys and a presenter's clicker (PageUp/PageDown) press the Previous/Next buttons, so a
-# key does exactly what a click does. Keys typed into a field or on a slider are left alone.
+# key does exactly what a click does. Keys typed into a field or on a slider are left alone;
+# a toggle just clicked keeps the focus but has no use for arrows.
 KEYS_JS = """
 export default function (component) {
   const keys = { ArrowRight: "next", PageDown: "next", ArrowLeft: "prev", PageUp: "prev" };
   const onKey = (event) => {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
     const target = event.target;
-    if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(
-        target.tagName) || target.getAttribute("role") === "slider")) return;
+    const typing = target && (target.isContentEditable || ["TEXTAREA", "SELECT"].includes(
+      target.tagName) || target.getAttribute("role") === "slider" || (target.tagName === "INPUT"
+      && !["checkbox", "button", "submit"].includes(target.type)));
+    if (typing) return;
     const which = keys[event.key];
     if (!which) return;
     const button = document.querySelector(`.st-key-present_${which} button`);
@@ -165,8 +172,8 @@ def present_mode(present: bool) -> None:
         st.html(PRESENT_CSS)
 
 
-def nav_ui(number: int) -> bool:
-    """Previous, where we are, Next, the join code and the present toggle; returns present."""
+def nav_ui(number: int) -> tuple[bool, DeltaGenerator]:
+    """Previous, Next, where we are and the present toggle; returns present and the row."""
     row = st.container(horizontal=True, vertical_alignment="center", gap="small")
     row.button(
         "◀ Previous", key="present_prev", on_click=go_to, args=(number - 1,), disabled=number <= 1
@@ -188,7 +195,7 @@ def nav_ui(number: int) -> bool:
         bind="query-params",
         help="Large type for a projector; ← and → (or a clicker) move between steps.",
     )
-    return present
+    return present, row
 
 
 # --------------------------------------------------------------------------- step bodies
@@ -199,7 +206,7 @@ def projected(fig: go.Figure, present: bool) -> go.Figure:
     if not present:
         return fig
     spec = fig.to_dict()
-    return figs.for_projector(new_figure(spec["data"], spec["layout"]), height=400)
+    return figs.for_projector(new_figure(spec["data"], spec["layout"]), height=BODY_CHART_HEIGHT)
 
 
 def chart(fig: go.Figure, key: str, present: bool) -> None:
@@ -209,9 +216,12 @@ def chart(fig: go.Figure, key: str, present: bool) -> None:
 def body_ui(step: Step, settings: Settings, present: bool) -> Question | None:
     """The step's idea and its one figure; returns its question, truth filled in where known."""
     st.markdown(step.idea)
-    question = BODIES[step.id](settings, present, step.question)
-    st.info(f"**To do:** {step.todo}", icon="👉")
-    return question
+    return BODIES[step.id](settings, present, step.question)
+
+
+def todo_ui(step: Step) -> None:
+    """The one thing to do on this step."""
+    st.markdown(f":material/task_alt: **To do:** {step.todo}")
 
 
 def _formula_body(settings: Settings, present: bool, question: Question | None):
@@ -294,7 +304,7 @@ def final_accuracy(view: RunView | None) -> float | None:
 def _run_error() -> None:
     error = st.session_state.pop("present_run_error", None)
     if error:
-        st.error(f"The run could not start: {error}", icon="🚫")
+        st.error(f"The run could not start: {error}", icon=":material/block:")
 
 
 def _live_run_body(settings: Settings, present: bool, question: Question | None):
@@ -303,7 +313,8 @@ def _live_run_body(settings: Settings, present: bool, question: Question | None)
     live = view is not None and not view.ended
     row = st.container(horizontal=True, vertical_alignment="center")
     row.button(
-        "▶️ Start the seed's run",
+        "Start the seed's run",
+        icon=":material/play_arrow:",
         key="present_start_run",
         type="primary",
         disabled=live,
@@ -343,7 +354,8 @@ def _compare_body(settings: Settings, present: bool, question: Question | None):
     views = [load_view(run_id) for run_id in run_ids]
     live = any(v is not None and not v.ended for v in views)
     st.button(
-        "▶️ Start the three runs",
+        "Start the three runs",
+        icon=":material/play_arrow:",
         key="present_start_compare",
         type="primary",
         disabled=live,
@@ -414,9 +426,17 @@ def question_ui(question: Question | None, class_id: str, present: bool) -> None
     """The step's question: live counts on the projector, answer buttons on a student's device."""
     if question is None:
         return
-    st.markdown(f"### ❓ {question.text}")
+    st.markdown(f"**{question.text}**")
     if present:
-        reveal = st.toggle("Show the answer", key=f"present_reveal_{question.id}")
+        # Remembered beyond the toggle: a widget not drawn on the next step loses its state.
+        revealed = st.session_state.setdefault("present_revealed", set())
+        reveal = st.toggle(
+            "Show the answer",
+            key=f"present_reveal_{question.id}",
+            value=question.id in revealed,
+            on_change=_remember_reveal,
+            args=(question.id,),
+        )
         st.fragment(_answers_panel, run_every=ANSWER_POLL_SECONDS)(class_id, question, reveal)
         return
     mine = st.session_state.get(f"present_mine_{class_id}_{question.id}")
@@ -432,10 +452,18 @@ def question_ui(question: Question | None, class_id: str, present: bool) -> None
     if mine is not None and mine < len(question.choices):
         st.success(
             f"Your answer: **{question.choices[mine]}**. Watch the projector for the class's.",
-            icon="✅",
+            icon=":material/check_circle:",
         )
     else:
         st.caption("Tap your prediction: only the count per answer is kept, never who said what.")
+
+
+def _remember_reveal(question_id: str) -> None:
+    revealed = st.session_state.setdefault("present_revealed", set())
+    if st.session_state[f"present_reveal_{question_id}"]:
+        revealed.add(question_id)
+    else:
+        revealed.discard(question_id)
 
 
 def _answers_panel(class_id: str, question: Question, reveal: bool) -> None:
@@ -461,9 +489,9 @@ def join_params(number: int, class_id: str) -> dict[str, str]:
     return params
 
 
-def join_ui(number: int, class_id: str) -> None:
+def join_ui(number: int, class_id: str, where: DeltaGenerator) -> None:
     """A QR code and the address of this view, for the students' own devices."""
-    with st.popover("📱 Join the class"):
+    with where.popover("Join the class", icon=":material/qr_code_2:"):
         typed = st.text_input(
             "Address students use (optional)",
             key="present_public_url",
@@ -476,13 +504,13 @@ def join_ui(number: int, class_id: str) -> None:
                 public, st.get_option("server.port"), st.get_option("server.baseUrlPath")
             )
         except ValueError as err:
-            st.warning(f"That address cannot be used: {err}.", icon="⚠️")
+            st.warning(f"That address cannot be used: {err}.", icon=":material/warning:")
             return
         if base is None:
             st.info(
                 "This computer has no network address students can reach. Set "
                 f"{join.PUBLIC_URL_ENV} or type the address above.",
-                icon="📡",
+                icon=":material/wifi_off:",
             )
             return
         url = join.join_url(base, PAGE_PATH, join_params(number, class_id))

@@ -29,6 +29,13 @@ def for_projector(fig: go.Figure, *, height: int = PROJECTOR_HEIGHT) -> go.Figur
         height=height,
         hoverlabel={"font": {"size": PROJECTOR_FONT_SIZE}},
     )
+    # Streamlit's theme sets tick and axis-title sizes of its own: name them explicitly.
+    axis_fonts = {
+        "tickfont": {"size": PROJECTOR_FONT_SIZE - 4},
+        "title": {"font": {"size": PROJECTOR_FONT_SIZE}},
+    }
+    fig.update_xaxes(**axis_fonts)
+    fig.update_yaxes(**axis_fonts)
     for trace in fig.data:
         line = getattr(trace, "line", None)
         if line is not None and trace.type == "scatter":
@@ -70,6 +77,7 @@ def answers_figure(
             "dtick": 1 if top < 8 else None,
         },
         bargap=0.3,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},  # no legend or title to make room for
     )
     return new_figure([trace], layout)
 
