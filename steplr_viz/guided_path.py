@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import pandas as pd
 import torch
 from torch.optim import lr_scheduler
 
-from steplr_viz import lab, schedule
+from steplr_viz import experiments, lab, schedule
 from steplr_viz.trainer import TrainConfig
 from steplr_viz.validation import check_base_lr, check_gamma, check_int, check_step_size
 
@@ -32,7 +33,9 @@ WARMUP_EPOCHS = 5
 WARMUP_START = 0.1  # warm-up starts at 10 % of η₀ and reaches η₀ after WARMUP_EPOCHS
 ALTERNATIVES_EPOCH = 20  # half-way: where cosine and StepLR are compared
 LIVE_EPOCH = 3  # the live run's epoch (1-based, as the training page counts) asked about
-COMPARE_GAMMAS = (1.0, 0.5, 0.1)  # constant LR, a gentle and a sharp StepLR
+# The experiments engine's default lesson varies γ (0.1, 0.5, 1 over the same seeds), shown
+# here as constant LR, a gentle and a sharp StepLR.
+COMPARE_GAMMAS = tuple(sorted(experiments.DEFAULT_VALUES, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -261,9 +264,16 @@ def _live_run(settings: Settings, quiz_seed: int) -> Step:
     )
 
 
-def comparison_configs() -> list[TrainConfig]:
-    """The seed's run with a constant LR, γ = 0.5 and γ = 0.1 (everything else the seed's)."""
-    return [replace(TrainConfig(), gamma=g) for g in COMPARE_GAMMAS]
+def comparison_experiment() -> experiments.Experiment:
+    """The seed's run over γ = 1, 0.5 and 0.1, each arm on the same seeds (a fresh id each call)."""
+    return experiments.default_experiment(TrainConfig())
+
+
+def arm_accuracies(points: pd.DataFrame) -> list[float | None]:
+    """Mean final test accuracy per arm, in COMPARE_GAMMAS order (None: no epoch yet)."""
+    table = experiments.results_table(points) if len(points) else pd.DataFrame()
+    means = dict(zip(table.get("arm", []), table.get("final_acc_mean", []), strict=True))
+    return [means.get(experiments.arm_label(experiments.DEFAULT_FIELD, g)) for g in COMPARE_GAMMAS]
 
 
 def comparison_label(gamma: float) -> str:
@@ -272,7 +282,7 @@ def comparison_label(gamma: float) -> str:
 
 
 def comparison_answer(final_accuracies: Sequence[float | None]) -> int | None:
-    """The arm with the best final test accuracy; None until all finished, or on a tie."""
+    """The arm with the best (mean) final test accuracy; None until all finished, or on a tie."""
     if len(final_accuracies) != len(COMPARE_GAMMAS) or any(
         a is None or not math.isfinite(a) for a in final_accuracies
     ):
@@ -284,15 +294,17 @@ def comparison_answer(final_accuracies: Sequence[float | None]) -> int | None:
 
 def _compare(settings: Settings, quiz_seed: int) -> Step:
     seed = TrainConfig()
+    experiment = comparison_experiment()
     arms = ", ".join(comparison_label(g) for g in COMPARE_GAMMAS)
     idea = (
-        f"**Does StepLR help?** Three runs of the seed's script, {seed.epochs} epochs each, "
-        f"differing only in γ: {arms}. Same data, same seed, same model: only the schedule "
-        "differs, so the final test accuracy is the schedule's doing (on one seed)."
+        f"**Does StepLR help?** The seed's script, {seed.epochs} epochs, with three γ: {arms}; "
+        f"each on the same {len(experiment.seeds)} seeds ({len(experiment.configs())} runs). "
+        "Same data, same initial weights, same batch order: only the schedule differs, and the "
+        "spread over seeds shows how much is noise."
     )
     question = Question(
         "compare-best",
-        "Which run ends with the highest test accuracy?",
+        "Which γ ends with the highest test accuracy (mean over seeds)?",
         tuple(comparison_label(g) for g in COMPARE_GAMMAS),
         None,  # the runs tell: see comparison_answer
         "The true answer appears once all three runs have finished.",
@@ -302,7 +314,7 @@ def _compare(settings: Settings, quiz_seed: int) -> Step:
         "compare",
         "Does StepLR help?",
         idea,
-        "Start the three runs and predict the winner before they finish.",
+        "Start the runs and predict the winner before they finish.",
         question,
     )
 

@@ -114,16 +114,41 @@ def test_live_run_question_matches_the_seed_schedule():
     assert "epochs 1–2: 0.001, epochs 3–4: 0.0001, epoch 5: 1e-05" in step(5).idea
 
 
-def test_comparison_question_is_answered_by_the_runs():
+def test_comparison_question_is_answered_by_the_experiments_runs():
+
     q = step(6).question
     assert q.answer is None
     assert q.choices == tuple(guided_path.comparison_label(g) for g in (1.0, 0.5, 0.1))
-    assert [c.gamma for c in guided_path.comparison_configs()] == [1.0, 0.5, 0.1]
+    experiment = guided_path.comparison_experiment()
+    assert experiment.vary == "gamma" and set(experiment.values) == {1.0, 0.5, 0.1}
     base = TrainConfig().to_dict()
-    for config in guided_path.comparison_configs():
-        assert {k: v for k, v in config.to_dict().items() if k != "gamma"} == {
-            k: v for k, v in base.items() if k != "gamma"
-        }
+    for _, config in experiment.configs():  # the seed's run but for γ, seed and experiment id
+        differing = {k for k, v in config.to_dict().items() if base[k] != v}
+        assert differing <= {"gamma", "seed", "experiment"}
+    assert f"({len(experiment.configs())} runs)" in step(6).idea
+
+
+def test_arm_accuracies_are_the_mean_final_accuracy_per_gamma():
+    import pandas as pd
+
+    from steplr_viz import experiments
+    from steplr_viz.runs import EPOCH_COLUMNS
+
+    def run(acc_by_epoch):
+        return pd.DataFrame(
+            [(e + 1, 0.5, 1e-3, 0.4, a, 1.0) for e, a in enumerate(acc_by_epoch)],
+            columns=EPOCH_COLUMNS,
+        )
+
+    points = experiments.points_frame(
+        [
+            ("gamma=0.1", 0, "a", run([80, 90])),
+            ("gamma=0.1", 1, "b", run([80, 92])),
+            ("gamma=1", 0, "c", run([85, 88])),
+        ]
+    )
+    assert guided_path.arm_accuracies(points) == [88.0, None, 91.0]
+    assert comparison_answer(guided_path.arm_accuracies(points)) is None  # γ = 0.5 not done
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,7 @@ def test_the_teachers_settings_drive_the_knobs_step():
         ({"present": "yes"}, "present"),
         ({"class": "NOT-A-CLASS"}, "class"),
         ({"run": "zzz"}, "run"),
-        ({"cmp": "abc-def"}, "cmp"),
+        ({"exp": "abc-def"}, "exp"),
     ],
 )
 def test_junk_flags_warn_and_fall_back(query, named):
@@ -245,25 +245,40 @@ def test_live_run_step_starts_the_seeds_run_and_follows_it():
     assert any("present_chart_live_lr" in c.proto.id for c in at.get("plotly_chart"))
 
 
-def test_comparison_step_runs_three_gammas_and_names_the_winner():
-    at = ok(open_page({"present": "true", "step": "6", "class": CLASS}))
-    at.button(key="present_start_compare").click().run()
-    ids = param(at, "cmp").split("-")
-    assert len(ids) == 3
-
-    def all_finished(at: AppTest) -> bool:
-        table = at.dataframe[0].value
-        return list(table["status"]) == ["finished"] * 3
-
-    poll_until(at, all_finished)
-    at.run()  # the full rerun that follows the runs' end
-    table = at.dataframe[0].value
-    accuracies = list(table["final test accuracy (%)"])
+def test_comparison_step_runs_the_default_experiment_and_names_the_winner():
+    from steplr_viz import experiments
     from ui.runs import get_manager
 
-    stored = [get_manager().store.get_run(i) for i in ids]
-    assert [r.config.gamma for r in stored] == [1.0, 0.5, 0.1]
-    assert accuracies == [float(r.epochs["test_acc"].iloc[-1]) for r in stored]
+    at = ok(open_page({"present": "true", "step": "6", "class": CLASS}))
+    at.button(key="present_start_compare").click().run()
+    experiment_id = param(at, "exp")
+    expected = guided_path.comparison_experiment()
+
+    seeds = len(expected.seeds)
+
+    def all_done(at: AppTest) -> bool:
+        # Start is offered again once no run of the experiment is live; every seed has 5 epochs.
+        if at.button(key="present_start_compare").disabled or not at.dataframe:
+            return False
+        table = at.dataframe[0].value
+        return list(table["seeds"]) == [seeds] * 3 and list(table["epochs"]) == [5, 5, 5]
+
+    poll_until(at, all_done)
+    ok(at)
+    store = get_manager().store
+    run_ids = experiments.experiment_run_ids(store, experiment_id)
+    records = [store.get_run(i) for i in run_ids]
+    assert len(records) == len(expected.configs())
+    assert {r.status for r in records} == {"finished"}
+    assert sorted({r.config.gamma for r in records}) == [0.1, 0.5, 1.0]
+    # The table's means are the runs' own final accuracies, averaged per γ.
+    table = at.dataframe[0].value
+    by_label = dict(zip(table["γ"], table["final test accuracy (%)"], strict=True))
+    for gamma in guided_path.COMPARE_GAMMAS:
+        finals = [r.epochs["test_acc"].iloc[-1] for r in records if r.config.gamma == gamma]
+        label = guided_path.comparison_label(gamma)
+        assert by_label[label] == pytest.approx(sum(finals) / len(finals))
+    accuracies = [by_label[guided_path.comparison_label(g)] for g in guided_path.COMPARE_GAMMAS]
     question = guided_path.step(6).question
     at.toggle(key=f"present_reveal_{question.id}").set_value(True).run()
     truth = guided_path.comparison_answer(accuracies)
@@ -271,3 +286,4 @@ def test_comparison_step_runs_three_gammas_and_names_the_winner():
         assert "**Answer:** not known yet" in markdown_text(at)
     else:
         assert f"**Answer: {question.choices[truth]}.**" in markdown_text(at)
+        assert answers_chart(at)["x"][truth].startswith("✔")

@@ -4,14 +4,14 @@ answers and the join-the-class code. Every number comes from steplr_viz.guided_p
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from steplr_viz import guided_path, join, lab, schedule
+from steplr_viz import experiments, guided_path, join, lab, schedule
 from steplr_viz.class_answers import ClassAnswers, check_class_id, new_class_id
 from steplr_viz.figures import lab as lab_figs
 from steplr_viz.figures import present as figs
@@ -37,15 +37,6 @@ BODY_CHART_HEIGHT = 300  # with the idea's text above it, one screen at 1280×72
 ANSWERS_CHART_HEIGHT = 220
 
 
-def check_compare_ids(text: str) -> list[str]:
-    """The comparison's run ids, joined by '-' in the link, one per arm."""
-    ids = text.split("-")
-    if len(ids) != len(guided_path.COMPARE_GAMMAS):
-        arms = len(guided_path.COMPARE_GAMMAS)
-        raise ValueError(f"cmp must hold {arms} run ids joined by '-', got {len(ids)}")
-    return [check_run_id(run_id) for run_id in ids]
-
-
 # What a link may set on this page; anything else gets a warning, never a crash.
 URL_CHECKS = {
     **schedule_checks("", STEP_SIZE_MAX),  # the teacher's η₀, γ, s: the explorer's own keys
@@ -53,7 +44,7 @@ URL_CHECKS = {
     "step": lambda t: check_int("step", parse_number(t), low=1, high=guided_path.STEP_COUNT),
     "class": check_class_id,
     "run": check_run_id,
-    "cmp": check_compare_ids,
+    "exp": check_run_id,  # the comparison's experiment id (made like a run id)
 }
 
 # Large type for the back of the room, in sizes only: the theme's colours (light or dark) stay.
@@ -142,15 +133,13 @@ def quiz_seed(class_id: str) -> int:
     return int(class_id, 16)
 
 
-def linked_run_ids(key: str) -> list[str]:
-    """Run ids carried in the link under `key` ('run': one, 'cmp': one per arm)."""
+def linked_id(key: str) -> str | None:
+    """The run ('run') or experiment ('exp') id carried in the link, if a valid one."""
     raw = st.query_params.get(key)
-    if not raw:
-        return []
     try:
-        return check_compare_ids(raw) if key == "cmp" else [check_run_id(raw)]
+        return check_run_id(raw) if raw else None
     except ValueError:
-        return []
+        return None  # warn_bad_query_params has said so
 
 
 # --------------------------------------------------------------------------- chrome
@@ -283,15 +272,23 @@ def load_view(run_id: str) -> RunView | None:
     return None if record is None else RunView.from_record(record)
 
 
-def submit_runs(configs: list[TrainConfig], key: str) -> None:
-    """Start these runs through the process-wide run manager; their ids go into the link."""
-    manager = get_manager()
+def submit_run() -> None:
+    """Start the seed's run through the process-wide run manager; its id goes into the link."""
     try:
-        ids = [manager.submit(config) for config in configs]
+        st.query_params["run"] = get_manager().submit(TrainConfig())
+    except (ClassFullError, ValueError, RuntimeError) as err:
+        st.session_state["present_run_error"] = str(err)
+
+
+def submit_comparison() -> None:
+    """Start the default experiment (every arm, every seed); its id goes into the link."""
+    experiment = guided_path.comparison_experiment()
+    try:
+        experiments.submit_experiment(get_manager(), experiment)
     except (ClassFullError, ValueError, RuntimeError) as err:
         st.session_state["present_run_error"] = str(err)
         return
-    st.query_params[key] = "-".join(ids)
+    st.query_params["exp"] = experiment.experiment_id
 
 
 def final_accuracy(view: RunView | None) -> float | None:
@@ -308,8 +305,8 @@ def _run_error() -> None:
 
 
 def _live_run_body(settings: Settings, present: bool, question: Question | None):
-    run_ids = linked_run_ids("run")
-    view = load_view(run_ids[0]) if run_ids else None
+    run_id = linked_id("run")
+    view = load_view(run_id) if run_id else None
     live = view is not None and not view.ended
     row = st.container(horizontal=True, vertical_alignment="center")
     row.button(
@@ -318,8 +315,7 @@ def _live_run_body(settings: Settings, present: bool, question: Question | None)
         key="present_start_run",
         type="primary",
         disabled=live,
-        on_click=submit_runs,
-        args=([TrainConfig()], "run"),
+        on_click=submit_run,
     )
     if view is not None:
         row.markdown(f"[Open it on the Live training page](Live_training?run={view.run_id})")
@@ -350,52 +346,91 @@ def _live_run_panel(run_id: str, present: bool, was_live: bool) -> None:
 
 
 def _compare_body(settings: Settings, present: bool, question: Question | None):
-    run_ids = linked_run_ids("cmp")
-    views = [load_view(run_id) for run_id in run_ids]
-    live = any(v is not None and not v.ended for v in views)
+    experiment_id = linked_id("exp")
+    state = comparison_state(experiment_id)
     st.button(
-        "Start the three runs",
+        "Start the runs",
         icon=":material/play_arrow:",
         key="present_start_compare",
         type="primary",
-        disabled=live,
-        on_click=submit_runs,
-        args=(guided_path.comparison_configs(), "cmp"),
+        disabled=state.live,
+        on_click=submit_comparison,
     )
     _run_error()
-    if not run_ids:
-        st.caption("No runs yet: Start trains the seed's script three times, one per γ.")
+    if experiment_id is None:
+        st.caption("No runs yet: Start trains the seed's script for every γ and seed.")
         return question
-    accuracies = [final_accuracy(v) for v in views]
-    truth = guided_path.comparison_answer(accuracies)
-    st.fragment(_compare_panel, run_every=1.0 if live else None)(tuple(run_ids), present, live)
+    panel = st.fragment(_compare_panel, run_every=1.0 if state.live else None)
+    panel(experiment_id, present, state.live)
+    truth = guided_path.comparison_answer(state.accuracies) if state.done else None
     return None if question is None else replace(question, answer=truth)
 
 
-def _compare_panel(run_ids: tuple[str, ...], present: bool, was_live: bool) -> None:
-    views = [load_view(run_id) for run_id in run_ids]
-    rows, curves = [], []
-    for gamma, view in zip(guided_path.COMPARE_GAMMAS, views, strict=True):
-        label = guided_path.comparison_label(gamma)
-        accuracy = final_accuracy(view)
-        rows.append(
+@dataclass(frozen=True)
+class ComparisonState:
+    """Where the comparison's runs stand: counted, any still live, all done, mean accuracies."""
+
+    runs: int
+    live: bool
+    done: bool
+    accuracies: list[float | None]
+    points: pd.DataFrame
+
+
+def comparison_state(experiment_id: str | None) -> ComparisonState:
+    """The comparison's runs as the store and the run manager have them now."""
+    if experiment_id is None:
+        return ComparisonState(0, False, False, [None] * len(guided_path.COMPARE_GAMMAS), None)
+    manager = get_manager()
+    run_ids = experiments.experiment_run_ids(manager.store, experiment_id)
+    live = bool(set(run_ids) & set(manager.live_run_ids()))
+    points = experiments.points_from_store(manager.store, experiment_id)
+    expected = len(guided_path.comparison_experiment().configs())
+    done = not live and len(run_ids) == expected
+    return ComparisonState(len(run_ids), live, done, guided_path.arm_accuracies(points), points)
+
+
+def _compare_panel(experiment_id: str, present: bool, was_live: bool) -> None:
+    state = comparison_state(experiment_id)
+    if not state.runs:
+        st.info("Those runs no longer exist. Start them again.")
+        return
+    points = state.points
+    if len(points):
+        table = experiments.results_table(points)
+        labels = {
+            experiments.arm_label(experiments.DEFAULT_FIELD, g): guided_path.comparison_label(g)
+            for g in guided_path.COMPARE_GAMMAS
+        }
+        shown = pd.DataFrame(
             {
-                "run": label,
-                "status": "deleted" if view is None else view.status,
-                "final test accuracy (%)": accuracy,
+                "γ": [labels.get(arm, arm) for arm in table["arm"]],
+                "seeds": table["seeds"],
+                "epochs": table["epochs"],
+                "final test accuracy (%)": table["final_acc_mean"],
+                "± std over seeds": table["final_acc_std"],
             }
         )
-        if view is not None and len(view.epochs):
-            curves.append((label, view.epochs["epoch"].tolist(), view.epochs["test_acc"].tolist()))
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={"final test accuracy (%)": st.column_config.NumberColumn(format="%.2f")},
-    )
-    if curves:
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "final test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+                "± std over seeds": st.column_config.NumberColumn(format="%.2f"),
+            },
+        )
+        band = experiments.bands(points)
+        curves = [
+            (labels.get(str(arm), str(arm)), g["epoch"].tolist(), g["test_acc_mean"].tolist())
+            for arm, g in band.groupby("arm", observed=True, sort=False)
+        ]
         chart(figs.accuracy_figure(curves), "present_chart_compare", present)
-    if was_live and not any(v is not None and not v.ended for v in views):
+        if not state.live:
+            st.markdown("\n".join(f"- {line}" for line in experiments.commentary(points)))
+    else:
+        st.caption(f"{state.runs} runs started: the first epochs are on their way.")
+    if was_live and not state.live:
         st.rerun(scope="app")  # all ended: the full run shows the true answer and stops polling
 
 
