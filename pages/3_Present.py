@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from steplr_viz import guided_path
-from ui import present
+from ui import present, present_steps
 from ui.chrome import page_setup
 from ui.query import warn_bad_query_params
 
@@ -25,10 +25,10 @@ def main() -> None:
     step = guided_path.step(number, settings, quiz_seed=present.quiz_seed(class_id))
 
     st.header(f"{number} · {step.title}", anchor=False)
-    present.todo_ui(step)
+    present_steps.todo_ui(step)
     body_col, side_col = st.columns([3, 2], gap="large")
     with body_col:
-        question = present.body_ui(step, settings, is_present)
+        question = present_steps.body_ui(step, settings, is_present)
     with side_col:
         present.question_ui(question, class_id, is_present)
 

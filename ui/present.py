@@ -1,31 +1,19 @@
-"""The presenter page's sections: present mode, the step navigation, each step's body, the class's
-answers and the join-the-class code. Every number comes from steplr_viz.guided_path.
+"""The presenter page's frame: its link checks, present mode, the step navigation, the class's
+answers and the join-the-class code. The steps' bodies are in ui/present_steps.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from steplr_viz import experiments, guided_path, join, lab, schedule
+from steplr_viz import guided_path, join
 from steplr_viz.class_answers import ClassAnswers, check_class_id, new_class_id
-from steplr_viz.figures import lab as lab_figs
 from steplr_viz.figures import present as figs
-from steplr_viz.figures.cache import snapshot_view, view_charts
-from steplr_viz.figures.schedule import staircase_figure
-from steplr_viz.figures.style import new_figure
-from steplr_viz.guided_path import Question, Settings, Step
-from steplr_viz.registry import ClassFullError
-from steplr_viz.run_view import RunView, poll_seconds
+from steplr_viz.guided_path import Question, Settings
 from steplr_viz.runs import check_run_id
-from steplr_viz.trainer import TrainConfig
 from steplr_viz.validation import check_int
 from ui.query import parse_bool, parse_number
-from ui.runs import get_manager
 from ui.schedule_controls import schedule_checks, schedule_controls
 
 PAGE_PATH = "Present"  # Streamlit's URL path for pages/3_Present.py
@@ -33,7 +21,6 @@ STEP_SIZE_MAX = 100
 OPEN_CLASS = "000000"  # where a student who came without a class link answers
 ANSWER_POLL_SECONDS = 1.0
 QR_WIDTH = 320
-BODY_CHART_HEIGHT = 300  # with the idea's text above it, one screen at 1280×720
 ANSWERS_CHART_HEIGHT = 220
 
 
@@ -133,15 +120,6 @@ def quiz_seed(class_id: str) -> int:
     return int(class_id, 16)
 
 
-def linked_id(key: str) -> str | None:
-    """The run ('run') or experiment ('exp') id carried in the link, if a valid one."""
-    raw = st.query_params.get(key)
-    try:
-        return check_run_id(raw) if raw else None
-    except ValueError:
-        return None  # warn_bad_query_params has said so
-
-
 # --------------------------------------------------------------------------- chrome
 
 
@@ -185,265 +163,6 @@ def nav_ui(number: int) -> tuple[bool, DeltaGenerator]:
         help="Large type for a projector; ← and → (or a clicker) move between steps.",
     )
     return present, row
-
-
-# --------------------------------------------------------------------------- step bodies
-
-
-def projected(fig: go.Figure, present: bool) -> go.Figure:
-    """The figure as drawn: a projector-sized copy in present mode (cached figures stay put)."""
-    if not present:
-        return fig
-    spec = fig.to_dict()
-    return figs.for_projector(new_figure(spec["data"], spec["layout"]), height=BODY_CHART_HEIGHT)
-
-
-def chart(fig: go.Figure, key: str, present: bool) -> None:
-    st.plotly_chart(projected(fig, present), key=key, width="stretch")
-
-
-def body_ui(step: Step, settings: Settings, present: bool) -> Question | None:
-    """The step's idea and its one figure; returns its question, truth filled in where known."""
-    st.markdown(step.idea)
-    return BODIES[step.id](settings, present, step.question)
-
-
-def todo_ui(step: Step) -> None:
-    """The one thing to do on this step."""
-    st.markdown(f":material/task_alt: **To do:** {step.todo}")
-
-
-def _formula_body(settings: Settings, present: bool, question: Question | None):
-    seed = guided_path.SEED
-    lrs = schedule.lr_curve(seed["base_lr"], seed["gamma"], seed["step_size"], seed["epochs"])
-    fig = staircase_figure(
-        lrs,
-        decay_epochs=schedule.decay_epochs(seed["step_size"], seed["epochs"]),
-        highlight_epoch=guided_path.FORMULA_EPOCH,
-    )
-    chart(fig, "present_chart_formula", present)
-    return question
-
-
-def _knobs_body(settings: Settings, present: bool, question: Question | None):
-    epochs = guided_path.HORIZON
-    lrs = schedule.lr_curve(settings.base_lr, settings.gamma, settings.step_size, epochs)
-    decays = [] if settings.gamma == 1.0 else schedule.decay_epochs(settings.step_size, epochs)
-    chart(staircase_figure(lrs, decay_epochs=decays), "present_chart_knobs", present)
-    return question
-
-
-def _call_order_body(settings: Settings, present: bool, question: Question | None):
-    seed = guided_path.SEED
-    result = lab.call_order(seed["base_lr"], seed["gamma"], seed["step_size"], seed["epochs"])
-    chart(lab_figs.call_order_figure(result), "present_chart_call_order", present)
-    return question
-
-
-def _per_batch_body(settings: Settings, present: bool, question: Question | None):
-    seed = TrainConfig()
-    n = guided_path.seed_batches_per_epoch()
-    result = lab.per_batch_stepping(seed.lr, seed.gamma, seed.step_size, 2, n)
-    chart(lab_figs.stepping_figure(result), "present_chart_per_batch", present)
-    return question
-
-
-def _alternatives_body(settings: Settings, present: bool, question: Question | None):
-    fig = figs.curves_figure(guided_path.alternative_curves(), highlight="StepLR")
-    chart(fig, "present_chart_alternatives", present)
-    return question
-
-
-def _quiz_body(settings: Settings, present: bool, question: Question | None):
-    st.caption("The quiz is drawn from this class's session: every device shows the same one.")
-    return question
-
-
-# --------------------------------------------------------------------------- runs
-
-
-def load_view(run_id: str) -> RunView | None:
-    """A run's view: live from its trainer, else just ended, else from the store."""
-    manager = get_manager()
-    snap = manager.snapshot(run_id) or manager.final_snapshot(run_id)
-    if snap is not None:
-        return snapshot_view(run_id, snap)
-    record = manager.store.get_run(run_id)
-    return None if record is None else RunView.from_record(record)
-
-
-def submit_run() -> None:
-    """Start the seed's run through the process-wide run manager; its id goes into the link."""
-    try:
-        st.query_params["run"] = get_manager().submit(TrainConfig())
-    except (ClassFullError, ValueError, RuntimeError) as err:
-        st.session_state["present_run_error"] = str(err)
-
-
-def submit_comparison() -> None:
-    """Start the default experiment (every arm, every seed); its id goes into the link."""
-    experiment = guided_path.comparison_experiment()
-    try:
-        experiments.submit_experiment(get_manager(), experiment)
-    except (ClassFullError, ValueError, RuntimeError) as err:
-        st.session_state["present_run_error"] = str(err)
-        return
-    st.query_params["exp"] = experiment.experiment_id
-
-
-def final_accuracy(view: RunView | None) -> float | None:
-    """The last epoch's test accuracy of a finished run (None before it finished)."""
-    if view is None or view.status != "finished" or not len(view.epochs):
-        return None
-    return float(view.epochs["test_acc"].iloc[-1])
-
-
-def _run_error() -> None:
-    error = st.session_state.pop("present_run_error", None)
-    if error:
-        st.error(f"The run could not start: {error}", icon=":material/block:")
-
-
-def _live_run_body(settings: Settings, present: bool, question: Question | None):
-    run_id = linked_id("run")
-    view = load_view(run_id) if run_id else None
-    live = view is not None and not view.ended
-    row = st.container(horizontal=True, vertical_alignment="center")
-    row.button(
-        "Start the seed's run",
-        icon=":material/play_arrow:",
-        key="present_start_run",
-        type="primary",
-        disabled=live,
-        on_click=submit_run,
-    )
-    if view is not None:
-        row.markdown(f"[Open it on the Live training page](Live_training?run={view.run_id})")
-    _run_error()
-    if view is None:
-        st.caption("No run yet: Start trains the seed's script on the bundled digits.")
-        return question
-    panel = st.fragment(_live_run_panel, run_every=poll_seconds(view.status))
-    panel(view.run_id, present, not view.ended)
-    return question
-
-
-def _live_run_panel(run_id: str, present: bool, was_live: bool) -> None:
-    view = load_view(run_id)
-    if view is None:
-        st.info("That run no longer exists. Start a new one.")
-        return
-    if was_live and view.ended:
-        st.rerun(scope="app")  # the page redraws once with Start enabled, and stops polling
-    cols = st.columns(3)
-    cols[0].metric("Status", view.status)
-    cols[1].metric("Epoch", f"{len(view.epochs)} of {view.config.epochs}")
-    last_acc = view.epochs["test_acc"].iloc[-1] if len(view.epochs) else None
-    cols[2].metric("Test accuracy", "—" if last_acc is None else f"{last_acc:.1f} %")
-    if len(view.batches):
-        charts = view_charts(view, max(view.batches_per_epoch, 1))
-        chart(charts.lr, "present_chart_live_lr", present)
-
-
-def _compare_body(settings: Settings, present: bool, question: Question | None):
-    experiment_id = linked_id("exp")
-    state = comparison_state(experiment_id)
-    st.button(
-        "Start the runs",
-        icon=":material/play_arrow:",
-        key="present_start_compare",
-        type="primary",
-        disabled=state.live,
-        on_click=submit_comparison,
-    )
-    _run_error()
-    if experiment_id is None:
-        st.caption("No runs yet: Start trains the seed's script for every γ and seed.")
-        return question
-    panel = st.fragment(_compare_panel, run_every=1.0 if state.live else None)
-    panel(experiment_id, present, state.live)
-    truth = guided_path.comparison_answer(state.accuracies) if state.done else None
-    return None if question is None else replace(question, answer=truth)
-
-
-@dataclass(frozen=True)
-class ComparisonState:
-    """Where the comparison's runs stand: counted, any still live, all done, mean accuracies."""
-
-    runs: int
-    live: bool
-    done: bool
-    accuracies: list[float | None]
-    points: pd.DataFrame
-
-
-def comparison_state(experiment_id: str | None) -> ComparisonState:
-    """The comparison's runs as the store and the run manager have them now."""
-    if experiment_id is None:
-        return ComparisonState(0, False, False, [None] * len(guided_path.COMPARE_GAMMAS), None)
-    manager = get_manager()
-    run_ids = experiments.experiment_run_ids(manager.store, experiment_id)
-    live = bool(set(run_ids) & set(manager.live_run_ids()))
-    points = experiments.points_from_store(manager.store, experiment_id)
-    expected = len(guided_path.comparison_experiment().configs())
-    done = not live and len(run_ids) == expected
-    return ComparisonState(len(run_ids), live, done, guided_path.arm_accuracies(points), points)
-
-
-def _compare_panel(experiment_id: str, present: bool, was_live: bool) -> None:
-    state = comparison_state(experiment_id)
-    if not state.runs:
-        st.info("Those runs no longer exist. Start them again.")
-        return
-    points = state.points
-    if len(points):
-        table = experiments.results_table(points)
-        labels = {
-            experiments.arm_label(experiments.DEFAULT_FIELD, g): guided_path.comparison_label(g)
-            for g in guided_path.COMPARE_GAMMAS
-        }
-        shown = pd.DataFrame(
-            {
-                "γ": [labels.get(arm, arm) for arm in table["arm"]],
-                "seeds": table["seeds"],
-                "epochs": table["epochs"],
-                "final test accuracy (%)": table["final_acc_mean"],
-                "± std over seeds": table["final_acc_std"],
-            }
-        )
-        st.dataframe(
-            shown,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "final test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-                "± std over seeds": st.column_config.NumberColumn(format="%.2f"),
-            },
-        )
-        band = experiments.bands(points)
-        curves = [
-            (labels.get(str(arm), str(arm)), g["epoch"].tolist(), g["test_acc_mean"].tolist())
-            for arm, g in band.groupby("arm", observed=True, sort=False)
-        ]
-        chart(figs.accuracy_figure(curves), "present_chart_compare", present)
-        if not state.live:
-            st.markdown("\n".join(f"- {line}" for line in experiments.commentary(points)))
-    else:
-        st.caption(f"{state.runs} runs started: the first epochs are on their way.")
-    if was_live and not state.live:
-        st.rerun(scope="app")  # all ended: the full run shows the true answer and stops polling
-
-
-BODIES = {
-    "formula": _formula_body,
-    "knobs": _knobs_body,
-    "call_order": _call_order_body,
-    "per_batch": _per_batch_body,
-    "live_run": _live_run_body,
-    "compare": _compare_body,
-    "alternatives": _alternatives_body,
-    "quiz": _quiz_body,
-}
 
 
 # --------------------------------------------------------------------------- class answers
