@@ -190,6 +190,16 @@ def test_the_teachers_settings_drive_the_knobs_step():
     at = ok(open_page({"step": "2", "class": CLASS, "gamma": "0.1", "step_size": "5"}))
     assert "7 decays in 40 epochs" in markdown_text(at)
     assert at.slider(key="gamma").value == 0.1
+    traces = {t["name"]: t for t in charts(at)["present_chart_knobs"]["data"]}
+    assert len(traces["decay (× γ)"]["x"]) == 7
+
+
+def test_gamma_one_never_decays_on_the_knobs_step():
+    at = ok(open_page({"step": "2", "class": CLASS, "gamma": "1"}))
+    assert "0 decays in 40 epochs" in markdown_text(at)
+    assert "never" in markdown_text(at)
+    names = [t["name"] for t in charts(at)["present_chart_knobs"]["data"]]
+    assert not any(name.startswith("decay") for name in names)
 
 
 @pytest.mark.parametrize(
