@@ -1,8 +1,12 @@
 """Presenter mode in Chromium at 1280×720: walk the path by keys and buttons, and a second
-browser's answer changes the count on the projected screen. Screenshots go to docs/."""
+browser's answer changes the count on the projected screen.
+
+Screenshots go to the test artifacts; with STEPLR_VIZ_UPDATE_DOCS=1 they replace the README's
+pictures in docs/ (a test run leaves the checkout as it was)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -12,6 +16,7 @@ from steplr_viz import guided_path
 
 from .harness import (
     REPO,
+    SCREENSHOTS,
     assert_no_exception,
     open_page,
     plot_traces,
@@ -22,7 +27,7 @@ from .harness import (
 pytestmark = pytest.mark.e2e
 
 PROJECTOR = {"width": 1280, "height": 720}
-DOCS = REPO / "docs"
+DOCS = REPO / "docs" if os.environ.get("STEPLR_VIZ_UPDATE_DOCS") == "1" else SCREENSHOTS
 CLASS = "e2ec1a"
 TITLES = [s.title for s in guided_path.path(quiz_seed=int(CLASS, 16))]
 DEADLINE_S = 60
