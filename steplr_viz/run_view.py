@@ -9,20 +9,28 @@ from operator import attrgetter
 import numpy as np
 import pandas as pd
 
-from steplr_viz import schedule
+from steplr_viz.caching import LatestPerRun
 from steplr_viz.runs import RunRecord
-from steplr_viz.schedulers import predicted_lr_curve
-from steplr_viz.trainer import TERMINAL_STATUSES, Snapshot, TrainConfig
+from steplr_viz.trainer import (
+    BATCH_COLUMNS,
+    EPOCH_COLUMNS,
+    FINISHED,
+    INT_COLUMNS,
+    TERMINAL_STATUSES,
+    EpochPoint,
+    Snapshot,
+    TrainConfig,
+)
 
 # How often a page redraws a live run (queued, running or paused): once a second, as the issue
 # asks, whatever the status, so a queued run that starts or a resumed one shows at once. A poll
 # that finds nothing new is cheap: the tables and charts are built once per state of the run
-# (steplr_viz.figures.cache) and every later poll reuses them.
+# (RUN_TABLES here, steplr_viz.figures.cache) and every later poll reuses them.
 POLL_SECONDS = 1.0
 
-BATCH_COLUMNS = ["step", "epoch", "loss", "lr"]
-EPOCH_COLUMNS = ["epoch", "train_loss", "lr", "test_loss", "test_acc", "seconds"]
-INT_COLUMNS = {"step", "epoch"}
+# Live runs' tables, one entry per watched run: a class of a few dozen students keeps each one's
+# run in here. The largest run the page allows (30 epochs of 3,750 batches) holds a few MB.
+RUN_TABLES: LatestPerRun = LatestPerRun(maxsize=64)
 
 
 def points_frame(points: Sequence[object], columns: list[str]) -> pd.DataFrame:
@@ -56,22 +64,6 @@ def snapshot_tables(snap: Snapshot) -> tuple[pd.DataFrame, pd.DataFrame]:
 def snapshot_state(snap: Snapshot) -> tuple:
     """What names a snapshot's points: counts and last points (a run only appends points)."""
     return len(snap.batches), len(snap.epochs), snap.batches[-1:], snap.epochs[-1:]
-
-
-def predicted_lrs(config: TrainConfig, batches_per_epoch: int) -> np.ndarray:
-    """The LR each optimizer step of this run should use (StepLR by the closed form)."""
-    if config.scheduler != "steplr":  # the other schedules: recorded from torch itself
-        per_batch = config.scheduler_step == "batch"
-        curve = predicted_lr_curve(config, batches_per_epoch=batches_per_epoch)
-        return curve if per_batch else np.repeat(curve, batches_per_epoch)
-    return schedule.lr_per_step(
-        config.lr,
-        config.gamma,
-        config.step_size,
-        config.epochs,
-        batches_per_epoch,
-        per_batch=config.scheduler_step == "batch",
-    )
 
 
 @dataclass(frozen=True)
@@ -154,8 +146,37 @@ class RunView:
             epochs=record.epochs[EPOCH_COLUMNS].reset_index(drop=True),
             epoch=epochs_done,
             elapsed=seconds,
-            progress=1.0 if record.status == "finished" else epochs_done / record.config.epochs,
+            progress=1.0 if record.status == FINISHED else epochs_done / record.config.epochs,
         )
+
+    @property
+    def loss_this_epoch(self) -> float:
+        """Mean loss of the last batch's epoch so far; NaN before the first batch."""
+        b = self.batches
+        if not len(b):
+            return float("nan")
+        return float(b.loc[b["epoch"] == b["epoch"].iloc[-1], "loss"].mean())
+
+    @property
+    def previous_epoch_loss(self) -> float:
+        """Mean training loss of the epoch before the last batch's epoch; NaN if there is none."""
+        if not len(self.batches):
+            return float("nan")
+        before = self.epochs[self.epochs["epoch"] == self.batches["epoch"].iloc[-1] - 1]
+        return float(before["train_loss"].iloc[0]) if len(before) else float("nan")
+
+    @property
+    def epoch_log(self) -> str:
+        """The seed script's printout of the finished epochs, line for line."""
+        return "\n".join(
+            EpochPoint(**row).seed_lines() for row in self.epochs[EPOCH_COLUMNS].to_dict("records")
+        )
+
+
+def snapshot_view(run_id: str, snap: Snapshot) -> RunView:
+    """A live run's view; its tables are built again only when the run has new points."""
+    tables = RUN_TABLES.get(run_id, snapshot_state(snap), lambda: snapshot_tables(snap))
+    return RunView.from_snapshot(run_id, snap, tables=tables)
 
 
 def run_label(config: TrainConfig) -> str:

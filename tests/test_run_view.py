@@ -8,23 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steplr_viz.figures.cache import (
-    RUN_CHARTS,
-    RUN_TABLES,
-    LatestPerRun,
-    snapshot_view,
-    view_charts,
-)
+from steplr_viz.caching import LatestPerRun
+from steplr_viz.figures.cache import RUN_CHARTS, view_charts
 from steplr_viz.run_view import (
-    BATCH_COLUMNS,
-    EPOCH_COLUMNS,
     POLL_SECONDS,
+    RUN_TABLES,
     RunView,
     poll_seconds,
     run_labels,
+    snapshot_view,
 )
 from steplr_viz.trainer import (
     ALL_STATUSES,
+    BATCH_COLUMNS,
+    EPOCH_COLUMNS,
     PAUSED,
     QUEUED,
     RUNNING,

@@ -17,19 +17,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from steplr_viz.recorder import StoreRecorder
 from steplr_viz.runs import (
-    BATCH_COLUMNS,
-    EPOCH_COLUMNS,
     LIST_COLUMNS,
     RUN_ID_RE,
     InMemoryRunStore,
     RunStore,
-    StoreRecorder,
     check_run_id,
     new_run_id,
     open_store,
 )
 from steplr_viz.trainer import (
+    BATCH_COLUMNS,
+    EPOCH_COLUMNS,
     FAILED,
     FINISHED,
     INTERRUPTED,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import runpy
 
 import numpy as np
 import pytest
@@ -27,6 +26,7 @@ from tests.apptest_pages import (
     wait_until,
 )
 from tests.plotly_data import chart_traces, expand_staircase, trace_array
+from ui import training
 
 TRAIN_LOSS = "Train loss (this epoch)"  # the metric row's loss: a mean, not one batch
 
@@ -39,7 +39,7 @@ def isolated_manager(tmp_path_factory):
 
 
 def manager():
-    from ui.runs import get_manager
+    from ui.run_registry import get_manager
 
     return get_manager()
 
@@ -58,11 +58,6 @@ def chart(at: AppTest, key: str) -> dict[str, dict]:
 def chart_keys(at: AppTest) -> list[str]:
     """The element ids of the Plotly charts on the page (they hold the widget keys)."""
     return [c.proto.id for c in at.get("plotly_chart")]
-
-
-def runpy_page() -> dict:
-    """The page's functions, imported, not run (main() is guarded)."""
-    return runpy.run_path(str(TRAINING_PAGE), run_name="page_under_test")
 
 
 def button_keys(at: AppTest) -> set[str]:
@@ -432,11 +427,10 @@ def test_the_metrics_show_the_change_since_the_epoch_before(two_runs):
 
 
 def test_a_tiny_change_never_reads_as_a_signed_zero():
-    page = runpy_page()
-    assert page["change"](-3.2e-05)["delta"] == "-3.2e-05"
-    assert page["change"](0.001234567, unit=" pts")["delta"] == "+0.00123 pts"
-    assert page["change"](0.0) == {"delta": "0", "delta_color": "off", "delta_arrow": "off"}
-    assert page["change"](float("nan")) == {"delta": None}
+    assert training.change(-3.2e-05)["delta"] == "-3.2e-05"
+    assert training.change(0.001234567, unit=" pts")["delta"] == "+0.00123 pts"
+    assert training.change(0.0) == {"delta": "0", "delta_color": "off", "delta_arrow": "off"}
+    assert training.change(float("nan")) == {"delta": None}
 
 
 def test_a_failed_start_is_a_plain_error(monkeypatch):
@@ -539,7 +533,7 @@ def test_a_link_sets_every_training_control():
     assert at.radio(key="train_optimizer").value == "sgd"
     assert at.select_slider(key="train_lr").value == 0.01
     assert at.slider(key="train_gamma").value == 0.5
-    assert at.number_input(key="train_step_size").value == 3
+    assert at.slider(key="train_step_size").value == 3
     assert at.slider(key="train_epochs").value == 7
     assert at.select_slider(key="train_batch_size").value == 128
     assert at.radio(key="train_scheduler_step").value == "batch"
