@@ -388,8 +388,7 @@ def test_row_left_running_by_dead_owner_is_interrupted(tmp_path):
 # --- threads -------------------------------------------------------------------------------
 
 
-def test_concurrent_writers_and_readers(tmp_path):
-    store = RunStore(tmp_path)
+def test_concurrent_writers_and_readers(store):
     ids = [store.create_run(TrainConfig(seed=i)) for i in range(4)]
     errors: list[BaseException] = []
 
@@ -423,6 +422,15 @@ def test_concurrent_writers_and_readers(tmp_path):
     assert (runs["epochs_done"] == 5).all()
     assert all(len(store.get_run(i).batches) == 100 for i in ids)
     assert store.integrity_ok()
+
+
+def test_each_memory_store_is_its_own_database():
+    """The fallback is the same RunStore on an in-memory SQLite database, one per store."""
+    first, second = InMemoryRunStore(), InMemoryRunStore()
+    run_id = first.create_run(TrainConfig())
+    assert not first.persistent and first.path is None
+    assert second.get_run(run_id) is None and second.list_runs().empty
+    assert first.list_runs()["run_id"].tolist() == [run_id]
 
 
 # --- folders and fallback ------------------------------------------------------------------

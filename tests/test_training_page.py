@@ -112,6 +112,13 @@ def test_defaults_render_with_the_predicted_schedule():
     assert at.radio(key="train_data_source").value == defaults.data_source
 
 
+def test_the_predicted_lrs_say_which_t_each_epoch_is():
+    """The seed counts epochs from 1, the formula from 0: the caption pairs them."""
+    at = open_page()
+    caption = next(c.value for c in at.caption if "batches per epoch" in c.value)
+    assert "Epoch 1 (t = 0): 0.001, Epoch 2 (t = 1): 0.001, Epoch 3 (t = 2): 0.0001" in caption
+
+
 @pytest.mark.parametrize(
     ("cap", "shown"),
     [(1, "Up to 1 run trains at once on this server"), (2, "Up to 2 runs train at once")],
@@ -166,6 +173,7 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
         f"Epoch 1, Loss: {record.epochs['train_loss'].iloc[0]:.4f}, LR: 0.001000\n"
         f"Test Accuracy: {record.epochs['test_acc'].iloc[0]:.2f}%"
     )
+    assert any("Epoch N trains with η_t at t = N − 1" in c.value for c in at.caption)
     # The finished run's pictures: weight templates, digits, confusion matrix of the test set.
     confusion = chart(at, "train_confusion")
     assert trace_array(confusion["trace0"]["z"]).sum() == 1000
@@ -203,6 +211,12 @@ def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():
     shown = {m.label: m for m in at.metric}["LR in use"]
     assert shown.value == "1e-06"  # the seed's %.6f would print 0.000001, or 0.000000 later
     assert shown.delta == "η₀ × 0.001"
+    # The log prints what the seed prints after the batch loop: the LR after the 63rd step,
+    # η₀·γ^⌊63/20⌋ (not the 0.001 of the epoch's first batch), and says which t that is.
+    log = at.code[0].value
+    assert log.startswith("Epoch 1, Loss: ") and "LR: 0.000001\n" in log
+    notes = [c.value for c in at.caption if "t = N × 63" in c.value]
+    assert len(notes) == 1, [c.value for c in at.caption]
     # The LR chart: the LR the optimizer used at each of the 63 batches is the predicted one,
     # four steps of a staircase (equal up to the last bits: torch multiplies by γ step by step,
     # the closed form raises γ to a power).
