@@ -69,15 +69,22 @@ SOURCE_CAPTIONS = {
 STEP_CAPTIONS = {"epoch": "after each epoch (the seed)", "batch": "after each batch"}
 TRAIN_LOSS_LABEL = "Train loss (this epoch)"
 
+# The config's choice fields, drawn as radios and bound to the URL as train_<field>.
+URL_CHOICES = {
+    "optimizer": OPTIMIZERS,
+    "scheduler_step": SCHEDULER_STEPS,
+    "data_source": DATA_SOURCES,
+}
 # What each URL-bound key accepts; a link with anything else gets a warning, never a crash.
 URL_CHECKS = {
-    "train_optimizer": one_of(OPTIMIZERS, "optimizer"),
+    **{
+        f"train_{field}": one_of(options, field.replace("_", " "))
+        for field, options in URL_CHOICES.items()
+    },
     **schedule_checks("train_", lr_key=LR_KEY),
     "train_epochs": lambda t: check_int("epochs", parse_number(t), low=1, high=MAX_UI_EPOCHS),
     "train_batch_size": one_of(BATCH_SIZES, "batch size"),
     "train_seed": lambda t: check_int("seed", parse_number(t), low=0, high=MAX_SEED),
-    "train_scheduler_step": one_of(SCHEDULER_STEPS, "scheduler step"),
-    "train_data_source": one_of(DATA_SOURCES, "data source"),
     "run": lambda t: check_run_id(t),
 }
 
@@ -86,16 +93,7 @@ def controls_ui() -> TrainConfig:
     """Sidebar widgets for the seed's hyperparameters (keys train_*), bound to the URL."""
     with st.sidebar:
         st.header("Training settings")
-        # Bound choices show their plain option names: a link carries the same text.
-        optimizer = st.radio(
-            "Optimizer",
-            OPTIMIZERS,
-            index=OPTIMIZERS.index(DEFAULTS.optimizer),
-            captions=[OPTIMIZER_CAPTIONS[o] for o in OPTIMIZERS],
-            key="train_optimizer",
-            bind="query-params",
-            horizontal=True,
-        )
+        optimizer = _choice("Optimizer", "optimizer", OPTIMIZER_CAPTIONS, horizontal=True)
         lr, gamma, step_size = schedule_controls(
             "train_",
             lr_key=LR_KEY,
@@ -113,22 +111,8 @@ def controls_ui() -> TrainConfig:
             key="train_batch_size",
             bind="query-params",
         )
-        scheduler_step = st.radio(
-            "scheduler.step()",
-            SCHEDULER_STEPS,
-            index=SCHEDULER_STEPS.index(DEFAULTS.scheduler_step),
-            captions=[STEP_CAPTIONS[s] for s in SCHEDULER_STEPS],
-            key="train_scheduler_step",
-            bind="query-params",
-        )
-        data_source = st.radio(
-            "Data",
-            DATA_SOURCES,
-            index=DATA_SOURCES.index(DEFAULTS.data_source),
-            captions=[SOURCE_CAPTIONS[s] for s in DATA_SOURCES],
-            key="train_data_source",
-            bind="query-params",
-        )
+        scheduler_step = _choice("scheduler.step()", "scheduler_step", STEP_CAPTIONS)
+        data_source = _choice("Data", "data_source", SOURCE_CAPTIONS)
         seed = int_input("Random seed", 0, MAX_SEED, DEFAULTS.seed, key="train_seed")
     return TrainConfig(
         optimizer=optimizer,
@@ -140,6 +124,21 @@ def controls_ui() -> TrainConfig:
         seed=seed,
         scheduler_step=scheduler_step,
         data_source=data_source,
+    )
+
+
+def _choice(label: str, field: str, captions: dict[str, str], **kwargs) -> str:
+    """A radio for a TrainConfig choice field, bound to the URL as train_<field>."""
+    options = URL_CHOICES[field]
+    # Bound choices show their plain option names: a link carries the same text.
+    return st.radio(
+        label,
+        options,
+        index=options.index(getattr(DEFAULTS, field)),
+        captions=[captions[o] for o in options],
+        key=f"train_{field}",
+        bind="query-params",
+        **kwargs,
     )
 
 
