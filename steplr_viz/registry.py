@@ -174,8 +174,7 @@ class RunManager:
         snap = self.snapshot(run_id) or self.final_snapshot(run_id)
         if snap is not None:
             return snapshot_view(run_id, snap)
-        record = self.store.get_run(run_id)
-        return None if record is None else RunView.from_record(record)
+        return self.store.get_run(run_id)
 
     def queue_position(self, run_id: str) -> int | None:
         """1-based place in the queue, None if the run is not queued."""

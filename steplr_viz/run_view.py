@@ -1,16 +1,16 @@
-"""One read-only view of a run for the pages, live (from a trainer) or stored (from the store)."""
+"""One read-only view of a run, live (from a trainer) or stored (what the run store returns)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from operator import attrgetter
 
 import numpy as np
 import pandas as pd
 
 from steplr_viz.caching import LatestPerRun
-from steplr_viz.runs import RunRecord
 from steplr_viz.trainer import (
     BATCH_COLUMNS,
     EPOCH_COLUMNS,
@@ -85,10 +85,19 @@ class RunView:
     progress: float = 0.0
     weights: np.ndarray | None = field(default=None, compare=False)
     test_predictions: np.ndarray | None = field(default=None, compare=False)
+    # Known for a stored run (aware UTC datetimes); None while the time has not come.
+    created: datetime | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
 
     @property
     def ended(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def final_acc(self) -> float | None:
+        """Test accuracy (percent) after the last finished epoch, None before the first."""
+        return None if self.epochs.empty else float(self.epochs["test_acc"].iloc[-1])
 
     @property
     def eta_seconds(self) -> float | None:
@@ -133,20 +142,29 @@ class RunView:
         )
 
     @classmethod
-    def from_record(cls, record: RunRecord) -> RunView:
+    def stored(
+        cls,
+        run_id: str,
+        config: TrainConfig,
+        status: str,
+        error: str | None,
+        batches: pd.DataFrame,
+        epochs: pd.DataFrame,
+        **times: datetime | None,
+    ) -> RunView:
         """A view of a stored run (no weights or predictions: the store keeps numbers only)."""
-        epochs_done = len(record.epochs)
-        seconds = float(record.epochs["seconds"].sum()) if epochs_done else 0.0
+        epochs_done = len(epochs)
         return cls(
-            run_id=record.run_id,
-            config=record.config,
-            status=record.status,
-            error=record.error,
-            batches=record.batches[BATCH_COLUMNS].reset_index(drop=True),
-            epochs=record.epochs[EPOCH_COLUMNS].reset_index(drop=True),
+            run_id=run_id,
+            config=config,
+            status=status,
+            error=error,
+            batches=batches,
+            epochs=epochs,
             epoch=epochs_done,
-            elapsed=seconds,
-            progress=1.0 if record.status == FINISHED else epochs_done / record.config.epochs,
+            elapsed=float(epochs["seconds"].sum()) if epochs_done else 0.0,
+            progress=1.0 if status == FINISHED else epochs_done / config.epochs,
+            **times,
         )
 
     @property

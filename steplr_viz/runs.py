@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from steplr_viz.owners import current_owner, owner_alive, process_token
+from steplr_viz.run_view import RunView
 from steplr_viz.trainer import (
     BATCH_COLUMNS,
     EPOCH_COLUMNS,
@@ -150,28 +150,6 @@ def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """One stored run: config, status, times (aware UTC datetimes) and its metrics tables."""
-
-    run_id: str
-    config: TrainConfig
-    status: str
-    error: str | None
-    created: datetime
-    finished: datetime | None
-    batches: pd.DataFrame = field(compare=False)  # columns: step, epoch, loss, lr
-    epochs: pd.DataFrame = field(compare=False)  # columns: epoch, train_loss, lr, test_loss, ...
-    started: datetime | None = None
-
-    @property
-    def final_acc(self) -> float | None:
-        """Test accuracy (percent) after the last stored epoch, None before the first."""
-        if self.epochs.empty:
-            return None
-        return float(self.epochs["test_acc"].iloc[-1])
-
-
 class Store(Protocol):
     """What a run store offers (RunStore, on a file or in memory)."""
 
@@ -180,7 +158,7 @@ class Store(Protocol):
     def add_batches(self, run_id: str, points: Sequence[BatchPoint]) -> None: ...
     def add_epoch(self, run_id: str, point: EpochPoint) -> None: ...
     def list_runs(self) -> pd.DataFrame: ...
-    def get_run(self, run_id: str) -> RunRecord | None: ...
+    def get_run(self, run_id: str) -> RunView | None: ...
     def list_configs(self) -> dict[str, TrainConfig]: ...
     def delete_run(self, run_id: str) -> bool: ...
     def export_csv(self, run_id: str) -> str: ...
@@ -200,7 +178,7 @@ def _to_list_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _csv_text(record: RunRecord) -> str:
+def _csv_text(record: RunView) -> str:
     """Per-epoch metrics with the run id, status and config columns, as CSV text."""
     frame = record.epochs.copy()
     frame.insert(0, "run_id", record.run_id)
@@ -376,7 +354,7 @@ class RunStore:
             ).fetchall()
         return _to_list_frame([dict(row) for row in rows])
 
-    def get_run(self, run_id: str) -> RunRecord | None:
+    def get_run(self, run_id: str) -> RunView | None:
         """The stored run with its metrics, or None if there is no such run."""
         check_run_id(run_id)
         with self._connect() as conn:
@@ -393,7 +371,7 @@ class RunStore:
                 "WHERE run_id = ? ORDER BY step",
                 (run_id,),
             ).fetchall()
-        return RunRecord(
+        return RunView.stored(
             run_id=row["run_id"],
             config=TrainConfig.from_dict(json.loads(row["config"])),
             status=row["status"],
@@ -502,7 +480,6 @@ __all__ = [
     "LIST_COLUMNS",
     "RUN_ID_RE",
     "InMemoryRunStore",
-    "RunRecord",
     "RunStore",
     "Store",
     "check_run_id",

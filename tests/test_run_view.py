@@ -149,7 +149,7 @@ def test_a_stored_run_reads_as_the_live_one(snapshot):
     store.add_batches(run_id, snapshot.batches)
     for point in snapshot.epochs:
         store.add_epoch(run_id, point)
-    stored = RunView.from_record(store.get_run(run_id))
+    stored = store.get_run(run_id)
     live = RunView.from_snapshot(run_id, snapshot)
     pd.testing.assert_frame_equal(stored.batches, live.batches)
     pd.testing.assert_frame_equal(stored.epochs, live.epochs)
