@@ -55,7 +55,8 @@ def test_the_plan_is_the_lr_each_step_will_use(scheduler_step: str) -> None:
     assert plan.steps.tolist() == list(range(1, 7 * bpe + 1))
     # Python's float power, as torch's closed form computes it (never numpy's).
     per_batch = scheduler_step == "batch"
-    expected = [0.1 * 0.9 ** ((s - 1 if per_batch else (s - 1) // bpe) // 2) for s in plan.steps]
+    steps = plan.steps.tolist()  # Python ints: 0.9 ** np.int64(k) would be numpy's power
+    expected = [0.1 * 0.9 ** ((s - 1 if per_batch else (s - 1) // bpe) // 2) for s in steps]
     assert plan.lrs.tolist() == expected
     assert plan.epoch_lrs.tolist() == [0.1 * 0.9 ** (t // 2) for t in range(7)]
 
