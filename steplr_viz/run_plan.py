@@ -7,12 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from steplr_viz import schedule
-from steplr_viz.data import DataError, full_data_present, load_mnist
+from steplr_viz.data import FULL_TRAIN_SIZE, DataError, full_data_present, load_mnist
 from steplr_viz.run_view import RunView
 from steplr_viz.schedulers import predicted_lr_curve
 from steplr_viz.trainer import TrainConfig
-
-FULL_MNIST_TRAIN = 60_000  # full MNIST's training digits, the count when the data is not here
 
 
 def needs_download(config: TrainConfig) -> bool:
@@ -36,7 +34,7 @@ def config_batches_per_epoch(config: TrainConfig) -> int:
     try:
         n_train = load_mnist(config.data_source).n_train
     except DataError:
-        n_train = FULL_MNIST_TRAIN  # the error itself shows when Start is pressed
+        n_train = FULL_TRAIN_SIZE  # full MNIST's count; the error itself shows on Start
     return schedule.batches_per_epoch(n_train, config.batch_size)
 
 
