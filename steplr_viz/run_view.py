@@ -142,29 +142,20 @@ class RunView:
         )
 
     @classmethod
-    def stored(
-        cls,
-        run_id: str,
-        config: TrainConfig,
-        status: str,
-        error: str | None,
-        batches: pd.DataFrame,
-        epochs: pd.DataFrame,
-        **times: datetime | None,
-    ) -> RunView:
-        """A view of a stored run (no weights or predictions: the store keeps numbers only)."""
-        epochs_done = len(epochs)
+    def stored(cls, config: TrainConfig, status: str, epochs: pd.DataFrame, **fields) -> RunView:
+        """A view of a stored run (no weights or predictions: the store keeps numbers only).
+
+        `fields` are the rest as stored: run_id, error, batches and the times.
+        """
+        done = len(epochs)
         return cls(
-            run_id=run_id,
             config=config,
             status=status,
-            error=error,
-            batches=batches,
             epochs=epochs,
-            epoch=epochs_done,
-            elapsed=float(epochs["seconds"].sum()) if epochs_done else 0.0,
-            progress=1.0 if status == FINISHED else epochs_done / config.epochs,
-            **times,
+            epoch=done,
+            elapsed=float(epochs["seconds"].sum()) if done else 0.0,
+            progress=1.0 if status == FINISHED else done / config.epochs,
+            **fields,
         )
 
     @property
