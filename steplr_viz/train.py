@@ -115,20 +115,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The TrainConfig the flags ask for (checked when its Trainer is made)."""
-    return TrainConfig(**{name: getattr(args, name) for name in _FIELDS})
+    """The checked TrainConfig the flags ask for; ValueError names the flag and its range."""
+    try:
+        return _flags_config(args).validated()
+    except ValueError as exc:
+        raise _flag_error(exc) from exc
 
 
 def trainer_from_args(args: argparse.Namespace) -> Trainer:
-    """A Trainer for the flags' config; ValueError names the flag and the allowed range."""
+    """A Trainer for the flags' config, which it checks (the one check on the CLI's way)."""
     try:
-        return Trainer(config_from_args(args))
+        return Trainer(_flags_config(args))
     except ValueError as exc:
-        message = str(exc)
-        field = message.split(" ", 1)[0]
-        if field in _FIELDS:  # say which flag, as argparse does for its own errors
-            message = f"argument --{field.replace('_', '-')}: {message}"
-        raise ValueError(message) from exc
+        raise _flag_error(exc) from exc
+
+
+def _flags_config(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(**{name: getattr(args, name) for name in _FIELDS})
+
+
+def _flag_error(exc: ValueError) -> ValueError:
+    """The config's error, naming the flag as argparse does for its own errors."""
+    message = str(exc)
+    field = message.split(" ", 1)[0]
+    if field in _FIELDS:
+        message = f"argument --{field.replace('_', '-')}: {message}"
+    return ValueError(message)
 
 
 def _print_epoch(point: EpochPoint) -> None:
