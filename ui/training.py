@@ -34,6 +34,7 @@ from steplr_viz.trainer import (
     TrainConfig,
 )
 from steplr_viz.validation import check_int
+from ui.charts import show_chart
 from ui.query import one_of, parse_number
 from ui.run_registry import get_manager
 from ui.schedule_controls import schedule_checks, schedule_controls
@@ -242,10 +243,10 @@ def predicted_section(config: TrainConfig) -> None:
     """Before Start: the LR schedule this config will follow, from the closed form."""
     st.subheader("The schedule this run will follow")
     plan = run_plan.schedule_plan(config)
-    st.plotly_chart(
+    show_chart(
         figs.lr_figure(plan.steps[:0], plan.lrs[:0], plan.steps, plan.lrs),
         key="train_predicted",
-        width="stretch",
+        subject="The learning rate each step of this run will use",
     )
     bpe = plan.batches_per_epoch
     if config.scheduler_step == "epoch":
@@ -376,10 +377,13 @@ def charts_ui(view: RunView) -> None:
     bpe = run_plan.run_batches_per_epoch(view)
     charts = view_charts(view, bpe)
     left, right = st.columns(2)
-    left.plotly_chart(charts.loss, key="train_loss_chart", width="stretch")
-    right.plotly_chart(charts.lr, key="train_lr_chart", width="stretch")
+    with left:
+        show_chart(charts.loss, key="train_loss_chart", subject="Training loss per batch")
+    with right:
+        show_chart(charts.lr, key="train_lr_chart", subject="Learning rate per batch")
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.epochs, key="train_epoch_chart", width="stretch")
+    with left:
+        show_chart(charts.epochs, key="train_epoch_chart", subject="Test accuracy and loss")
     with right:
         st.markdown("**Epoch log** (the seed's output)")
         st.code(view.epoch_log or "Waiting for the first epoch…", language="text")
@@ -412,14 +416,16 @@ def pictures_ui(view: RunView) -> None:
     st.subheader("What the model sees")
     pictures = view_pictures(view, *run_plan.evaluation_digits(view.config))
     left, right = st.columns([3, 2])
-    left.plotly_chart(pictures.weights, key="train_weights", width="stretch")
-    left.caption(
-        "Each square is one output unit's 784 weights laid out as an image: red pixels raise "
-        "that digit's score, blue pixels lower it. Refreshed after every epoch."
-    )
-    right.plotly_chart(pictures.digits, key="train_digits", width="stretch")
+    with left:
+        show_chart(pictures.weights, key="train_weights", subject="The learned weights")
+        st.caption(
+            "Each square is one output unit's 784 weights laid out as an image: red pixels "
+            "raise that digit's score, blue pixels lower it. Refreshed after every epoch."
+        )
+    with right:
+        show_chart(pictures.digits, key="train_digits", subject="Test digits and predictions")
     if pictures.confusion is not None:
-        st.plotly_chart(pictures.confusion, key="train_confusion", width="stretch")
+        show_chart(pictures.confusion, key="train_confusion", subject="Confusion matrix")
 
 
 def runs_ui() -> None:
@@ -537,4 +543,5 @@ def compare_ui(run_ids: list[str]) -> None:
         figure = figs.compare_figure(
             curves, title=title, x_title="epoch", y_title=y_title, log_y=lr_like, step=lr_like
         )
-        col.plotly_chart(figure, key=key, width="stretch")
+        with col:
+            show_chart(figure, key=key, subject=title)
