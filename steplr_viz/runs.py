@@ -216,7 +216,8 @@ class RunStore:
             self._memory.row_factory = sqlite3.Row
             self._memory_lock = threading.RLock()
         else:
-            self.folder = Path(folder) if folder is not None else default_runs_dir()
+            # Absolute: a relative folder must not follow a later chdir of the process.
+            self.folder = (Path(folder) if folder is not None else default_runs_dir()).absolute()
             self.folder.mkdir(parents=True, exist_ok=True)
             self.path = self.folder / DB_NAME
         with self._write_lock, self._connect() as conn:

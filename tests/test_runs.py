@@ -424,6 +424,17 @@ def test_concurrent_writers_and_readers(store):
     assert store.integrity_ok()
 
 
+def test_a_relative_folder_stays_where_the_store_opened_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = RunStore("runs")
+    run_id = store.create_run(TrainConfig())
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # e.g. a test, or code the app runs, changes cwd
+    assert store.get_run(run_id) is not None
+    assert store.path == tmp_path / "runs" / "runs.sqlite3"
+    assert not (tmp_path / "elsewhere" / "runs").exists()
+
+
 def test_each_memory_store_is_its_own_database():
     """The fallback is the same RunStore on an in-memory SQLite database, one per store."""
     first, second = InMemoryRunStore(), InMemoryRunStore()
