@@ -12,8 +12,6 @@ from ui.chrome import page_setup
 from ui.drag_preview import follow_drag
 from ui.query import warn_bad_query_params
 
-URL_CHECKS = explorer.URL_CHECKS  # what a link may set; tests/test_bad_links.py reads it here
-
 
 def main() -> None:
     page_setup("StepLR explorer", "📉")
@@ -23,7 +21,7 @@ def main() -> None:
         "Drag the sliders: the staircase follows as you drag; the formula and PyTorch's own "
         "curve follow when you let go."
     )
-    warn_bad_query_params(URL_CHECKS)
+    warn_bad_query_params(explorer.URL_CHECKS)
     base_lr, gamma, step_size, epochs = explorer.controls_ui()
     lrs = schedule.lr_curve(base_lr, gamma, step_size, epochs)
 
@@ -53,6 +51,4 @@ def main() -> None:
     explorer.export_section(base_lr, gamma, step_size, epochs)
 
 
-# Streamlit runs a page as __main__; tests import it (runpy) to read its URL_CHECKS.
-if __name__ == "__main__":
-    main()
+main()

@@ -50,8 +50,9 @@ import plotly.io  # noqa: E402
 import torch  # noqa: E402
 
 from steplr_viz.data import load_mnist  # noqa: E402
-from steplr_viz.figures.cache import snapshot_view, view_charts, view_pictures  # noqa: E402
+from steplr_viz.figures.cache import view_charts, view_pictures  # noqa: E402
 from steplr_viz.registry import RunManager  # noqa: E402
+from steplr_viz.run_plan import evaluation_digits, run_batches_per_epoch  # noqa: E402
 from steplr_viz.run_view import POLL_SECONDS, RunView, poll_seconds  # noqa: E402
 from steplr_viz.runs import RunStore  # noqa: E402
 from steplr_viz.trainer import PAUSED, QUEUED, RUNNING, TrainConfig  # noqa: E402
@@ -75,16 +76,13 @@ class Student:
 
 def build_figures(run_id: str, manager: RunManager) -> tuple[RunView, list]:
     """What the live page's fragment builds on each poll (its charts and pictures)."""
-    snap = manager.snapshot(run_id) or manager.final_snapshot(run_id)
-    if snap is None:  # long gone from memory: the page falls back to the store
-        view = RunView.from_record(manager.store.get_run(run_id))
-    else:
-        view = snapshot_view(run_id, snap)
-    bpe = view.batches_per_epoch or -(-4000 // view.config.batch_size)
-    charts = view_charts(view, bpe)  # as the page: built again only when there are new points
+    view = manager.view(run_id)  # live, else from the store, as the page reads it
+    # As the page: the charts are built again only when there are new points.
+    charts = view_charts(view, run_batches_per_epoch(view))
     figures = [charts.loss, charts.lr, charts.epochs]
     if view.weights is not None and view.test_predictions is not None:
-        pictures = view_pictures(view)  # as the page: built once per epoch, then shared
+        # As the page: the pictures are built once per epoch, then shared.
+        pictures = view_pictures(view, *evaluation_digits(view.config))
         figures += [pictures.weights, pictures.digits]
         if pictures.confusion is not None:
             figures.append(pictures.confusion)
@@ -224,7 +222,7 @@ def main() -> None:
         "--torch-threads", type=int, default=1, help="intra-op threads (the app sets 1)"
     )
     args = parser.parse_args()
-    torch.set_num_threads(args.torch_threads)  # as ui.runs.get_manager does in the app
+    torch.set_num_threads(args.torch_threads)  # as ui.run_registry.get_manager does in the app
     # The seed's model, optimizer and schedule; one epoch of the bundled digits by default.
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size).validated()
 

@@ -29,7 +29,7 @@ from torchvision import transforms  # noqa: E402
 
 from steplr_viz.data import MnistData, load_mnist  # noqa: E402
 from steplr_viz.model import SimpleNet  # noqa: E402
-from steplr_viz.trainer import TrainConfig, Trainer  # noqa: E402
+from steplr_viz.trainer import FINISHED, TrainConfig, Trainer  # noqa: E402
 
 BATCH = 64
 TARGET_VS_SEED = 8.0
@@ -98,7 +98,7 @@ def trainer_epochs(data: MnistData, seed: int, epochs: int) -> tuple[float, floa
     start = time.perf_counter()
     snap = Trainer(TrainConfig(epochs=epochs, seed=seed), data).run()
     wall = time.perf_counter() - start
-    assert snap.status == "finished", snap.error
+    assert snap.status == FINISHED, snap.error
     return snap.train_seconds, wall
 
 

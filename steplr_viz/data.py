@@ -25,6 +25,7 @@ RAW_FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
+FULL_TRAIN_SIZE = 60_000  # len(torchvision.datasets.MNIST(train=True)): the full training split
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 

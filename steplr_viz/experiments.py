@@ -17,9 +17,10 @@ from typing import Any
 import pandas as pd
 
 from steplr_viz.data import MnistData
+from steplr_viz.recorder import StoreRecorder
 from steplr_viz.registry import ClassFullError, RunManager, class_full_message
-from steplr_viz.runs import EPOCH_COLUMNS, Store, StoreRecorder, new_run_id
-from steplr_viz.trainer import FINISHED, EpochPoint, Snapshot, TrainConfig, Trainer
+from steplr_viz.runs import Store, new_run_id
+from steplr_viz.trainer import EPOCH_COLUMNS, FINISHED, EpochPoint, Snapshot, TrainConfig, Trainer
 
 VARIABLE_FIELDS = ("gamma", "step_size", "scheduler", "optimizer")
 DEFAULT_SEEDS = 3

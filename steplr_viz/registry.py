@@ -8,7 +8,9 @@ import time
 from collections import OrderedDict, deque
 from pathlib import Path
 
-from steplr_viz.runs import InMemoryRunStore, RunStore, StoreRecorder, check_run_id, open_store
+from steplr_viz.recorder import StoreRecorder
+from steplr_viz.run_view import RunView, snapshot_view
+from steplr_viz.runs import RunStore, check_run_id, open_store
 from steplr_viz.trainer import FAILED, STOPPED, TERMINAL_STATUSES, Snapshot, TrainConfig, Trainer
 from steplr_viz.validation import check_int
 
@@ -35,7 +37,7 @@ class RunManager:
 
     def __init__(
         self,
-        store: RunStore | InMemoryRunStore | None = None,
+        store: RunStore | None = None,
         max_concurrent: int | None = None,
         max_queue: int = 50,
         keep_runs: int = 200,
@@ -64,8 +66,9 @@ class RunManager:
     # --- submitting and scheduling -----------------------------------------------------------
 
     def submit(self, config: TrainConfig) -> str:
-        """Validate, record and start (or queue) a run; returns its id; ClassFullError if full."""
-        config = TrainConfig.from_dict(config.to_dict()).validated()  # our own copy
+        """Check, record and start (or queue) a run; returns its id; ClassFullError if full."""
+        # The trainer checks the config (ValueError naming the field) before anything is stored.
+        trainer = Trainer(config, data_dir=self.data_dir)
         with self._lock:
             if self._closed:
                 raise RuntimeError("The run manager has shut down.")
@@ -73,8 +76,8 @@ class RunManager:
             running, waiting = len(self._active), len(self._queue)
             if running >= self.max_concurrent and waiting >= self.max_queue:
                 raise ClassFullError(class_full_message(running, waiting))
-            run_id = self.store.create_run(config)
-            trainer = self._make_trainer(config, run_id)
+            run_id = self.store.create_run(trainer.config)
+            self._hook(trainer, run_id)
             if running < self.max_concurrent:
                 self._start(run_id, trainer, reraise=True)
             else:
@@ -83,9 +86,9 @@ class RunManager:
         self._prune()
         return run_id
 
-    def _make_trainer(self, config: TrainConfig, run_id: str) -> Trainer:
-        """A trainer that loads its own data in its thread and reports to the store and to us."""
-        trainer = Trainer(config, run_id=run_id, data_dir=self.data_dir)
+    def _hook(self, trainer: Trainer, run_id: str) -> None:
+        """Name the trainer's run and have it report to the store and to us."""
+        trainer.run_id = run_id
         recorder = StoreRecorder(self.store, run_id)
         trainer.add_callback("on_batch_end", recorder.on_batch_end)
         trainer.add_callback("on_epoch_end", recorder.on_epoch_end)
@@ -93,7 +96,6 @@ class RunManager:
             "on_status", lambda t, status: self._on_status(run_id, recorder, t, status)
         )
         self._recorders[run_id] = recorder
-        return trainer
 
     def _on_status(
         self, run_id: str, recorder: StoreRecorder, trainer: Trainer, status: str
@@ -166,6 +168,13 @@ class RunManager:
         check_run_id(run_id)
         with self._lock:
             return self._final.get(run_id)
+
+    def view(self, run_id: str) -> RunView | None:
+        """What a page draws for a run: live from its trainer, else as stored; None if gone."""
+        snap = self.snapshot(run_id) or self.final_snapshot(run_id)
+        if snap is not None:
+            return snapshot_view(run_id, snap)
+        return self.store.get_run(run_id)
 
     def queue_position(self, run_id: str) -> int | None:
         """1-based place in the queue, None if the run is not queued."""

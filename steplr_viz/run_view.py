@@ -1,28 +1,36 @@
-"""One read-only view of a run for the pages, live (from a trainer) or stored (from the store)."""
+"""One read-only view of a run, live (from a trainer) or stored (what the run store returns)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from operator import attrgetter
 
 import numpy as np
 import pandas as pd
 
-from steplr_viz import schedule
-from steplr_viz.runs import RunRecord
-from steplr_viz.schedulers import predicted_lr_curve
-from steplr_viz.trainer import TERMINAL_STATUSES, Snapshot, TrainConfig
+from steplr_viz.caching import LatestPerRun
+from steplr_viz.trainer import (
+    BATCH_COLUMNS,
+    EPOCH_COLUMNS,
+    FINISHED,
+    INT_COLUMNS,
+    TERMINAL_STATUSES,
+    EpochPoint,
+    Snapshot,
+    TrainConfig,
+)
 
 # How often a page redraws a live run (queued, running or paused): once a second, as the issue
 # asks, whatever the status, so a queued run that starts or a resumed one shows at once. A poll
 # that finds nothing new is cheap: the tables and charts are built once per state of the run
-# (steplr_viz.figures.cache) and every later poll reuses them.
+# (RUN_TABLES here, steplr_viz.figures.cache) and every later poll reuses them.
 POLL_SECONDS = 1.0
 
-BATCH_COLUMNS = ["step", "epoch", "loss", "lr"]
-EPOCH_COLUMNS = ["epoch", "train_loss", "lr", "test_loss", "test_acc", "seconds"]
-INT_COLUMNS = {"step", "epoch"}
+# Live runs' tables, one entry per watched run: a class of a few dozen students keeps each one's
+# run in here. The largest run the page allows (30 epochs of 3,750 batches) holds a few MB.
+RUN_TABLES: LatestPerRun = LatestPerRun(maxsize=64)
 
 
 def points_frame(points: Sequence[object], columns: list[str]) -> pd.DataFrame:
@@ -58,22 +66,6 @@ def snapshot_state(snap: Snapshot) -> tuple:
     return len(snap.batches), len(snap.epochs), snap.batches[-1:], snap.epochs[-1:]
 
 
-def predicted_lrs(config: TrainConfig, batches_per_epoch: int) -> np.ndarray:
-    """The LR each optimizer step of this run should use (StepLR by the closed form)."""
-    if config.scheduler != "steplr":  # the other schedules: recorded from torch itself
-        per_batch = config.scheduler_step == "batch"
-        curve = predicted_lr_curve(config, batches_per_epoch=batches_per_epoch)
-        return curve if per_batch else np.repeat(curve, batches_per_epoch)
-    return schedule.lr_per_step(
-        config.lr,
-        config.gamma,
-        config.step_size,
-        config.epochs,
-        batches_per_epoch,
-        per_batch=config.scheduler_step == "batch",
-    )
-
-
 @dataclass(frozen=True)
 class RunView:
     """What a page draws for one run: config, status, progress and the metric tables."""
@@ -93,10 +85,19 @@ class RunView:
     progress: float = 0.0
     weights: np.ndarray | None = field(default=None, compare=False)
     test_predictions: np.ndarray | None = field(default=None, compare=False)
+    # Known for a stored run (aware UTC datetimes); None while the time has not come.
+    created: datetime | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
 
     @property
     def ended(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def final_acc(self) -> float | None:
+        """Test accuracy (percent) after the last finished epoch, None before the first."""
+        return None if self.epochs.empty else float(self.epochs["test_acc"].iloc[-1])
 
     @property
     def eta_seconds(self) -> float | None:
@@ -141,21 +142,50 @@ class RunView:
         )
 
     @classmethod
-    def from_record(cls, record: RunRecord) -> RunView:
-        """A view of a stored run (no weights or predictions: the store keeps numbers only)."""
-        epochs_done = len(record.epochs)
-        seconds = float(record.epochs["seconds"].sum()) if epochs_done else 0.0
+    def stored(cls, config: TrainConfig, status: str, epochs: pd.DataFrame, **fields) -> RunView:
+        """A view of a stored run (no weights or predictions: the store keeps numbers only).
+
+        `fields` are the rest as stored: run_id, error, batches and the times.
+        """
+        done = len(epochs)
         return cls(
-            run_id=record.run_id,
-            config=record.config,
-            status=record.status,
-            error=record.error,
-            batches=record.batches[BATCH_COLUMNS].reset_index(drop=True),
-            epochs=record.epochs[EPOCH_COLUMNS].reset_index(drop=True),
-            epoch=epochs_done,
-            elapsed=seconds,
-            progress=1.0 if record.status == "finished" else epochs_done / record.config.epochs,
+            config=config,
+            status=status,
+            epochs=epochs,
+            epoch=done,
+            elapsed=float(epochs["seconds"].sum()) if done else 0.0,
+            progress=1.0 if status == FINISHED else done / config.epochs,
+            **fields,
         )
+
+    @property
+    def loss_this_epoch(self) -> float:
+        """Mean loss of the last batch's epoch so far; NaN before the first batch."""
+        b = self.batches
+        if not len(b):
+            return float("nan")
+        return float(b.loc[b["epoch"] == b["epoch"].iloc[-1], "loss"].mean())
+
+    @property
+    def previous_epoch_loss(self) -> float:
+        """Mean training loss of the epoch before the last batch's epoch; NaN if there is none."""
+        if not len(self.batches):
+            return float("nan")
+        before = self.epochs[self.epochs["epoch"] == self.batches["epoch"].iloc[-1] - 1]
+        return float(before["train_loss"].iloc[0]) if len(before) else float("nan")
+
+    @property
+    def epoch_log(self) -> str:
+        """The seed script's printout of the finished epochs, line for line."""
+        return "\n".join(
+            EpochPoint(**row).seed_lines() for row in self.epochs[EPOCH_COLUMNS].to_dict("records")
+        )
+
+
+def snapshot_view(run_id: str, snap: Snapshot) -> RunView:
+    """A live run's view; its tables are built again only when the run has new points."""
+    tables = RUN_TABLES.get(run_id, snapshot_state(snap), lambda: snapshot_tables(snap))
+    return RunView.from_snapshot(run_id, snap, tables=tables)
 
 
 def run_label(config: TrainConfig) -> str:

@@ -1,4 +1,4 @@
-"""Run store: configs, statuses and metrics of training runs in SQLite (or memory as a fallback)."""
+"""Run store: configs, statuses and metrics of training runs in SQLite (a file, or memory)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,20 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 
+from steplr_viz.owners import current_owner, owner_alive, process_token
+from steplr_viz.run_view import RunView
 from steplr_viz.trainer import (
+    BATCH_COLUMNS,
+    EPOCH_COLUMNS,
+    INT_COLUMNS,
     INTERRUPTED,
-    PAUSED,
+    LIVE_STATUSES,
     QUEUED,
     RUNNING,
     TERMINAL_STATUSES,
@@ -34,7 +38,6 @@ from steplr_viz.validation import check_int
 RUN_ID_RE = re.compile(r"^[0-9a-f]{12}$")  # run ids are 12 lowercase hex chars
 DB_NAME = "runs.sqlite3"
 RUNS_DIR_ENV = "STEPLR_VIZ_RUNS_DIR"
-LIVE_STATUSES = (QUEUED, RUNNING, PAUSED)
 KNOWN_STATUSES = frozenset(LIVE_STATUSES) | TERMINAL_STATUSES
 
 # Config fields that list_runs shows as their own columns (the rest stay in the JSON).
@@ -71,16 +74,9 @@ LIST_COLUMNS = [
     "epochs_done",
     "finished",
 ]
-EPOCH_COLUMNS = ["epoch", "train_loss", "lr", "test_loss", "test_acc", "seconds"]
-BATCH_COLUMNS = ["step", "epoch", "loss", "lr"]
 # CSV: per-epoch metrics, then the config; the config's initial LR is "base_lr" so it does not
 # collide with the per-epoch "lr".
 CSV_CONFIG_COLUMNS = [("base_lr" if c == "lr" else c) for c in CONFIG_COLUMNS]
-
-# Identifies this process's runs in the file, so that a second store (or the CLI in another
-# process) opening the same file never marks runs that are still training as interrupted.
-_PROCESS_TOKEN = uuid.uuid4().hex
-_OWNER_CACHE: dict[int, str] = {}  # pid -> owner id; keyed by pid so a forked child differs
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -154,37 +150,15 @@ def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """One stored run: config, status, times (aware UTC datetimes) and its metrics tables."""
-
-    run_id: str
-    config: TrainConfig
-    status: str
-    error: str | None
-    created: datetime
-    finished: datetime | None
-    batches: pd.DataFrame = field(compare=False)  # columns: step, epoch, loss, lr
-    epochs: pd.DataFrame = field(compare=False)  # columns: epoch, train_loss, lr, test_loss, ...
-    started: datetime | None = None
-
-    @property
-    def final_acc(self) -> float | None:
-        """Test accuracy (percent) after the last stored epoch, None before the first."""
-        if self.epochs.empty:
-            return None
-        return float(self.epochs["test_acc"].iloc[-1])
-
-
 class Store(Protocol):
-    """What RunStore and InMemoryRunStore both offer."""
+    """What a run store offers (RunStore, on a file or in memory)."""
 
     def create_run(self, config: TrainConfig, run_id: str | None = None) -> str: ...
     def set_status(self, run_id: str, status: str, error: str | None = None) -> None: ...
     def add_batches(self, run_id: str, points: Sequence[BatchPoint]) -> None: ...
     def add_epoch(self, run_id: str, point: EpochPoint) -> None: ...
     def list_runs(self) -> pd.DataFrame: ...
-    def get_run(self, run_id: str) -> RunRecord | None: ...
+    def get_run(self, run_id: str) -> RunView | None: ...
     def list_configs(self) -> dict[str, TrainConfig]: ...
     def delete_run(self, run_id: str) -> bool: ...
     def export_csv(self, run_id: str) -> str: ...
@@ -204,7 +178,7 @@ def _to_list_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _csv_text(record: RunRecord) -> str:
+def _csv_text(record: RunView) -> str:
     """Per-epoch metrics with the run id, status and config columns, as CSV text."""
     frame = record.epochs.copy()
     frame.insert(0, "run_id", record.run_id)
@@ -221,84 +195,31 @@ def _terminal_error(status: str, old_status: str) -> str | None:
     return None
 
 
-def _process_start(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux /proc), None if unknown."""
-    try:
-        stat = Path(f"/proc/{int(pid)}/stat").read_text()
-    except (OSError, ValueError):
-        return None
-    # The command name (field 2) may contain spaces and parentheses: split after its last ')'.
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return fields[19] if len(fields) > 19 else None
+class RunStore:
+    """Runs in SQLite (WAL) in `folder`/runs.sqlite3, or in memory; safe to share between threads.
 
+    In memory (`in_memory=True`) the same schema and queries run on an SQLite database that
+    lives as long as the store: the fallback when the runs folder cannot be written.
+    """
 
-def _owner_id(pid: int) -> str:
-    """pid plus start time, so a reused pid does not pass for the process that died."""
-    return f"{pid}:{_process_start(pid) or ''}"
-
-
-def _current_owner() -> str:
-    """This process's owner id (see _owner_id)."""
-    pid = os.getpid()
-    if pid not in _OWNER_CACHE:
-        _OWNER_CACHE[pid] = _owner_id(pid)
-    return _OWNER_CACHE[pid]
-
-
-def _process_token() -> str:
-    """A token unique to this process (a forked child gets its own)."""
-    return f"{_PROCESS_TOKEN}-{os.getpid()}"
-
-
-def _owner_alive(owner: str | None) -> bool:
-    """Whether the process that wrote `owner` (see _owner_id) still runs."""
-    pid_text, _, start = (owner or "").partition(":")
-    if not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        # Our own pid under another token is a previous life of this pid (e.g. a container
-        # restart where the app is pid 1 again): that process is gone.
-        return False
-    if start:
-        return _process_start(pid) == start
-    if os.name != "posix":
-        return False  # os.kill(pid, 0) would terminate the process on Windows
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by another user
-    except OSError:
-        return False
-    return True
-
-
-class _Exports:
-    """What both stores derive from get_run()."""
-
-    def export_csv(self, run_id: str) -> str:
-        """Per-epoch metrics with the config columns as CSV text; KeyError if no such run."""
-        record = self.get_run(run_id)
-        if record is None:
-            raise KeyError(f"no run {run_id}")
-        return _csv_text(record)
-
-
-class RunStore(_Exports):
-    """Runs in SQLite (WAL) in `folder`/runs.sqlite3; safe to share between threads."""
-
-    persistent = True
-
-    def __init__(self, folder: str | Path | None = None) -> None:
-        self.folder = Path(folder) if folder is not None else default_runs_dir()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.path = self.folder / DB_NAME
-        # One connection per call: no connection ever crosses threads, and WAL lets page
-        # threads read while a trainer thread writes. The lock serialises this process's
-        # writers so they do not wait on each other inside SQLite's busy handler.
+    def __init__(self, folder: str | Path | None = None, *, in_memory: bool = False) -> None:
+        self.persistent = not in_memory
+        # The lock serialises this process's writers so they do not wait on each other inside
+        # SQLite's busy handler.
         self._write_lock = threading.Lock()
+        self._memory: sqlite3.Connection | None = None
+        if in_memory:
+            # ":memory:" is one database per connection: the store keeps one connection and
+            # lets one thread at a time use it.
+            self.folder = self.path = None
+            self._memory = sqlite3.connect(":memory:", check_same_thread=False)
+            self._memory.row_factory = sqlite3.Row
+            self._memory_lock = threading.RLock()
+        else:
+            # Absolute: a relative folder must not follow a later chdir of the process.
+            self.folder = (Path(folder) if folder is not None else default_runs_dir()).absolute()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.path = self.folder / DB_NAME
         with self._write_lock, self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
@@ -306,7 +227,13 @@ class RunStore(_Exports):
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A short-lived connection; commits on success, rolls back on error, always closes."""
+        """A connection in a transaction: commits on success, rolls back on error."""
+        if self._memory is not None:
+            with self._memory_lock, self._memory:
+                yield self._memory
+            return
+        # On a file, one connection per call: no connection ever crosses threads, and WAL lets
+        # page threads read while a trainer thread writes.
         conn = sqlite3.connect(self.path, timeout=30.0)
         try:
             # NORMAL in WAL mode survives a process crash (only a power loss may drop the
@@ -328,7 +255,7 @@ class RunStore(_Exports):
                 LIVE_STATUSES,
             ).fetchall()
             for row in rows:
-                if row["owner_token"] == _process_token() or _owner_alive(row["owner"]):
+                if row["owner_token"] == process_token() or owner_alive(row["owner"]):
                     continue  # still owned by a live trainer, here or in another process
                 conn.execute(
                     "UPDATE runs SET status = ?, error = COALESCE(error, ?), finished = ? "
@@ -353,8 +280,8 @@ class RunStore(_Exports):
                     time.time(),
                     QUEUED,
                     json.dumps(cfg),
-                    _current_owner(),
-                    _process_token(),
+                    current_owner(),
+                    process_token(),
                     *(cfg.get(c) for c in CONFIG_COLUMNS),
                 ),
             )
@@ -383,7 +310,7 @@ class RunStore(_Exports):
             if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 return
             conn.executemany(
-                "INSERT OR REPLACE INTO batches (run_id, step, epoch, loss, lr) "
+                f"INSERT OR REPLACE INTO batches (run_id, {', '.join(BATCH_COLUMNS)}) "  # noqa: S608 - column names are constants
                 "VALUES (?, ?, ?, ?, ?)",
                 [
                     (run_id, int(p.step), int(p.epoch), _finite_or_none(p.loss), float(p.lr))
@@ -396,8 +323,7 @@ class RunStore(_Exports):
         check_run_id(run_id)
         with self._write_lock, self._connect() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO epochs "
-                "(run_id, epoch, train_loss, lr, test_loss, test_acc, seconds) "
+                f"INSERT OR REPLACE INTO epochs (run_id, {', '.join(EPOCH_COLUMNS)}) "  # noqa: S608 - column names are constants
                 "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
                 (
                     run_id,
@@ -429,7 +355,7 @@ class RunStore(_Exports):
             ).fetchall()
         return _to_list_frame([dict(row) for row in rows])
 
-    def get_run(self, run_id: str) -> RunRecord | None:
+    def get_run(self, run_id: str) -> RunView | None:
         """The stored run with its metrics, or None if there is no such run."""
         check_run_id(run_id)
         with self._connect() as conn:
@@ -437,15 +363,16 @@ class RunStore(_Exports):
             if row is None:
                 return None
             epochs = conn.execute(
-                "SELECT epoch, train_loss, lr, test_loss, test_acc, seconds FROM epochs "
+                f"SELECT {', '.join(EPOCH_COLUMNS)} FROM epochs "  # noqa: S608 - column names are constants
                 "WHERE run_id = ? ORDER BY epoch",
                 (run_id,),
             ).fetchall()
             batches = conn.execute(
-                "SELECT step, epoch, loss, lr FROM batches WHERE run_id = ? ORDER BY step",
+                f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches "  # noqa: S608 - column names are constants
+                "WHERE run_id = ? ORDER BY step",
                 (run_id,),
             ).fetchall()
-        return RunRecord(
+        return RunView.stored(
             run_id=row["run_id"],
             config=TrainConfig.from_dict(json.loads(row["config"])),
             status=row["status"],
@@ -492,6 +419,13 @@ class RunStore(_Exports):
             _delete(conn, ids)
         return ids
 
+    def export_csv(self, run_id: str) -> str:
+        """Per-epoch metrics with the config columns as CSV text; KeyError if no such run."""
+        record = self.get_run(run_id)
+        if record is None:
+            raise KeyError(f"no run {run_id}")
+        return _csv_text(record)
+
     def integrity_ok(self) -> bool:
         """SQLite's integrity_check says ok."""
         try:
@@ -516,157 +450,16 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     """A frame with these columns; integer columns as int64, the rest float64."""
     frame = pd.DataFrame(rows, columns=columns)
     for col in columns:
-        kind = "int64" if col in ("epoch", "step") else "float64"
+        kind = "int64" if col in INT_COLUMNS else "float64"
         frame[col] = frame[col].astype(kind)
     return frame
 
 
-@dataclass
-class _MemRun:
-    run_id: str
-    config: dict[str, Any]
-    created: float
-    status: str = QUEUED
-    error: str | None = None
-    started: float | None = None
-    finished: float | None = None
-    epochs: dict[int, tuple] = field(default_factory=dict)
-    batches: dict[int, tuple] = field(default_factory=dict)
-
-
-class InMemoryRunStore(_Exports):
-    """RunStore's interface kept in memory: the fallback when the runs folder can't be written."""
-
-    persistent = False
+class InMemoryRunStore(RunStore):
+    """RunStore on an in-memory SQLite database: the fallback when no folder can be written."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._runs: dict[str, _MemRun] = {}  # insertion order = creation order
-        self.interrupted_at_open: list[str] = []
-
-    def create_run(self, config: TrainConfig, run_id: str | None = None) -> str:
-        """Record a new queued run with this config; returns its id."""
-        run_id = check_run_id(run_id) if run_id is not None else new_run_id()
-        with self._lock:
-            if run_id in self._runs:
-                raise ValueError(f"run {run_id} exists already")
-            self._runs[run_id] = _MemRun(run_id, config.to_dict(), time.time())
-        return run_id
-
-    def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
-        """Set a run's status (and error); records start and finish times."""
-        check_run_id(run_id)
-        check_status(status)
-        with self._lock:
-            run = self._runs.get(run_id)
-            if run is None:
-                return
-            now = time.time()
-            run.status = status
-            if error is not None:
-                run.error = error
-            if status == RUNNING and run.started is None:
-                run.started = now
-            if status in TERMINAL_STATUSES:
-                run.finished = now
-
-    def add_batches(self, run_id: str, points: Sequence[BatchPoint]) -> None:
-        """Append per-batch points (ignored if the run was deleted meanwhile)."""
-        check_run_id(run_id)
-        with self._lock:
-            run = self._runs.get(run_id)
-            if run is None:
-                return
-            for p in points:
-                run.batches[int(p.step)] = (int(p.step), int(p.epoch), float(p.loss), float(p.lr))
-
-    def add_epoch(self, run_id: str, point: EpochPoint) -> None:
-        """Record one finished epoch (ignored if the run was deleted meanwhile)."""
-        check_run_id(run_id)
-        with self._lock:
-            run = self._runs.get(run_id)
-            if run is None:
-                return
-            run.epochs[int(point.epoch)] = (
-                int(point.epoch),
-                float(point.train_loss),
-                float(point.lr),
-                float(point.test_loss),
-                float(point.test_acc),
-                float(point.seconds),
-            )
-
-    def list_runs(self) -> pd.DataFrame:
-        """One row per run, newest first (see LIST_COLUMNS)."""
-        with self._lock:
-            runs = list(self._runs.values())
-        rows = []
-        for run in reversed(runs):
-            epochs = [run.epochs[k] for k in sorted(run.epochs)]
-            cfg = run.config
-            rows.append(
-                {
-                    "run_id": run.run_id,
-                    "created": run.created,
-                    "status": run.status,
-                    **{c: cfg.get(c) for c in CONFIG_COLUMNS},
-                    "final_acc": epochs[-1][4] if epochs else None,
-                    "seconds": sum(e[5] for e in epochs) if epochs else None,
-                    "error": run.error,
-                    "epochs_done": len(epochs),
-                    "finished": run.finished,
-                }
-            )
-        rows.sort(key=lambda r: r["created"], reverse=True)  # stable: ties keep newest first
-        return _to_list_frame(rows)
-
-    def get_run(self, run_id: str) -> RunRecord | None:
-        """The run with its metrics, or None if there is no such run."""
-        check_run_id(run_id)
-        with self._lock:
-            run = self._runs.get(run_id)
-            if run is None:
-                return None
-            epochs = [run.epochs[k] for k in sorted(run.epochs)]
-            batches = [run.batches[k] for k in sorted(run.batches)]
-            status, error = run.status, run.error
-        return RunRecord(
-            run_id=run.run_id,
-            config=TrainConfig.from_dict(run.config),
-            status=status,
-            error=error,
-            created=_timestamp(run.created),
-            started=_timestamp(run.started),
-            finished=_timestamp(run.finished),
-            epochs=_frame(epochs, EPOCH_COLUMNS),
-            batches=_frame(batches, BATCH_COLUMNS),
-        )
-
-    def list_configs(self) -> dict[str, TrainConfig]:
-        """Every run's config by run id, oldest first (no metrics read)."""
-        with self._lock:
-            return {r.run_id: TrainConfig.from_dict(r.config) for r in self._runs.values()}
-
-    def delete_run(self, run_id: str) -> bool:
-        """Delete a run; False if there was no such run."""
-        check_run_id(run_id)
-        with self._lock:
-            return self._runs.pop(run_id, None) is not None
-
-    def prune(self, keep: int) -> list[str]:
-        """Delete the oldest terminal runs until at most `keep` runs remain; returns their ids."""
-        keep = check_int("keep", keep, low=0, high=10**9)
-        with self._lock:
-            excess = len(self._runs) - keep
-            ids = [r.run_id for r in self._runs.values() if r.status in TERMINAL_STATUSES]
-            ids = ids[: max(0, excess)]
-            for run_id in ids:
-                del self._runs[run_id]
-        return ids
-
-    def integrity_ok(self) -> bool:
-        """Always true: nothing on disk to check."""
-        return True
+        super().__init__(in_memory=True)
 
 
 def open_store(folder: str | Path | None = None) -> tuple[RunStore | InMemoryRunStore, str | None]:
@@ -683,76 +476,13 @@ def open_store(folder: str | Path | None = None) -> tuple[RunStore | InMemoryRun
         return InMemoryRunStore(), reason
 
 
-class StoreRecorder:
-    """Trainer callbacks that write a run to a store as it goes.
-
-    Batches are buffered and flushed every `flush_every` batches, at each epoch end and at the
-    end of the run; each epoch and each status is written at once, so a crash loses at most the
-    batches of the current epoch.
-    """
-
-    def __init__(self, store: Store, run_id: str, flush_every: int = 200) -> None:
-        self.store = store
-        self.run_id = check_run_id(run_id)
-        self.flush_every = flush_every
-        self._buffer: list[BatchPoint] = []
-        self._lock = threading.Lock()
-        self.enabled = True  # set False when the run is deleted: late writes are dropped
-
-    def attach(self, trainer: Any) -> None:
-        """Register on_batch_end, on_epoch_end and on_status on the trainer."""
-        trainer.add_callback("on_batch_end", self.on_batch_end)
-        trainer.add_callback("on_epoch_end", self.on_epoch_end)
-        trainer.add_callback("on_status", self.on_status)
-
-    def flush(self) -> None:
-        """Write the buffered batches."""
-        with self._lock:
-            points, self._buffer = self._buffer, []
-        if points and self.enabled:
-            self.store.add_batches(self.run_id, points)
-
-    def on_batch_end(self, trainer: Any, point: BatchPoint) -> None:
-        """Buffer one batch; flush when the buffer is full."""
-        with self._lock:
-            self._buffer.append(point)
-            full = len(self._buffer) >= self.flush_every
-        if full:
-            self.flush()
-
-    def on_epoch_end(self, trainer: Any, point: EpochPoint) -> None:
-        """Flush the epoch's batches and record the epoch."""
-        self.flush()
-        if self.enabled:
-            self.store.add_epoch(self.run_id, point)
-
-    def on_status(self, trainer: Any, status: str) -> None:
-        """Record the status (flushing first when the run ends), with the error if any."""
-        error = None
-        if status in TERMINAL_STATUSES:
-            self.flush()
-            error = _trainer_error(trainer)
-        if self.enabled:
-            self.store.set_status(self.run_id, status, error)
-
-
-def _trainer_error(trainer: Any) -> str | None:
-    """The run's error message, if the trainer has one yet."""
-    metrics = getattr(trainer, "metrics", None)
-    return getattr(metrics, "error", None)
-
-
 __all__ = [
-    "BATCH_COLUMNS",
     "DB_NAME",
-    "EPOCH_COLUMNS",
     "LIST_COLUMNS",
     "RUN_ID_RE",
     "InMemoryRunStore",
-    "RunRecord",
     "RunStore",
     "Store",
-    "StoreRecorder",
     "check_run_id",
     "default_runs_dir",
     "new_run_id",

@@ -87,6 +87,13 @@ def lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -> np.nd
     return step_lr(base_lr, gamma, step_size, np.arange(epochs))
 
 
+def batches_per_epoch(n_samples: int, batch_size: int) -> int:
+    """len(DataLoader) for n_samples at this batch size: the last batch may be short."""
+    n_samples = check_int("n_samples", n_samples, low=1, high=10**9)
+    batch_size = check_int("batch_size", batch_size, low=1, high=10**6)
+    return -(-n_samples // batch_size)
+
+
 def lr_per_step(
     base_lr: float,
     gamma: float,

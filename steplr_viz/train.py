@@ -11,7 +11,8 @@ from typing import Any, NoReturn, TextIO
 
 from steplr_viz.cli import HelpFormatter, add_version
 from steplr_viz.data import DataError, load_mnist
-from steplr_viz.runs import StoreRecorder, open_store
+from steplr_viz.recorder import StoreRecorder
+from steplr_viz.runs import open_store
 from steplr_viz.schedulers import SCHEDULERS
 from steplr_viz.trainer import (
     DATA_SOURCES,
@@ -114,31 +115,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The validated TrainConfig; ValueError names the flag and the allowed range."""
-    config = TrainConfig(**{name: getattr(args, name) for name in _FIELDS})
+    """The checked TrainConfig the flags ask for; ValueError names the flag and its range."""
     try:
-        return config.validated()
+        return _flags_config(args).validated()
     except ValueError as exc:
-        message = str(exc)
-        field = message.split(" ", 1)[0]
-        if field in _FIELDS:  # say which flag, as argparse does for its own errors
-            message = f"argument --{field.replace('_', '-')}: {message}"
-        raise ValueError(message) from exc
+        raise _flag_error(exc) from exc
+
+
+def trainer_from_args(args: argparse.Namespace) -> Trainer:
+    """A Trainer for the flags' config, which it checks (the one check on the CLI's way)."""
+    try:
+        return Trainer(_flags_config(args))
+    except ValueError as exc:
+        raise _flag_error(exc) from exc
+
+
+def _flags_config(args: argparse.Namespace) -> TrainConfig:
+    return TrainConfig(**{name: getattr(args, name) for name in _FIELDS})
+
+
+def _flag_error(exc: ValueError) -> ValueError:
+    """The config's error, naming the flag as argparse does for its own errors."""
+    message = str(exc)
+    field = message.split(" ", 1)[0]
+    if field in _FIELDS:
+        message = f"argument --{field.replace('_', '-')}: {message}"
+    return ValueError(message)
 
 
 def _print_epoch(point: EpochPoint) -> None:
-    # Exactly the seed's two lines.
-    print(f"Epoch {point.epoch}, Loss: {point.train_loss:.4f}, LR: {point.lr:.6f}")
-    print(f"Test Accuracy: {point.test_acc:.2f}%", flush=True)
+    print(point.seed_lines(), flush=True)  # exactly the seed's two lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, train, print the seed's lines; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        config = config_from_args(args)
+        trainer = trainer_from_args(args)
     except ValueError as exc:
         _fail(str(exc), EXIT_USAGE)
+    config = trainer.config
 
     try:
         data = load_mnist(config.data_source, data_dir=args.data_dir, download=args.download)
@@ -157,11 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_id = store.create_run(config)
         except KeyboardInterrupt:  # before the Ctrl-C handler below exists
             if run_id is not None:
-                store.set_status(run_id, "stopped")
+                store.set_status(run_id, STOPPED)
             print("Interrupted before training began.", file=sys.stderr)
             return EXIT_INTERRUPTED
 
-    trainer = Trainer(config, data=data, run_id=run_id)
+    trainer.data, trainer.run_id = data, run_id
     if store is not None:
         StoreRecorder(store, run_id).attach(trainer)
     trainer.add_callback("on_epoch_end", lambda _t, point: _print_epoch(point))

@@ -17,9 +17,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.optim.lr_scheduler import LRScheduler
 
 from steplr_viz.data import MnistData, load_mnist
 from steplr_viz.model import SimpleNet
+from steplr_viz.schedule import batches_per_epoch
 from steplr_viz.schedulers import SCHEDULERS, make_scheduler, step_epoch
 from steplr_viz.validation import (
     MAX_STEP_SIZE,
@@ -41,6 +43,7 @@ DIVERGED = "diverged"
 FAILED = "failed"
 INTERRUPTED = "interrupted"  # set by the store for runs that were live when the process died
 TERMINAL_STATUSES = frozenset({STOPPED, FINISHED, DIVERGED, FAILED, INTERRUPTED})
+LIVE_STATUSES = (QUEUED, RUNNING, PAUSED)
 ALL_STATUSES = (QUEUED, RUNNING, PAUSED, STOPPED, FINISHED, DIVERGED, FAILED, INTERRUPTED)
 
 OPTIMIZERS = ("adam", "sgd")
@@ -54,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "ALL_STATUSES",
+    "BATCH_COLUMNS",
     "DATA_SOURCES",
     "DIVERGED",
     "FAILED",
@@ -67,7 +71,10 @@ __all__ = [
     "PAUSED",
     "QUEUED",
     "RUNNING",
+    "EPOCH_COLUMNS",
     "EVENTS",
+    "INT_COLUMNS",
+    "LIVE_STATUSES",
     "SCHEDULER_STEPS",
     "STOPPED",
     "TERMINAL_STATUSES",
@@ -165,7 +172,11 @@ class BatchPoint:
 
 @dataclass(frozen=True)
 class EpochPoint:
-    """One finished epoch; test_acc in percent; lr is the LR used during the epoch."""
+    """One finished epoch; test_acc in percent; lr is what the seed prints for it.
+
+    The seed prints `optimizer.param_groups[0]["lr"]` after the epoch's batch loop: stepped per
+    epoch, the LR the whole epoch used; stepped per batch, the LR after its last batch's step.
+    """
 
     epoch: int
     train_loss: float
@@ -173,6 +184,25 @@ class EpochPoint:
     test_loss: float
     test_acc: float
     seconds: float
+
+    def seed_lines(self) -> str:
+        """The seed script's two lines for this epoch, exactly as it prints them."""
+        return (
+            f"Epoch {self.epoch}, Loss: {self.train_loss:.4f}, LR: {self.lr:.6f}\n"
+            f"Test Accuracy: {self.test_acc:.2f}%"
+        )
+
+
+# A run's tables have one column per field of its points, in field order; whole-number fields
+# are int64 columns, the rest float64.
+BATCH_COLUMNS = [f.name for f in dataclasses.fields(BatchPoint)]
+EPOCH_COLUMNS = [f.name for f in dataclasses.fields(EpochPoint)]
+INT_COLUMNS = frozenset(
+    f.name
+    for point in (BatchPoint, EpochPoint)
+    for f in dataclasses.fields(point)
+    if f.type == "int"
+)
 
 
 @dataclass(frozen=True)
@@ -387,12 +417,13 @@ class Trainer:
         *,
         data_dir: str | Path | None = None,
     ) -> None:
-        # A private copy: the caller mutating its config later cannot change a live run.
+        # The one check on a config's way to training, on a private copy: the caller mutating
+        # its config later cannot change a live run.
         self.config = TrainConfig.from_dict(config.to_dict()).validated()
         self.run_id = run_id
         self.metrics = RunMetrics(self.config)
         self.data_dir = data_dir
-        self._data = data
+        self.data = data  # the digits to train on; None: loaded in the run's thread
         self._callbacks: dict[str, list[Callable[..., Any]]] = {e: [] for e in EVENTS}
         self._stop_evt = threading.Event()
         self._resume_evt = threading.Event()  # cleared while a pause is requested
@@ -537,90 +568,113 @@ class Trainer:
         cfg = self.config
         self.metrics.clock_start()
         self._set_status(RUNNING)
-        data = self._data
+        data = self.data
         if data is None:
             data = load_mnist(cfg.data_source, self.data_dir)
         if self._stop_evt.is_set():
             self._finish(STOPPED)
             return
-
-        with _INIT_LOCK:
-            set_seed(cfg.seed)
-            model = SimpleNet()
-        criterion = nn.CrossEntropyLoss()
-        optimizer = build_optimizer(cfg, model)
-        shuffle = torch.Generator().manual_seed(cfg.seed)  # own RNG: threads cannot disturb it
-        group = optimizer.param_groups[0]  # the scheduler updates this dict in place
-        per_batch = cfg.scheduler_step == "batch"
+        run = self._setup(data)
         if self._stop_evt.is_set():  # the first optimizer in a process imports torch._dynamo (~2 s)
             self._finish(STOPPED)
             return
-
-        train_x, train_y = data.train_x, data.train_y
-        n, bs = int(train_x.shape[0]), cfg.batch_size
-        batches_per_epoch = -(-n // bs)  # the last batch may be short, like DataLoader
-        scheduler = make_scheduler(cfg, optimizer, batches_per_epoch)
-        self.metrics.begin(batches_per_epoch, cfg.epochs, data.description)
-        step = 0
-        on_batch = self._callbacks["on_batch_end"]
-        clock = time.perf_counter
-
-        model.train()
+        self.metrics.begin(run.batches_per_epoch, cfg.epochs, data.description)
+        run.model.train()
         for epoch in range(1, cfg.epochs + 1):
             self.metrics.begin_epoch(epoch)
             epoch_start = self.metrics.elapsed()
-            epoch_lr = float(group["lr"])
-            # Each batch's time runs from the previous batch's to this one's: the shuffle,
-            # metrics, callbacks and pause checks count as training time; evaluation and the
-            # wait while paused do not.
-            last = clock()
-            perm = torch.randperm(n, generator=shuffle)
-            loss_sum = 0.0
-            for b in range(batches_per_epoch):
-                if self._stop_evt.is_set() or not self._resume_evt.is_set():
-                    if self._should_stop():
-                        self._finish(STOPPED)
-                        return
-                    last = clock()  # back from a pause
-                idx = perm[b * bs : (b + 1) * bs]
-                xb, yb = train_x[idx], train_y[idx]
-                lr = group["lr"]  # the LR this step uses
-                optimizer.zero_grad()
-                loss = criterion(model(xb), yb)
-                loss_value = loss.item()  # the one sync per batch
-                if not math.isfinite(loss_value):
-                    raise _Diverged(
-                        f"The loss became {loss_value} in epoch {epoch}, batch {b + 1} "
-                        f"(LR {lr:g}): training diverged. Try a smaller learning rate."
-                    )
-                loss.backward()
-                optimizer.step()
-                if per_batch:
-                    scheduler.step()  # after optimizer.step(), as PyTorch requires
-                step += 1
-                loss_sum += loss_value
-                point = BatchPoint(step, epoch, loss_value, float(lr))
-                now = clock()
-                self.metrics.add_batch(point, b + 1, int(idx.shape[0]), now - last)
-                last = now
-                if on_batch:
-                    self._emit("on_batch_end", point)
-
-            test_loss, test_acc, preds = evaluate(model, data.test_x, data.test_y)
-            weights = model.fc.weight.detach().numpy().copy()
+            loss_sum = self._train_epoch(run, data, epoch)
+            if loss_sum is None:
+                self._finish(STOPPED)
+                return
+            # What the seed prints: the LR after the batch loop, before the epoch's step.
+            printed_lr = float(run.optimizer.param_groups[0]["lr"])
+            test_loss, test_acc, preds = evaluate(run.model, data.test_x, data.test_y)
             epoch_point = EpochPoint(
                 epoch=epoch,
-                train_loss=loss_sum / batches_per_epoch,
-                lr=epoch_lr,
+                train_loss=loss_sum / run.batches_per_epoch,
+                lr=printed_lr,
                 test_loss=test_loss,
                 test_acc=test_acc,
                 seconds=self.metrics.elapsed() - epoch_start,
             )
-            self.metrics.add_epoch(epoch_point, weights, preds)
+            self.metrics.add_epoch(epoch_point, run.model.fc.weight.detach().numpy().copy(), preds)
             self._emit("on_epoch_end", epoch_point)
-            if not per_batch:
-                step_epoch(scheduler, test_loss)  # after the epoch, as the seed does
+            if not run.per_batch:
+                step_epoch(run.scheduler, test_loss)  # after the epoch, as the seed does
             if epoch < cfg.epochs and self._should_stop():
                 self._finish(STOPPED)
                 return
         self._finish(FINISHED)
+
+    def _setup(self, data: MnistData) -> _Run:
+        """The seeded model, optimizer, scheduler and shuffle RNG for this run."""
+        cfg = self.config
+        with _INIT_LOCK:
+            set_seed(cfg.seed)
+            model = SimpleNet()
+        optimizer = build_optimizer(cfg, model)
+        bpe = batches_per_epoch(int(data.train_x.shape[0]), cfg.batch_size)
+        return _Run(
+            model=model,
+            optimizer=optimizer,
+            scheduler=make_scheduler(cfg, optimizer, bpe),
+            shuffle=torch.Generator().manual_seed(cfg.seed),  # own RNG: threads cannot disturb it
+            per_batch=cfg.scheduler_step == "batch",
+            batches_per_epoch=bpe,
+        )
+
+    def _train_epoch(self, run: _Run, data: MnistData, epoch: int) -> float | None:
+        """One epoch of optimizer steps; the sum of its batch losses, None if stopped."""
+        train_x, train_y = data.train_x, data.train_y
+        bs = self.config.batch_size
+        group = run.optimizer.param_groups[0]  # the scheduler updates this dict in place
+        on_batch = self._callbacks["on_batch_end"]
+        clock = time.perf_counter
+        # Each batch's time runs from the previous batch's to this one's: the shuffle,
+        # metrics, callbacks and pause checks count as training time; evaluation and the
+        # wait while paused do not.
+        last = clock()
+        perm = torch.randperm(int(train_x.shape[0]), generator=run.shuffle)
+        loss_sum = 0.0
+        for b in range(run.batches_per_epoch):
+            if self._stop_evt.is_set() or not self._resume_evt.is_set():
+                if self._should_stop():
+                    return None
+                last = clock()  # back from a pause
+            idx = perm[b * bs : (b + 1) * bs]
+            lr = group["lr"]  # the LR this step uses
+            run.optimizer.zero_grad()
+            loss = F.cross_entropy(run.model(train_x[idx]), train_y[idx])
+            loss_value = loss.item()  # the one sync per batch
+            if not math.isfinite(loss_value):
+                raise _Diverged(
+                    f"The loss became {loss_value} in epoch {epoch}, batch {b + 1} "
+                    f"(LR {lr:g}): training diverged. Try a smaller learning rate."
+                )
+            loss.backward()
+            run.optimizer.step()
+            if run.per_batch:
+                run.scheduler.step()  # after optimizer.step(), as PyTorch requires
+            run.step += 1
+            loss_sum += loss_value
+            point = BatchPoint(run.step, epoch, loss_value, float(lr))
+            now = clock()
+            self.metrics.add_batch(point, b + 1, int(idx.shape[0]), now - last)
+            last = now
+            if on_batch:
+                self._emit("on_batch_end", point)
+        return loss_sum
+
+
+@dataclass
+class _Run:
+    """What one run trains with, built once before its first epoch."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: LRScheduler
+    shuffle: torch.Generator
+    per_batch: bool
+    batches_per_epoch: int
+    step: int = 0  # optimizer steps so far, over all epochs

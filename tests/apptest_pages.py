@@ -64,7 +64,7 @@ def select_rows(at: AppTest, rows: Iterable[int], table: int = 0) -> AppTest:
 @contextmanager
 def private_run_manager(runs_dir: Path) -> Iterator[None]:
     """The pages' process-wide run manager made afresh over runs_dir, and shut down after."""
-    from ui.runs import get_manager
+    from ui.run_registry import get_manager
 
     mp = pytest.MonkeyPatch()
     mp.setenv("STEPLR_VIZ_RUNS_DIR", str(runs_dir))

@@ -55,7 +55,7 @@ def test_the_alt_text_does_not_move_with_the_numbers():
     assert describe(first) == describe(second)
 
 
-@pytest.mark.parametrize("page", ["app.py", "pages/2_StepLR_lab.py"])
+@pytest.mark.parametrize("page", ["app.py", "pages/1_Live_training.py", "pages/2_StepLR_lab.py"])
 def test_every_chart_on_the_page_carries_alt_text(page):
     at = open_page(REPO / page)
     charts = at.get("plotly_chart")

@@ -35,3 +35,13 @@ def test_importing_every_engine_module_never_imports_streamlit():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_every_page_is_an_outline_over_its_sections():
+    """At most ~120 lines and one function: the sections live in ui/, the numbers in the engine."""
+    pages = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    assert len(pages) >= 3
+    for page in pages:
+        text = page.read_text()
+        assert len(text.splitlines()) <= 120, page.name
+        assert text.count("\ndef ") == 1, f"{page.name}: sections belong in ui/"

@@ -1,15 +1,17 @@
 """Junk in a link never crashes a page: every page, every URL-bound key, every kind of junk.
 
 Pages are found on disk (app.py and pages/*.py) and their bound keys by running them once (a
-widget bound to the URL carries `query_param_key` in its proto) plus the page's URL_CHECKS, so a
-page or widget added later is covered without edits. For speed, all of a page's keys get the
-same junk in one run. Each run must render with no exception, warn naming every key, and show
-exactly the widgets and values of a clean run.
+widget bound to the URL carries `query_param_key` in its proto) plus the checks the page hands
+to warn_bad_query_params on that run, so a page or widget added later is covered without
+edits. For speed, all of a page's keys get the same junk in one run. Each run must render with
+no exception, warn naming every key, and show exactly the widgets and values of a clean run.
 """
 
 from __future__ import annotations
 
-import runpy
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,32 @@ def page_id(path: Path) -> str:
     return path.name
 
 
+@contextmanager
+def recorded_checks() -> Iterator[set[str]]:
+    """The keys of every URL check handed to warn_bad_query_params while this block runs."""
+    import ui.query
+
+    real = ui.query.warn_bad_query_params
+    keys: set[str] = set()
+
+    def recording(checks):
+        keys.update(checks)
+        return real(checks)
+
+    mp = pytest.MonkeyPatch()
+    # The page, or a ui module it calls, may have imported the function by name: patch it there.
+    for module in list(sys.modules.values()):
+        if getattr(module, "warn_bad_query_params", None) is real:
+            mp.setattr(module, "warn_bad_query_params", recording)
+    try:
+        yield keys
+    finally:
+        mp.undo()
+
+
 def url_check_keys(path: Path) -> set[str]:
-    """The keys of the page's URL_CHECKS (the page is imported, not run: main() is guarded)."""
-    return set(runpy.run_path(str(path), run_name="page_under_test").get("URL_CHECKS", {}))
+    """The keys the page checks in a link (its URL_CHECKS), as recorded on its clean run."""
+    return clean_run(path)[2]
 
 
 def walk(node: Any):
@@ -94,23 +119,24 @@ def isolated_manager(tmp_path_factory):
         yield
 
 
-_CLEAN: dict[Path, tuple[dict[str, str], dict[str, Any]]] = {}
+_CLEAN: dict[Path, tuple[dict[str, str], dict[str, Any], set[str]]] = {}
 
 
-def clean_run(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
-    """(bound params, widget values) of the page opened with no query, once per page."""
+def clean_run(path: Path) -> tuple[dict[str, str], dict[str, Any], set[str]]:
+    """(bound params, widget values, checked keys) of the page opened with no query, once."""
     if path not in _CLEAN:
-        at = open_page(path)
+        with recorded_checks() as checked:
+            at = open_page(path)
         assert not at.exception, f"{path.name} fails with no query at all"
         assert not at.warning, f"{path.name} warns with no query at all"
-        _CLEAN[path] = (bound_params(at), values(at))
+        _CLEAN[path] = (bound_params(at), values(at), checked)
     return _CLEAN[path]
 
 
 @pytest.mark.parametrize("path", PAGES, ids=page_id)
 def test_every_bound_widget_has_a_url_check(path: Path) -> None:
     """A widget bound to the URL without a check would take junk with no warning."""
-    params, _ = clean_run(path)
+    params, _, _ = clean_run(path)
     assert params or not url_check_keys(path), f"{path.name} has URL_CHECKS but no bound widget"
     missing = set(params) - url_check_keys(path)
     assert not missing, f"{path.name}: bound to the URL but not in URL_CHECKS: {sorted(missing)}"
@@ -119,7 +145,7 @@ def test_every_bound_widget_has_a_url_check(path: Path) -> None:
 @pytest.mark.parametrize("junk_id", list(JUNK))
 @pytest.mark.parametrize("path", PAGES, ids=page_id)
 def test_junk_link_renders_the_defaults_with_a_warning(path: Path, junk_id: str) -> None:
-    params, clean = clean_run(path)
+    params, clean, _ = clean_run(path)
     keys = set(params) | url_check_keys(path)  # URL_CHECKS may hold non-widget keys ("run")
     if not keys:
         pytest.skip(f"{path.name} reads nothing from the URL")

@@ -127,6 +127,15 @@ def test_bad_flags_exit_2_with_one_line(args, names, capsys):
     assert names in lines[0]
 
 
+def test_the_flags_config_is_checked_once(tmp_path, monkeypatch, capsys):
+    checks = []
+    real = TrainConfig.validated
+    monkeypatch.setattr(TrainConfig, "validated", lambda self: checks.append(self) or real(self))
+    assert train.main(["--epochs", "1", "--batch-size", "512", "--no-store"]) == 0
+    assert len(checks) == 1
+    assert capsys.readouterr().out.startswith("Epoch 1, Loss: ")
+
+
 def test_bad_flag_through_python_m(tmp_path):
     out = run_cli(tmp_path, "--gamma", "2")
     assert out.returncode == 2

@@ -1,4 +1,4 @@
-"""FigureCache: built once per key, least recently used out first, safe across threads."""
+"""SharedCache: built once per key, least recently used out first, safe across threads."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import threading
 
 import pytest
 
-from steplr_viz.figures.cache import RUN_PICTURES, FigureCache
+from steplr_viz.caching import SharedCache
+from steplr_viz.figures.cache import RUN_PICTURES
 
 
 def test_a_key_is_built_once_and_the_same_value_comes_back():
-    cache: FigureCache[list[int]] = FigureCache(maxsize=4)
+    cache: SharedCache[list[int]] = SharedCache(maxsize=4)
     calls = []
 
     def build() -> list[int]:
@@ -25,7 +26,7 @@ def test_a_key_is_built_once_and_the_same_value_comes_back():
 
 
 def test_the_least_recently_used_entry_goes_first():
-    cache: FigureCache[str] = FigureCache(maxsize=2)
+    cache: SharedCache[str] = SharedCache(maxsize=2)
     cache.get("a", lambda: "A")
     cache.get("b", lambda: "B")
     cache.get("a", lambda: "never built")  # "a" is now the most recent
@@ -36,7 +37,7 @@ def test_the_least_recently_used_entry_goes_first():
 
 
 def test_sessions_building_one_key_at_once_all_get_the_stored_value():
-    cache: FigureCache[object] = FigureCache(maxsize=8)
+    cache: SharedCache[object] = SharedCache(maxsize=8)
     barrier = threading.Barrier(6, timeout=30)
     got: list[object] = []
 
@@ -58,5 +59,5 @@ def test_sessions_building_one_key_at_once_all_get_the_stored_value():
 
 def test_bounds():
     with pytest.raises(ValueError):
-        FigureCache(maxsize=0)
+        SharedCache(maxsize=0)
     assert RUN_PICTURES.maxsize >= 30  # a class's worth of watched runs

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -269,6 +270,19 @@ def test_submit_validates(make_manager):
     with pytest.raises(ValueError, match="epochs"):
         manager.submit(TrainConfig(epochs=0))
     assert manager.store.list_runs().empty
+
+
+def test_a_submitted_config_is_checked_once_and_stored_as_trained(make_manager, monkeypatch):
+    checks = []
+    real = TrainConfig.validated
+    monkeypatch.setattr(TrainConfig, "validated", lambda self: checks.append(self) or real(self))
+    manager = make_manager(max_concurrent=1)
+    asked = TrainConfig(epochs=np.int64(1), batch_size=512)  # normalised by the one check
+    run_id = manager.submit(asked)
+    assert len(checks) == 1 and checks[0] is not asked  # a private copy is checked
+    assert wait_ended(manager, run_id) == FINISHED
+    stored = manager.store.get_run(run_id).config
+    assert stored == checks[0] and type(stored.epochs) is int
 
 
 @pytest.mark.parametrize("method", ["snapshot", "queue_position", "pause", "resume", "stop",

@@ -8,27 +8,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steplr_viz.figures.cache import (
-    RUN_CHARTS,
-    RUN_TABLES,
-    LatestPerRun,
-    snapshot_view,
-    view_charts,
-)
+from steplr_viz.caching import LatestPerRun
+from steplr_viz.figures.cache import RUN_CHARTS, view_charts
 from steplr_viz.run_view import (
-    BATCH_COLUMNS,
-    EPOCH_COLUMNS,
     POLL_SECONDS,
+    RUN_TABLES,
     RunView,
     poll_seconds,
     run_labels,
+    snapshot_view,
 )
+from steplr_viz.runs import InMemoryRunStore
 from steplr_viz.trainer import (
     ALL_STATUSES,
+    BATCH_COLUMNS,
+    EPOCH_COLUMNS,
     PAUSED,
     QUEUED,
     RUNNING,
     TERMINAL_STATUSES,
+    BatchPoint,
+    EpochPoint,
     TrainConfig,
     Trainer,
 )
@@ -140,3 +140,47 @@ def test_latest_per_run_keeps_one_entry_per_run():
     cache.get("c", 1, lambda: "c1")  # "a" was used least recently: it goes
     assert len(cache) == 2 and cache.get("a", 2, lambda: "again") == "again"
     assert cache.builds == 5
+
+
+def test_a_stored_run_reads_as_the_live_one(snapshot):
+    """One set of columns: the store's tables equal the trainer's, value and dtype."""
+    store = InMemoryRunStore()
+    run_id = store.create_run(snapshot.config)
+    store.add_batches(run_id, snapshot.batches)
+    for point in snapshot.epochs:
+        store.add_epoch(run_id, point)
+    stored = store.get_run(run_id)
+    live = RunView.from_snapshot(run_id, snapshot)
+    pd.testing.assert_frame_equal(stored.batches, live.batches)
+    pd.testing.assert_frame_equal(stored.epochs, live.epochs)
+    assert list(live.batches.columns) == [f.name for f in dataclasses.fields(BatchPoint)]
+    assert list(live.epochs.columns) == [f.name for f in dataclasses.fields(EpochPoint)]
+    assert stored.epoch_log == live.epoch_log
+
+
+def test_this_and_the_previous_epochs_loss(snapshot):
+    """Mid epoch 2: this epoch's mean so far, and epoch 1's mean as the trainer recorded it."""
+    mid_epoch_2 = dataclasses.replace(snapshot, batches=snapshot.batches[:11], epochs=())
+    view = RunView.from_snapshot("0123456789ab", mid_epoch_2)
+    # Without epoch 1's point there is nothing to compare with.
+    assert np.isnan(view.previous_epoch_loss)
+    view = RunView.from_snapshot(
+        "0123456789ab", dataclasses.replace(mid_epoch_2, epochs=snapshot.epochs[:1])
+    )
+    assert view.loss_this_epoch == pytest.approx(np.mean([b.loss for b in snapshot.batches[8:11]]))
+    assert view.previous_epoch_loss == snapshot.epochs[0].train_loss
+    first = RunView.from_snapshot(
+        "0123456789ab", dataclasses.replace(snapshot, batches=(), epochs=())
+    )
+    assert np.isnan(first.loss_this_epoch) and np.isnan(first.previous_epoch_loss)
+
+
+def test_the_epoch_log_is_the_seeds_printout(snapshot):
+    view = RunView.from_snapshot("0123456789ab", snapshot)
+    lines = view.epoch_log.splitlines()
+    assert len(lines) == 4
+    for point, (loss_line, acc_line) in zip(snapshot.epochs, [lines[:2], lines[2:]], strict=True):
+        assert loss_line == (
+            f"Epoch {point.epoch}, Loss: {point.train_loss:.4f}, LR: {point.lr:.6f}"
+        )
+        assert acc_line == f"Test Accuracy: {point.test_acc:.2f}%"

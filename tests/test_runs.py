@@ -17,19 +17,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from steplr_viz.recorder import StoreRecorder
 from steplr_viz.runs import (
-    BATCH_COLUMNS,
-    EPOCH_COLUMNS,
     LIST_COLUMNS,
     RUN_ID_RE,
     InMemoryRunStore,
     RunStore,
-    StoreRecorder,
     check_run_id,
     new_run_id,
     open_store,
 )
 from steplr_viz.trainer import (
+    BATCH_COLUMNS,
+    EPOCH_COLUMNS,
     FAILED,
     FINISHED,
     INTERRUPTED,
@@ -388,8 +388,7 @@ def test_row_left_running_by_dead_owner_is_interrupted(tmp_path):
 # --- threads -------------------------------------------------------------------------------
 
 
-def test_concurrent_writers_and_readers(tmp_path):
-    store = RunStore(tmp_path)
+def test_concurrent_writers_and_readers(store):
     ids = [store.create_run(TrainConfig(seed=i)) for i in range(4)]
     errors: list[BaseException] = []
 
@@ -423,6 +422,26 @@ def test_concurrent_writers_and_readers(tmp_path):
     assert (runs["epochs_done"] == 5).all()
     assert all(len(store.get_run(i).batches) == 100 for i in ids)
     assert store.integrity_ok()
+
+
+def test_a_relative_folder_stays_where_the_store_opened_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = RunStore("runs")
+    run_id = store.create_run(TrainConfig())
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # e.g. a test, or code the app runs, changes cwd
+    assert store.get_run(run_id) is not None
+    assert store.path == tmp_path / "runs" / "runs.sqlite3"
+    assert not (tmp_path / "elsewhere" / "runs").exists()
+
+
+def test_each_memory_store_is_its_own_database():
+    """The fallback is the same RunStore on an in-memory SQLite database, one per store."""
+    first, second = InMemoryRunStore(), InMemoryRunStore()
+    run_id = first.create_run(TrainConfig())
+    assert not first.persistent and first.path is None
+    assert second.get_run(run_id) is None and second.list_runs().empty
+    assert first.list_runs()["run_id"].tolist() == [run_id]
 
 
 # --- folders and fallback ------------------------------------------------------------------

@@ -11,7 +11,7 @@ import torch
 
 from steplr_viz import train
 from steplr_viz.data import MnistData, load_mnist
-from steplr_viz.run_view import predicted_lrs
+from steplr_viz.run_plan import predicted_lrs
 from steplr_viz.runs import InMemoryRunStore, RunStore
 from steplr_viz.schedulers import (
     PLATEAU_NOTE,

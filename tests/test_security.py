@@ -18,8 +18,9 @@ except ModuleNotFoundError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
 from steplr_viz import data, registry, runs
+from steplr_viz.recorder import StoreRecorder
 from steplr_viz.registry import RunManager
-from steplr_viz.runs import InMemoryRunStore, RunStore, StoreRecorder
+from steplr_viz.runs import InMemoryRunStore, RunStore
 from steplr_viz.trainer import BatchPoint, EpochPoint, TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -412,7 +413,7 @@ def test_the_runs_and_data_folders_come_only_from_the_environment(tmp_path, monk
     """A link naming folders changes nothing: the page's store is the env var's folder."""
     from streamlit.testing.v1 import AppTest
 
-    from ui.runs import get_manager
+    from ui.run_registry import get_manager
 
     runs_dir = tmp_path / "env-runs"
     monkeypatch.setenv("STEPLR_VIZ_RUNS_DIR", str(runs_dir))

@@ -34,7 +34,7 @@ def memory_warnings(at: AppTest) -> list[str]:
 
 
 def test_unwritable_runs_folder_keeps_runs_in_memory_and_says_so(unwritable_runs_dir: Path):
-    from ui.runs import get_manager
+    from ui.run_registry import get_manager
 
     at = open_page(TRAINING_PAGE, QUERY)
     assert not at.exception, [e.value for e in at.exception]

@@ -208,8 +208,49 @@ def test_batch_stepping_follows_the_schedule_per_step(
     assert [p.step for p in snap.batches] == list(range(1, 13))
     expected = [step_lr(lr, gamma, step_size, p.step - 1) for p in snap.batches]
     assert [p.lr for p in snap.batches] == pytest.approx(expected, rel=1e-12)
-    first_of_epoch = {p.epoch: p.lr for p in reversed(snap.batches)}
-    assert [p.lr for p in snap.epochs] == [first_of_epoch[e] for e in (1, 2, 3)]
+    # Each epoch's LR is the seed's print after its batch loop: the LR after the last step.
+    after_last_step = [step_lr(lr, gamma, step_size, 4 * e) for e in (1, 2, 3)]
+    assert [p.lr for p in snap.epochs] == pytest.approx(after_last_step, rel=1e-12)
+
+
+def _seed_printed_lrs(config: TrainConfig, batches_per_epoch: int) -> list[float]:
+    """The oracle: optimizer.param_groups[0]["lr"] after each epoch's batch loop, as the seed
+    prints it, from a real torch optimizer and StepLR stepped as the config says."""
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(
+        optimizer, step_size=config.step_size, gamma=config.gamma
+    )
+    printed = []
+    for _epoch in range(config.epochs):
+        for _batch in range(batches_per_epoch):
+            optimizer.step()
+            if config.scheduler_step == "batch":
+                scheduler.step()
+        printed.append(optimizer.param_groups[0]["lr"])
+        if config.scheduler_step == "epoch":
+            scheduler.step()
+    return printed
+
+
+@pytest.mark.parametrize("scheduler_step", ["epoch", "batch"])
+def test_the_epoch_lr_is_what_the_seeds_print_shows(
+    small: MnistData, make_trainer, scheduler_step: str
+) -> None:
+    config = TrainConfig(
+        lr=0.05, gamma=0.5, step_size=3, epochs=4, batch_size=64, scheduler_step=scheduler_step
+    )
+    snap = make_trainer(config, small).run()
+    assert snap.status == FINISHED, snap.error
+    printed = _seed_printed_lrs(config, 4)  # 256 digits in batches of 64
+    assert [p.lr for p in snap.epochs] == printed
+    lines = [p.seed_lines().splitlines()[0] for p in snap.epochs]
+    assert lines == [
+        f"Epoch {e}, Loss: {p.train_loss:.4f}, LR: {lr:.6f}"
+        for e, p, lr in zip((1, 2, 3, 4), snap.epochs, printed, strict=True)
+    ]
+    if scheduler_step == "batch":  # not the LR of the epoch's first batch
+        first_of_epoch = {p.epoch: p.lr for p in reversed(snap.batches)}
+        assert [p.lr for p in snap.epochs] != [first_of_epoch[e] for e in (1, 2, 3, 4)]
 
 
 def test_training_matches_a_plain_pytorch_loop(small: MnistData, make_trainer) -> None:
@@ -415,7 +456,7 @@ def test_same_config_and_seed_give_identical_metrics(small: MnistData, make_trai
 
 @pytest.fixture
 def one_torch_thread() -> Iterator[None]:
-    """One intra-op thread, as the app runs its trainers (ui/runs.py).
+    """One intra-op thread, as the app runs its trainers (ui/run_registry.py).
 
     With several threads a matmul's reduction is split by however many threads the pool hands
     out at that moment, and concurrent runs get fewer: the last bits of a loss then differ (seen

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import runpy
 
 import numpy as np
 import pytest
@@ -27,6 +26,7 @@ from tests.apptest_pages import (
     wait_until,
 )
 from tests.plotly_data import chart_traces, expand_staircase, trace_array
+from ui import training
 
 TRAIN_LOSS = "Train loss (this epoch)"  # the metric row's loss: a mean, not one batch
 
@@ -39,7 +39,7 @@ def isolated_manager(tmp_path_factory):
 
 
 def manager():
-    from ui.runs import get_manager
+    from ui.run_registry import get_manager
 
     return get_manager()
 
@@ -58,11 +58,6 @@ def chart(at: AppTest, key: str) -> dict[str, dict]:
 def chart_keys(at: AppTest) -> list[str]:
     """The element ids of the Plotly charts on the page (they hold the widget keys)."""
     return [c.proto.id for c in at.get("plotly_chart")]
-
-
-def runpy_page() -> dict:
-    """The page's functions, imported, not run (main() is guarded)."""
-    return runpy.run_path(str(TRAINING_PAGE), run_name="page_under_test")
 
 
 def button_keys(at: AppTest) -> set[str]:
@@ -115,6 +110,13 @@ def test_defaults_render_with_the_predicted_schedule():
     assert at.radio(key="train_optimizer").value == defaults.optimizer
     assert at.radio(key="train_scheduler_step").value == defaults.scheduler_step
     assert at.radio(key="train_data_source").value == defaults.data_source
+
+
+def test_the_predicted_lrs_say_which_t_each_epoch_is():
+    """The seed counts epochs from 1, the formula from 0: the caption pairs them."""
+    at = open_page()
+    caption = next(c.value for c in at.caption if "batches per epoch" in c.value)
+    assert "Epoch 1 (t = 0): 0.001, Epoch 2 (t = 1): 0.001, Epoch 3 (t = 2): 0.0001" in caption
 
 
 @pytest.mark.parametrize(
@@ -171,6 +173,7 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
         f"Epoch 1, Loss: {record.epochs['train_loss'].iloc[0]:.4f}, LR: 0.001000\n"
         f"Test Accuracy: {record.epochs['test_acc'].iloc[0]:.2f}%"
     )
+    assert any("Epoch N trains with η_t at t = N − 1" in c.value for c in at.caption)
     # The finished run's pictures: weight templates, digits, confusion matrix of the test set.
     confusion = chart(at, "train_confusion")
     assert trace_array(confusion["trace0"]["z"]).sum() == 1000
@@ -208,6 +211,12 @@ def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():
     shown = {m.label: m for m in at.metric}["LR in use"]
     assert shown.value == "1e-06"  # the seed's %.6f would print 0.000001, or 0.000000 later
     assert shown.delta == "η₀ × 0.001"
+    # The log prints what the seed prints after the batch loop: the LR after the 63rd step,
+    # η₀·γ^⌊63/20⌋ (not the 0.001 of the epoch's first batch), and says which t that is.
+    log = at.code[0].value
+    assert log.startswith("Epoch 1, Loss: ") and "LR: 0.000001\n" in log
+    notes = [c.value for c in at.caption if "t = N × 63" in c.value]
+    assert len(notes) == 1, [c.value for c in at.caption]
     # The LR chart: the LR the optimizer used at each of the 63 batches is the predicted one,
     # four steps of a staircase (equal up to the last bits: torch multiplies by γ step by step,
     # the closed form raises γ to a power).
@@ -432,11 +441,10 @@ def test_the_metrics_show_the_change_since_the_epoch_before(two_runs):
 
 
 def test_a_tiny_change_never_reads_as_a_signed_zero():
-    page = runpy_page()
-    assert page["change"](-3.2e-05)["delta"] == "-3.2e-05"
-    assert page["change"](0.001234567, unit=" pts")["delta"] == "+0.00123 pts"
-    assert page["change"](0.0) == {"delta": "0", "delta_color": "off", "delta_arrow": "off"}
-    assert page["change"](float("nan")) == {"delta": None}
+    assert training.change(-3.2e-05)["delta"] == "-3.2e-05"
+    assert training.change(0.001234567, unit=" pts")["delta"] == "+0.00123 pts"
+    assert training.change(0.0) == {"delta": "0", "delta_color": "off", "delta_arrow": "off"}
+    assert training.change(float("nan")) == {"delta": None}
 
 
 def test_a_failed_start_is_a_plain_error(monkeypatch):
@@ -539,7 +547,7 @@ def test_a_link_sets_every_training_control():
     assert at.radio(key="train_optimizer").value == "sgd"
     assert at.select_slider(key="train_lr").value == 0.01
     assert at.slider(key="train_gamma").value == 0.5
-    assert at.number_input(key="train_step_size").value == 3
+    assert at.slider(key="train_step_size").value == 3
     assert at.slider(key="train_epochs").value == 7
     assert at.select_slider(key="train_batch_size").value == 128
     assert at.radio(key="train_scheduler_step").value == "batch"

@@ -16,10 +16,9 @@ from steplr_viz import schedule
 from steplr_viz.figures.schedule import PinnedCurve
 from steplr_viz.validation import check_int
 from ui.query import parse_bool, parse_number
-from ui.schedule_controls import schedule_checks, schedule_controls
+from ui.schedule_controls import STEP_SIZE_MAX, schedule_checks, schedule_controls
 from ui.widgets import int_input
 
-STEP_SIZE_MAX = 100
 DEFAULTS = schedule.SEED_EXAMPLE
 MAX_PINS = 6
 # The horizon slider's end: a drag moves a few epochs per pixel, not 40 (arrow keys step by one).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
@@ -12,6 +12,7 @@ from ui.query import one_of, parse_number
 
 LR_CHOICES = schedule.lr_choices()  # 1-2-5 series, 1e-5 .. 1: LRs span decades
 GAMMA_MIN, GAMMA_MAX = 0.01, 1.0
+STEP_SIZE_MAX = 100  # the s slider's range: 1 .. 100
 DEFAULTS = schedule.SEED_EXAMPLE
 
 
@@ -25,10 +26,12 @@ def lr_labels() -> list[str]:
     return [lr_label(v) for v in LR_CHOICES]
 
 
-def schedule_checks(prefix: str, step_size_max: int) -> dict[str, Callable[[str], object]]:
-    """URL checks for the keys `<prefix>lr0`, `<prefix>gamma`, `<prefix>step_size`."""
+def schedule_checks(
+    prefix: str, step_size_max: int = STEP_SIZE_MAX, *, lr_key: str = "lr0"
+) -> dict[str, Callable[[str], object]]:
+    """URL checks for the keys `<prefix><lr_key>`, `<prefix>gamma`, `<prefix>step_size`."""
     return {
-        f"{prefix}lr0": one_of(lr_labels(), "η₀"),
+        f"{prefix}{lr_key}": one_of(lr_labels(), "η₀"),
         f"{prefix}gamma": lambda t: check_float(
             "gamma", parse_number(t), low=GAMMA_MIN, high=GAMMA_MAX
         ),
@@ -39,15 +42,24 @@ def schedule_checks(prefix: str, step_size_max: int) -> dict[str, Callable[[str]
 
 
 def schedule_controls(
-    prefix: str, *, step_size_max: int, step_size_label: str = "Step size s"
+    prefix: str,
+    *,
+    step_size_max: int = STEP_SIZE_MAX,
+    step_size_label: str = "Step size s",
+    step_size_help: str | None = None,
+    defaults: Mapping[str, float] = DEFAULTS,
+    lr_key: str = "lr0",
 ) -> tuple[float, float, int]:
-    """η₀ (a 1-2-5 select slider), γ and s, bound to the URL under `<prefix>` keys."""
+    """η₀ (a 1-2-5 select slider), γ and s, bound to the URL under `<prefix>` keys.
+
+    `defaults` holds base_lr, gamma and step_size; `lr_key` names η₀'s key after the prefix.
+    """
     base_lr = st.select_slider(
         "Initial learning rate η₀",
         options=LR_CHOICES,
-        value=DEFAULTS["base_lr"],
+        value=defaults["base_lr"],
         format_func=lr_label,
-        key=f"{prefix}lr0",
+        key=f"{prefix}{lr_key}",
         bind="query-params",
         help="A 1-2-5 series from 1e-5 to 1, because learning rates span decades.",
     )
@@ -55,7 +67,7 @@ def schedule_controls(
         "Decay factor γ",
         min_value=GAMMA_MIN,
         max_value=GAMMA_MAX,
-        value=DEFAULTS["gamma"],
+        value=defaults["gamma"],
         step=0.01,
         key=f"{prefix}gamma",
         bind="query-params",
@@ -65,8 +77,9 @@ def schedule_controls(
         step_size_label,
         min_value=1,
         max_value=step_size_max,
-        value=DEFAULTS["step_size"],
+        value=defaults["step_size"],
         key=f"{prefix}step_size",
         bind="query-params",
+        help=step_size_help,
     )
     return float(base_lr), float(gamma), int(step_size)

@@ -84,18 +84,6 @@ def new_figure(data: list[dict] | None = None, layout: dict | None = None) -> go
     return go.Figure(data=data, layout=layout, _validate=False)
 
 
-def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 380) -> go.Figure:
-    """Apply the shared layout to an existing figure."""
-    fig.update_layout(layout(title=title, height=height))
-    return fig
-
-
-def lr_axis(fig: go.Figure, *, log_y: bool, **kwargs) -> go.Figure:
-    """Give an existing figure the learning-rate y axis."""
-    fig.update_yaxes(**lr_yaxis(log_y=log_y), **kwargs)
-    return fig
-
-
 def vertical_line(x: float, *, color: str = MUTED, dash: str = "dash", width: float = 1) -> dict:
     """A full-height vertical line as a layout shape (cheaper than fig.add_vline)."""
     return {

@@ -242,7 +242,8 @@ def _tile_origin(i: int, cols: int) -> tuple[int, int]:
     return r * (SIDE + GAP), c * (SIDE + GAP)
 
 
-def _image_layout(grid: np.ndarray, title: str, height: int, **extra) -> dict:
+def _image_layout(title: str, height: int, **extra) -> dict:
+    """A layout for a heatmap drawn as a picture: no axes, square pixels, top row first."""
     return layout(
         title=title,
         height=height,
@@ -285,7 +286,6 @@ def weights_figure(weights: np.ndarray) -> go.Figure:
     return new_figure(
         [heatmap],
         _image_layout(
-            grid,
             "What each output unit learned (weights of Linear(784, 10))",
             360,
             annotations=annotations,
@@ -340,7 +340,6 @@ def digits_figure(
     return new_figure(
         [heatmap],
         _image_layout(
-            grid,
             "Test digits: prediction (true label)",
             90 + 110 * rows,
             annotations=annotations,

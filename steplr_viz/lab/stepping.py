@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from torch.utils.data import DataLoader
 
 from steplr_viz import data, schedule
 from steplr_viz.lab import common
@@ -14,21 +13,13 @@ from steplr_viz.validation import check_int
 
 # The seed's loader: DataLoader(datasets.MNIST(train=True), batch_size=64, shuffle=True).
 SEED_BATCH_SIZE = 64
-MNIST_TRAIN_SIZE = 60_000  # len(torchvision.datasets.MNIST(train=True)): the full training split
+MNIST_TRAIN_SIZE = data.FULL_TRAIN_SIZE  # the seed's loader reads the full training split
 MAX_BATCH_EPOCHS = 10
 
 
 def batches_per_epoch(n_samples: int, batch_size: int = SEED_BATCH_SIZE) -> int:
-    """len(DataLoader) for n_samples at this batch size (drop_last=False, as in the seed)."""
-    n_samples = check_int("n_samples", n_samples, low=1, high=10**9)
-    batch_size = check_int("batch_size", batch_size, low=1, high=10**6)
-    return _batches_per_epoch(n_samples, batch_size)
-
-
-@lru_cache(maxsize=16)
-def _batches_per_epoch(n_samples: int, batch_size: int) -> int:
-    # A range is a sized dataset: torch computes the count exactly as for MNIST.
-    return len(DataLoader(range(n_samples), batch_size=batch_size))
+    """len(DataLoader) for n_samples at the seed's batch size (drop_last=False, as in the seed)."""
+    return schedule.batches_per_epoch(n_samples, batch_size)
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 from steplr_viz.data import load_mnist
-from steplr_viz.runs import RunRecord, RunStore
+from steplr_viz.run_view import RunView
+from steplr_viz.runs import RunStore
 from steplr_viz.schedule import torch_lr_curve
 
 from ..plotly_data import expand_staircase
@@ -210,7 +211,7 @@ def screenshot_mid_run(page: Any) -> None:
     page.locator('[data-testid="stMain"] h1').scroll_into_view_if_needed()
 
 
-def stored(server: Any, run_id: str) -> RunRecord:
+def stored(server: Any, run_id: str) -> RunView:
     record = RunStore(server.runs_dir).get_run(run_id)
     assert record is not None, f"run {run_id} is not in the store"
     return record

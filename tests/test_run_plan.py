@@ -1,0 +1,67 @@
+"""run_plan: what a config implies before its run (batches, data, planned LRs), torch as oracle."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from steplr_viz import run_plan, schedule
+from steplr_viz.data import load_mnist
+from steplr_viz.trainer import TrainConfig
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 4_000, 60_000])
+@pytest.mark.parametrize("batch_size", [1, 16, 64, 1024])
+def test_batches_per_epoch_is_len_of_the_seeds_dataloader(n: int, batch_size: int) -> None:
+    loader = torch.utils.data.DataLoader(range(n), batch_size=batch_size)  # drop_last=False
+    assert schedule.batches_per_epoch(n, batch_size) == len(loader)
+
+
+def test_batches_per_epoch_rejects_an_empty_batch() -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        schedule.batches_per_epoch(100, 0)
+
+
+@pytest.fixture
+def no_full_data(tmp_path, monkeypatch):
+    """A data folder without full MNIST."""
+    monkeypatch.setenv("STEPLR_VIZ_DATA_DIR", str(tmp_path / "empty"))
+    return tmp_path / "empty"
+
+
+def test_the_bundled_data_is_there_and_counts_its_batches() -> None:
+    config = TrainConfig()  # the seed's batch of 64 on the bundled digits
+    assert not run_plan.needs_download(config) and run_plan.data_problem(config) is None
+    n_train = load_mnist("bundled").n_train
+    assert run_plan.config_batches_per_epoch(config) == -(-n_train // 64)
+
+
+def test_missing_full_data_is_said_and_counted_as_full_mnist(no_full_data) -> None:
+    config = TrainConfig(data_source="full", batch_size=64)
+    assert run_plan.needs_download(config)
+    problem = run_plan.data_problem(config)
+    assert problem and str(no_full_data) in problem
+    assert run_plan.config_batches_per_epoch(config) == 938  # len(DataLoader(60,000, 64))
+    assert not run_plan.needs_download(TrainConfig(data_source="auto"))  # falls back itself
+
+
+@pytest.mark.parametrize("scheduler_step", ["epoch", "batch"])
+def test_the_plan_is_the_lr_each_step_will_use(scheduler_step: str) -> None:
+    config = TrainConfig(lr=0.1, gamma=0.9, step_size=2, epochs=7, batch_size=512,
+                         scheduler_step=scheduler_step)  # fmt: skip
+    plan = run_plan.schedule_plan(config)
+    bpe = plan.batches_per_epoch
+    assert bpe == run_plan.config_batches_per_epoch(config)
+    assert plan.steps.tolist() == list(range(1, 7 * bpe + 1))
+    # Python's float power, as torch's closed form computes it (never numpy's).
+    per_batch = scheduler_step == "batch"
+    steps = plan.steps.tolist()  # Python ints: 0.9 ** np.int64(k) would be numpy's power
+    expected = [0.1 * 0.9 ** ((s - 1 if per_batch else (s - 1) // bpe) // 2) for s in steps]
+    assert plan.lrs.tolist() == expected
+    assert plan.epoch_lrs.tolist() == [0.1 * 0.9 ** (t // 2) for t in range(7)]
+
+
+def test_the_evaluation_digits_are_the_configs_test_set() -> None:
+    images, labels = run_plan.evaluation_digits(TrainConfig())
+    data = load_mnist("bundled")
+    assert images.shape == (data.n_test, 784) and labels.tolist() == data.test_y.tolist()

@@ -1,0 +1,547 @@
+"""The live training page's sections: each reads its widgets, asks the engine, draws the result.
+
+They live in a module rather than in the page for the reason ui/explorer.py gives: a module is
+compiled once per process, a page script on every run; the page keeps the outline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from steplr_viz import run_plan
+from steplr_viz.data import DataError, download_mnist, raw_folder
+from steplr_viz.figures import training as figs
+from steplr_viz.figures.cache import view_charts, view_pictures
+from steplr_viz.registry import KEEP_FINAL_SNAPSHOTS, ClassFullError
+from steplr_viz.run_view import RunView, run_label, run_labels
+from steplr_viz.runs import check_run_id
+from steplr_viz.trainer import (
+    DATA_SOURCES,
+    DIVERGED,
+    FAILED,
+    FINISHED,
+    INTERRUPTED,
+    MAX_SEED,
+    OPTIMIZERS,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    SCHEDULER_STEPS,
+    STOPPED,
+    TrainConfig,
+)
+from steplr_viz.validation import check_int
+from ui.charts import show_chart
+from ui.query import one_of, parse_number
+from ui.run_registry import get_manager
+from ui.schedule_controls import schedule_checks, schedule_controls
+from ui.widgets import int_input
+
+BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
+MAX_UI_EPOCHS = 30
+DEFAULTS = TrainConfig()  # the seed's script: Adam, lr 1e-3, step_size 2, gamma 0.1, 5 epochs
+SCHEDULE_DEFAULTS = {
+    "base_lr": DEFAULTS.lr,
+    "gamma": DEFAULTS.gamma,
+    "step_size": DEFAULTS.step_size,
+}
+LR_KEY = "lr"  # links carry train_lr (the explorer's η₀ is lr0)
+
+STATUS_BADGES = {
+    QUEUED: "⏳ queued",
+    RUNNING: "🟢 running",
+    PAUSED: "⏸️ paused",
+    STOPPED: "⏹️ stopped",
+    FINISHED: "✅ finished",
+    DIVERGED: "💥 diverged",
+    FAILED: "❌ failed",
+    INTERRUPTED: "⚠️ interrupted",
+}
+OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD with momentum 0.9"}
+OPTIMIZER_CAPTIONS = {"adam": "the seed's", "sgd": "momentum 0.9"}
+SOURCE_CAPTIONS = {
+    "bundled": "5,000 real digits, offline",
+    "full": "60,000 digits from the data folder",
+    "auto": "full if present, else bundled",
+}
+STEP_CAPTIONS = {"epoch": "after each epoch (the seed)", "batch": "after each batch"}
+TRAIN_LOSS_LABEL = "Train loss (this epoch)"
+
+# The config's choice fields, drawn as radios and bound to the URL as train_<field>.
+URL_CHOICES = {
+    "optimizer": OPTIMIZERS,
+    "scheduler_step": SCHEDULER_STEPS,
+    "data_source": DATA_SOURCES,
+}
+# What each URL-bound key accepts; a link with anything else gets a warning, never a crash.
+URL_CHECKS = {
+    **{
+        f"train_{field}": one_of(options, field.replace("_", " "))
+        for field, options in URL_CHOICES.items()
+    },
+    **schedule_checks("train_", lr_key=LR_KEY),
+    "train_epochs": lambda t: check_int("epochs", parse_number(t), low=1, high=MAX_UI_EPOCHS),
+    "train_batch_size": one_of(BATCH_SIZES, "batch size"),
+    "train_seed": lambda t: check_int("seed", parse_number(t), low=0, high=MAX_SEED),
+    "run": lambda t: check_run_id(t),
+}
+
+
+def controls_ui() -> TrainConfig:
+    """Sidebar widgets for the seed's hyperparameters (keys train_*), bound to the URL."""
+    with st.sidebar:
+        st.header("Training settings")
+        optimizer = _choice("Optimizer", "optimizer", OPTIMIZER_CAPTIONS, horizontal=True)
+        lr, gamma, step_size = schedule_controls(
+            "train_",
+            lr_key=LR_KEY,
+            defaults=SCHEDULE_DEFAULTS,
+            step_size_help="Counted in epochs, or in batches when the scheduler steps after "
+            "each batch.",
+        )
+        epochs = st.slider(
+            "Epochs", 1, MAX_UI_EPOCHS, DEFAULTS.epochs, key="train_epochs", bind="query-params"
+        )
+        batch_size = st.select_slider(
+            "Batch size",
+            BATCH_SIZES,
+            value=DEFAULTS.batch_size,
+            key="train_batch_size",
+            bind="query-params",
+        )
+        scheduler_step = _choice("scheduler.step()", "scheduler_step", STEP_CAPTIONS)
+        data_source = _choice("Data", "data_source", SOURCE_CAPTIONS)
+        seed = int_input("Random seed", 0, MAX_SEED, DEFAULTS.seed, key="train_seed")
+    return TrainConfig(
+        optimizer=optimizer,
+        lr=lr,
+        gamma=gamma,
+        step_size=step_size,
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        seed=seed,
+        scheduler_step=scheduler_step,
+        data_source=data_source,
+    )
+
+
+def _choice(label: str, field: str, captions: dict[str, str], **kwargs) -> str:
+    """A radio for a TrainConfig choice field, bound to the URL as train_<field>."""
+    options = URL_CHOICES[field]
+    # Bound choices show their plain option names: a link carries the same text.
+    return st.radio(
+        label,
+        options,
+        index=options.index(getattr(DEFAULTS, field)),
+        captions=[captions[o] for o in options],
+        key=f"train_{field}",
+        bind="query-params",
+        **kwargs,
+    )
+
+
+def watched_run_id() -> str | None:
+    """The run this tab watches: carried in the URL, so a refresh or a shared link keeps it."""
+    raw = st.query_params.get("run")
+    try:
+        return check_run_id(raw) if raw else None
+    except ValueError:
+        return None  # warn_bad_query_params has said so
+
+
+def watch(run_id: str | None) -> None:
+    """Point this tab at a run (or at none)."""
+    if run_id is None:
+        st.query_params.pop("run", None)
+    else:
+        st.query_params["run"] = run_id
+
+
+def storage_note() -> None:
+    """Say so when runs live in memory only (the runs folder cannot be written)."""
+    note = get_manager().storage_note
+    if note:
+        st.warning(note, icon="💾")  # the note says it all, folder included
+
+
+def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
+    """Start, Pause/Resume and Stop; Start never waits for training."""
+    manager = get_manager()
+    live = view is not None and not view.ended
+    start_col, pause_col, stop_col, note_col = st.columns([1, 1, 1, 3])
+    if start_col.button(
+        "▶️ Start", key="train_start", type="primary", width="stretch", disabled=live
+    ):
+        _start(config)
+        st.rerun()
+    paused = view is not None and view.status == PAUSED
+    if pause_col.button(
+        "⏯️ Resume" if paused else "⏸️ Pause",
+        key="train_pause",
+        width="stretch",
+        disabled=not live or view.status == QUEUED,
+    ):
+        (manager.resume if paused else manager.pause)(view.run_id)
+        st.rerun()
+    if stop_col.button("⏹️ Stop", key="train_stop", width="stretch", disabled=not live):
+        manager.stop(view.run_id)
+        st.rerun()
+    note_col.caption(capacity_note(manager.max_concurrent))
+    error = st.session_state.pop("train_error", None)
+    if error:
+        st.error(error, icon="🚫")
+    if run_plan.needs_download(config):
+        download_ui()
+
+
+def _start(config: TrainConfig) -> None:
+    """Submit a run and watch it; a refusal is kept for the next run to show."""
+    problem = run_plan.data_problem(config)
+    if problem:
+        st.session_state["train_error"] = problem
+        return
+    try:
+        watch(get_manager().submit(config))
+    except ClassFullError as err:
+        st.session_state["train_error"] = str(err)
+    except ValueError as err:
+        st.session_state["train_error"] = f"Cannot start: {err}"
+    except RuntimeError as err:  # e.g. the server is shutting down, or no thread starts
+        st.session_state["train_error"] = f"The run could not start: {err}"
+
+
+def capacity_note(max_concurrent: int) -> str:
+    """How many runs train at once here, worded for 1 as well as for many."""
+    at_once = "1 run trains" if max_concurrent == 1 else f"{max_concurrent} runs train"
+    return (
+        f"Up to {at_once} at once on this server; more wait in a queue. "
+        "Your run keeps going if you close the tab."
+    )
+
+
+def download_ui() -> None:
+    """Offer torchvision's download of full MNIST, the one thing here that uses the network."""
+    st.info(
+        f"Full MNIST is not in the data folder ({raw_folder()}). Download it (about 12 MB, "
+        "needs the internet), or pick the bundled digits, which work offline.",
+        icon="📦",
+    )
+    if st.button("⬇️ Download full MNIST (about 12 MB)", key="train_download_full"):
+        with st.spinner("Downloading MNIST through torchvision…"):
+            try:
+                folder = download_mnist()
+            except DataError as err:
+                st.error(str(err), icon="📡")
+            else:
+                st.success(f"Full MNIST is ready in {folder}. Press Start.")
+
+
+def predicted_section(config: TrainConfig) -> None:
+    """Before Start: the LR schedule this config will follow, from the closed form."""
+    st.subheader("The schedule this run will follow")
+    plan = run_plan.schedule_plan(config)
+    show_chart(
+        figs.lr_figure(plan.steps[:0], plan.lrs[:0], plan.steps, plan.lrs),
+        key="train_predicted",
+        subject="The learning rate each step of this run will use",
+    )
+    bpe = plan.batches_per_epoch
+    if config.scheduler_step == "epoch":
+        shown = plan.epoch_lrs[:8]
+        per_epoch = ", ".join(f"Epoch {t + 1} (t = {t}): {lr:g}" for t, lr in enumerate(shown))
+        more = " …" if len(plan.epoch_lrs) > len(shown) else ""
+        st.caption(f"{bpe} batches per epoch. LR {per_epoch}{more}.")
+    else:
+        st.caption(
+            f"{bpe} batches per epoch, and step_size = {config.step_size} now counts batches: "
+            f"the LR is multiplied by {config.gamma:g} every {config.step_size} batches."
+        )
+
+
+def run_panel(run_id: str, drawn_status: str) -> None:
+    """Everything about the watched run; redrawn every second while it is live.
+
+    `drawn_status` is the status the rest of the page was drawn for: when the run moves on
+    (queued -> running, running <-> paused, or ends) the whole page reruns, so that Pause, Resume
+    and Stop match the run (a queued run that starts gets a working Pause button).
+    """
+    view = get_manager().view(run_id)
+    if view is None:
+        # Deleted since the page was drawn (from another tab, say): the whole page reruns, says
+        # so and draws no panel, so this one stops polling.
+        st.rerun()
+    progress_ui(view)
+    metrics_ui(view)
+    charts_ui(view)
+    pictures_ui(view)
+    if view.status != drawn_status:
+        # Drawn first, so the last epoch shows at once; then the whole page follows (buttons,
+        # the runs table) and, once the run has ended, this panel stops polling.
+        st.rerun()
+
+
+def progress_ui(view: RunView) -> None:
+    """Status, progress bar with epoch, batch, ETA and speed; queue place; errors."""
+    c = view.config
+    st.markdown(
+        f"#### {STATUS_BADGES.get(view.status, view.status)} · {run_label(c)} · "
+        f"{OPTIMIZER_NAMES[c.optimizer]}, batch {c.batch_size} · run `{view.run_id}`"
+    )
+    if view.status == QUEUED:
+        place = get_manager().queue_position(view.run_id)
+        if place is None:  # it has its trainer and is loading the data
+            st.info("Loading the data; training starts in a moment.", icon="⏳")
+        else:
+            st.info(
+                f"Waiting for a free trainer: place {place} in the queue. It starts by itself.",
+                icon="⏳",
+            )
+    parts = [f"Epoch {max(view.epoch, 1)} of {c.epochs}"]
+    if view.batches_per_epoch:
+        parts.append(f"batch {view.batch_in_epoch} of {view.batches_per_epoch}")
+    if view.eta_seconds is not None:
+        parts.append(f"about {view.eta_seconds:.0f} s left")
+    if view.samples_per_sec:
+        parts.append(f"{view.samples_per_sec:,.0f} samples/s")
+    st.progress(float(view.progress), text=" · ".join(parts))
+    if view.status == DIVERGED:
+        st.error(f"Training diverged. {view.error or ''}", icon="💥")
+    elif view.status == FAILED:
+        st.error(f"Training failed: {view.error or 'no message'}", icon="❌")
+    elif view.status == INTERRUPTED:
+        st.warning("The server stopped while this run was training; what it learned is kept.")
+
+
+def metrics_ui(view: RunView) -> None:
+    """Latest loss, LR and accuracy, with the change since the epoch before."""
+    cols = st.columns(4)
+    batches, epochs = view.batches, view.epochs
+    if len(batches):
+        # A mean against a mean: one batch's loss against the last epoch's mean is mostly noise,
+        # and its red "+0.04" would tell a student that training got worse when it did not.
+        loss_now = view.loss_this_epoch
+        cols[0].metric(
+            TRAIN_LOSS_LABEL,
+            f"{loss_now:.4f}",
+            help="The mean loss of this epoch's batches so far; the delta compares it with the "
+            "mean of the epoch before.",
+            **change(loss_now - view.previous_epoch_loss, lower_is_better=True),
+        )
+        lr_now, lr_first = batches["lr"].iloc[-1], batches["lr"].iloc[0]
+        cols[1].metric(
+            "LR in use",
+            # 3 significant digits, not the seed's %.6f: after a few decays that reads 0.000000.
+            f"{lr_now:.3g}",
+            delta=f"η₀ × {lr_now / lr_first:.3g}" if lr_now < lr_first else None,
+            delta_color="off",
+            delta_arrow="down",
+        )
+    if len(epochs) > 1:
+        acc, loss = epochs["test_acc"], epochs["test_loss"]
+        cols[2].metric(
+            "Test accuracy",
+            f"{acc.iloc[-1]:.2f}%",
+            **change(acc.iloc[-1] - acc.iloc[-2], unit=" pts"),
+        )
+        cols[3].metric(
+            "Test loss",
+            f"{loss.iloc[-1]:.4f}",
+            **change(loss.iloc[-1] - loss.iloc[-2], lower_is_better=True),
+        )
+    elif len(epochs):
+        cols[2].metric("Test accuracy", f"{epochs['test_acc'].iloc[-1]:.2f}%")
+        cols[3].metric("Test loss", f"{epochs['test_loss'].iloc[-1]:.4f}")
+
+
+def change(diff: float, *, unit: str = "", lower_is_better: bool = False) -> dict:
+    """st.metric's delta for a change: 3 significant digits, so it never reads as -0.0000.
+
+    Green when it is an improvement; no delta when there is nothing to compare with (NaN),
+    and no arrow or colour when nothing changed.
+    """
+    if diff != diff:  # NaN
+        return {"delta": None}
+    if diff == 0:
+        return {"delta": f"0{unit}", "delta_color": "off", "delta_arrow": "off"}
+    return {
+        "delta": f"{diff:+.3g}{unit}",
+        "delta_color": "inverse" if lower_is_better else "normal",
+    }
+
+
+def charts_ui(view: RunView) -> None:
+    """Loss per batch, LR used over the predicted staircase, accuracy and loss per epoch, log."""
+    bpe = run_plan.run_batches_per_epoch(view)
+    charts = view_charts(view, bpe)
+    left, right = st.columns(2)
+    with left:
+        show_chart(charts.loss, key="train_loss_chart", subject="Training loss per batch")
+    with right:
+        show_chart(charts.lr, key="train_lr_chart", subject="Learning rate per batch")
+    left, right = st.columns([3, 2])
+    with left:
+        show_chart(charts.epochs, key="train_epoch_chart", subject="Test accuracy and loss")
+    with right:
+        st.markdown("**Epoch log** (the seed's output)")
+        st.code(view.epoch_log or "Waiting for the first epoch…", language="text")
+        st.caption(epoch_numbering_note(view.config, bpe))
+
+
+def epoch_numbering_note(config: TrainConfig, batches_per_epoch: int) -> str:
+    """Which t of η_t = η₀·γ^⌊t/s⌋ an "Epoch N" line's LR is (the seed counts epochs from 1)."""
+    if config.scheduler_step == "epoch":
+        return (
+            "The seed counts epochs from 1, the formula from 0: Epoch N trains with η_t at "
+            "t = N − 1, and its line prints that LR."
+        )
+    return (
+        "The seed counts epochs from 1 and prints the LR after the epoch's batches: stepped per "
+        f"batch, t counts steps, so Epoch N's line prints η_t at t = N × {batches_per_epoch}, "
+        "the LR the next epoch starts with."
+    )
+
+
+def pictures_ui(view: RunView) -> None:
+    """Weight templates, test digits with predictions, and the confusion matrix at the end."""
+    if view.weights is None or view.test_predictions is None:
+        if view.ended and len(view.epochs):
+            st.caption(
+                f"The pictures of the weights are kept in memory for the {KEEP_FINAL_SNAPSHOTS} "
+                "runs that ended last, until the server restarts; this run's are gone."
+            )
+        return
+    st.subheader("What the model sees")
+    pictures = view_pictures(view, *run_plan.evaluation_digits(view.config))
+    left, right = st.columns([3, 2])
+    with left:
+        show_chart(pictures.weights, key="train_weights", subject="The learned weights")
+        st.caption(
+            "Each square is one output unit's 784 weights laid out as an image: red pixels "
+            "raise that digit's score, blue pixels lower it. Refreshed after every epoch."
+        )
+    with right:
+        show_chart(pictures.digits, key="train_digits", subject="Test digits and predictions")
+    if pictures.confusion is not None:
+        show_chart(pictures.confusion, key="train_confusion", subject="Confusion matrix")
+
+
+def runs_ui() -> None:
+    """Every run on this server: select several to compare, watch one, delete or download."""
+    st.subheader("Runs on this server")
+    runs = get_manager().store.list_runs()
+    if runs.empty:
+        st.caption("No runs yet. Press Start above; every student's runs appear here.")
+        return
+    ids = runs["run_id"].tolist()
+    event = st.dataframe(
+        runs_table(runs),
+        # Streamlit keeps a keyed table's selected row positions when its rows change, and the
+        # list is newest first: after anyone's Start or Delete, the same positions would name
+        # other runs. A key that names the runs shown starts a new, empty selection instead.
+        key=f"train_runs_table_{ids_digest(ids)}",
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "lr": st.column_config.NumberColumn(format="%g"),
+            "final accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+            "time (s)": st.column_config.NumberColumn(format="%.1f"),
+            "created": st.column_config.DatetimeColumn(format="HH:mm:ss"),
+        },
+    )
+    selected = tuple(ids[i] for i in event.selection.rows if i < len(ids))
+    st.caption("Select runs in the table to compare them, watch one, delete or download.")
+    if not selected:
+        return
+    run_actions_ui(selected)
+    compare_ui(list(selected))
+
+
+def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs table's columns: config, status, final accuracy and time."""
+    return pd.DataFrame(
+        {
+            "run": runs["run_id"],
+            "status": runs["status"].map(lambda s: STATUS_BADGES.get(s, s)),
+            "lr": runs["lr"],
+            "gamma": runs["gamma"],
+            "step_size": runs["step_size"],
+            "optimizer": runs["optimizer"],
+            "epochs": runs["epochs"],
+            "batch": runs["batch_size"],
+            "final accuracy (%)": runs["final_acc"],
+            "time (s)": runs["seconds"],
+            "created": runs["created"],
+        }
+    )
+
+
+def ids_digest(run_ids: list[str]) -> str:
+    """A short name for a list of run ids, in order."""
+    return hashlib.blake2s(",".join(run_ids).encode(), digest_size=6).hexdigest()
+
+
+def run_actions_ui(selected: tuple[str, ...]) -> None:
+    """Watch, Delete and CSV for the selected runs, bound to their ids as drawn."""
+    store = get_manager().store
+    first = selected[0]
+    watch_col, delete_col, csv_col, _ = st.columns([1, 1, 1, 2])
+    # Callbacks with the ids as arguments: a click acts on the runs the student saw selected,
+    # whatever the table holds by the time the click reaches the server.
+    watch_col.button("👁️ Watch", key="train_watch", width="stretch", on_click=watch, args=(first,))
+    delete_col.button(
+        "🗑️ Delete",
+        key="train_delete",
+        width="stretch",
+        on_click=delete_runs,
+        args=(selected,),
+    )
+    csv_col.download_button(
+        "⬇️ CSV",
+        data=lambda: store.export_csv(first),  # built when the student clicks
+        file_name=f"steplr_run_{first}.csv",
+        mime="text/csv",
+        key="train_download_csv",
+        on_click="ignore",
+        width="stretch",
+    )
+
+
+def delete_runs(run_ids: tuple[str, ...]) -> None:
+    """Delete these runs (a live one is stopped first)."""
+    manager = get_manager()
+    for run_id in run_ids:
+        manager.delete(run_id)
+
+
+COMPARED = [  # (chart key, epochs column, title, y title, log y and steps)
+    ("train_compare_acc", "test_acc", "Test accuracy", "%", False),
+    ("train_compare_lr", "lr", "LR per epoch", "LR", True),
+    ("train_compare_loss", "train_loss", "Train loss", "loss", False),
+]
+
+
+def compare_ui(run_ids: list[str]) -> None:
+    """Overlay the selected runs' accuracy, LR and loss per epoch, labelled by lr, γ and s."""
+    manager = get_manager()
+    views = [v for v in map(manager.view, run_ids) if v is not None and len(v.epochs)]
+    if not views:
+        st.caption("The selected runs have no finished epoch yet.")
+        return
+    labels = run_labels([(v.run_id, v.config) for v in views])
+    for col, (key, column, title, y_title, lr_like) in zip(
+        st.columns(len(COMPARED)), COMPARED, strict=True
+    ):
+        curves = [
+            figs.RunCurve(label, v.epochs["epoch"].to_numpy(), v.epochs[column].to_numpy())
+            for label, v in zip(labels, views, strict=True)
+        ]
+        figure = figs.compare_figure(
+            curves, title=title, x_title="epoch", y_title=y_title, log_y=lr_like, step=lr_like
+        )
+        with col:
+            show_chart(figure, key=key, subject=title)
