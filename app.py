@@ -14,8 +14,8 @@ from ui.query import warn_bad_query_params
 
 
 def main() -> None:
-    page_setup("StepLR explorer", "📉")
-    st.title("📉 StepLR explorer")
+    page_setup("StepLR explorer", ":material/trending_down:")
+    st.title(":material/trending_down: StepLR explorer")
     st.caption(
         "PyTorch's `StepLR` multiplies the learning rate by γ every s epochs. "
         "Drag the sliders: the staircase follows as you drag; the formula and PyTorch's own "

@@ -12,8 +12,8 @@ from ui.run_registry import get_manager
 
 
 def main() -> None:
-    page_setup("Live training", "🏋️")
-    st.title("🏋️ Live training")
+    page_setup("Live training", ":material/model_training:")
+    st.title(":material/model_training: Live training")
     st.caption(
         "The seed's model, one `Linear(784, 10)`, learns MNIST with Adam while StepLR cuts the "
         "learning rate. Press Start and watch the loss, the LR and the accuracy move."

@@ -13,7 +13,7 @@ URL_CHECKS = present.URL_CHECKS  # what a link may set; tests/test_bad_links.py 
 
 
 def main() -> None:
-    page_setup("Presenter mode", "🎓")
+    page_setup("Presenter mode", ":material/co_present:")
     warn_bad_query_params(URL_CHECKS)
     settings = present.settings_ui()
     number = present.current_step()

@@ -245,7 +245,7 @@ def test_live_run_step_starts_the_seeds_run_and_follows_it():
     run_id = param(at, "run")
     poll_until(at, _finished)
     ok(at)
-    from ui.runs import get_manager
+    from ui.run_registry import get_manager
 
     record = get_manager().store.get_run(run_id)
     assert record.status == "finished"
@@ -257,7 +257,7 @@ def test_live_run_step_starts_the_seeds_run_and_follows_it():
 
 def test_comparison_step_runs_the_default_experiment_and_names_the_winner():
     from steplr_viz import experiments
-    from ui.runs import get_manager
+    from ui.run_registry import get_manager
 
     at = ok(open_page({"present": "true", "step": "6", "class": CLASS}))
     at.button(key="present_start_compare").click().run()

@@ -7,10 +7,10 @@ from streamlit.errors import StreamlitAPIException
 
 # (script, label, icon): Streamlit would name the home page "app" after its file.
 PAGES = [
-    ("app.py", "Schedule explorer", "📉"),
-    ("pages/1_Live_training.py", "Live training", "🏋️"),
-    ("pages/2_StepLR_lab.py", "StepLR lab", "🧪"),
-    ("pages/3_Present.py", "Presenter mode", "🎓"),
+    ("app.py", "Schedule explorer", ":material/trending_down:"),
+    ("pages/1_Live_training.py", "Live training", ":material/model_training:"),
+    ("pages/2_StepLR_lab.py", "StepLR lab", ":material/science:"),
+    ("pages/3_Present.py", "Presenter mode", ":material/co_present:"),
 ]
 
 

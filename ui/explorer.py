@@ -89,13 +89,16 @@ def chart_controls_ui(
     log_y = row.toggle("Log scale", key="log_y", bind="query-params")
     show_torch = row.toggle("PyTorch's curve", value=True, key="show_torch", bind="query-params")
     row.button(
-        "📌 Pin curve",
+        "Pin curve",
+        icon=":material/push_pin:",
         key="pin",
         on_click=_pin,
         args=(base_lr, gamma, step_size, epochs),
     )
     if has_pins:  # offered once there is something to clear: one widget less on every rerun
-        row.button("🧹 Clear pins", key="clear_pins", on_click=_clear_pins)
+        row.button(
+            "Clear pins", icon=":material/clear_all:", key="clear_pins", on_click=_clear_pins
+        )
     return log_y, show_torch
 
 
@@ -207,7 +210,8 @@ def export_section(base_lr: float, gamma: float, step_size: int, epochs: int) ->
     if csv_tab.open:
         csv_tab.write("Every epoch's learning rate from the closed form and from PyTorch's StepLR.")
         csv_tab.download_button(
-            "⬇️ Download CSV",
+            "Download CSV",
+            icon=":material/download:",
             # Built only when clicked: a rerun never pays for it.
             data=lambda: schedule_csv(base_lr, gamma, step_size, epochs),
             file_name=f"steplr_lr{base_lr:g}_g{gamma:g}_s{step_size}_{epochs}ep.csv",

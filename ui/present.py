@@ -13,6 +13,7 @@ from steplr_viz.figures import present as figs
 from steplr_viz.guided_path import Question, Settings
 from steplr_viz.runs import check_run_id
 from steplr_viz.validation import check_int
+from ui.charts import show_chart
 from ui.query import parse_bool, parse_number
 from ui.schedule_controls import schedule_checks, schedule_controls
 
@@ -224,7 +225,11 @@ def _answers_panel(class_id: str, question: Question, reveal: bool) -> None:
     counts = get_class_answers().counts(class_id, question.id, len(question.choices))
     total = sum(counts)
     fig = figs.answers_figure(question.choices, counts, question.answer, reveal=reveal)
-    st.plotly_chart(figs.for_projector(fig, height=300), key="present_answers", width="stretch")
+    show_chart(
+        figs.for_projector(fig, height=300),
+        key="present_answers",
+        subject="The class's answers: how many chose each answer",
+    )
     st.caption(f"{total} answer{'s' if total != 1 else ''} in class `{class_id}`")
     if reveal:
         if question.answer is None:

@@ -13,7 +13,7 @@ import streamlit as st
 from steplr_viz import experiments, guided_path, lab, schedule
 from steplr_viz.figures import lab as lab_figs
 from steplr_viz.figures import present as figs
-from steplr_viz.figures.cache import snapshot_view, view_charts
+from steplr_viz.figures.cache import view_charts
 from steplr_viz.figures.schedule import staircase_figure
 from steplr_viz.figures.style import new_figure
 from steplr_viz.guided_path import Question, Settings, Step
@@ -21,7 +21,8 @@ from steplr_viz.registry import ClassFullError
 from steplr_viz.run_view import RunView, poll_seconds
 from steplr_viz.runs import check_run_id
 from steplr_viz.trainer import TrainConfig
-from ui.runs import get_manager
+from ui.charts import show_chart
+from ui.run_registry import get_manager
 
 BODY_CHART_HEIGHT = 300  # with the idea's text above it, one screen at 1280×720
 
@@ -47,7 +48,7 @@ def projected(fig: go.Figure, present: bool) -> go.Figure:
 
 
 def chart(fig: go.Figure, key: str, present: bool) -> None:
-    st.plotly_chart(projected(fig, present), key=key, width="stretch")
+    show_chart(projected(fig, present), key=key)
 
 
 def body_ui(step: Step, settings: Settings, present: bool) -> Question | None:
@@ -112,12 +113,7 @@ def _quiz_body(settings: Settings, present: bool, question: Question | None):
 
 def load_view(run_id: str) -> RunView | None:
     """A run's view: live from its trainer, else just ended, else from the store."""
-    manager = get_manager()
-    snap = manager.snapshot(run_id) or manager.final_snapshot(run_id)
-    if snap is not None:
-        return snapshot_view(run_id, snap)
-    record = manager.store.get_run(run_id)
-    return None if record is None else RunView.from_record(record)
+    return get_manager().view(run_id)
 
 
 def submit_run() -> None:

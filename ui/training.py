@@ -50,15 +50,16 @@ SCHEDULE_DEFAULTS = {
 }
 LR_KEY = "lr"  # links carry train_lr (the explorer's η₀ is lr0)
 
-STATUS_BADGES = {
-    QUEUED: "⏳ queued",
-    RUNNING: "🟢 running",
-    PAUSED: "⏸️ paused",
-    STOPPED: "⏹️ stopped",
-    FINISHED: "✅ finished",
-    DIVERGED: "💥 diverged",
-    FAILED: "❌ failed",
-    INTERRUPTED: "⚠️ interrupted",
+# Material icons, not emoji: without an emoji font Chromium draws emoji as empty boxes.
+STATUS_ICONS = {
+    QUEUED: ":material/hourglass_top:",
+    RUNNING: ":material/play_circle:",
+    PAUSED: ":material/pause_circle:",
+    STOPPED: ":material/stop_circle:",
+    FINISHED: ":material/check_circle:",
+    DIVERGED: ":material/trending_up:",
+    FAILED: ":material/error:",
+    INTERRUPTED: ":material/warning:",
 }
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD with momentum 0.9"}
 OPTIMIZER_CAPTIONS = {"adam": "the seed's", "sgd": "momentum 0.9"}
@@ -164,7 +165,7 @@ def storage_note() -> None:
     """Say so when runs live in memory only (the runs folder cannot be written)."""
     note = get_manager().storage_note
     if note:
-        st.warning(note, icon="💾")  # the note says it all, folder included
+        st.warning(note, icon=":material/save:")  # the note says it all, folder included
 
 
 def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
@@ -173,26 +174,34 @@ def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
     live = view is not None and not view.ended
     start_col, pause_col, stop_col, note_col = st.columns([1, 1, 1, 3])
     if start_col.button(
-        "▶️ Start", key="train_start", type="primary", width="stretch", disabled=live
+        "Start",
+        icon=":material/play_arrow:",
+        key="train_start",
+        type="primary",
+        width="stretch",
+        disabled=live,
     ):
         _start(config)
         st.rerun()
     paused = view is not None and view.status == PAUSED
     if pause_col.button(
-        "⏯️ Resume" if paused else "⏸️ Pause",
+        "Resume" if paused else "Pause",
+        icon=":material/play_arrow:" if paused else ":material/pause:",
         key="train_pause",
         width="stretch",
         disabled=not live or view.status == QUEUED,
     ):
         (manager.resume if paused else manager.pause)(view.run_id)
         st.rerun()
-    if stop_col.button("⏹️ Stop", key="train_stop", width="stretch", disabled=not live):
+    if stop_col.button(
+        "Stop", icon=":material/stop:", key="train_stop", width="stretch", disabled=not live
+    ):
         manager.stop(view.run_id)
         st.rerun()
     note_col.caption(capacity_note(manager.max_concurrent))
     error = st.session_state.pop("train_error", None)
     if error:
-        st.error(error, icon="🚫")
+        st.error(error, icon=":material/block:")
     if run_plan.needs_download(config):
         download_ui()
 
@@ -227,14 +236,16 @@ def download_ui() -> None:
     st.info(
         f"Full MNIST is not in the data folder ({raw_folder()}). Download it (about 12 MB, "
         "needs the internet), or pick the bundled digits, which work offline.",
-        icon="📦",
+        icon=":material/inventory_2:",
     )
-    if st.button("⬇️ Download full MNIST (about 12 MB)", key="train_download_full"):
+    if st.button(
+        "Download full MNIST (about 12 MB)", icon=":material/download:", key="train_download_full"
+    ):
         with st.spinner("Downloading MNIST through torchvision…"):
             try:
                 folder = download_mnist()
             except DataError as err:
-                st.error(str(err), icon="📡")
+                st.error(str(err), icon=":material/cloud_off:")
             else:
                 st.success(f"Full MNIST is ready in {folder}. Press Start.")
 
@@ -287,17 +298,19 @@ def progress_ui(view: RunView) -> None:
     """Status, progress bar with epoch, batch, ETA and speed; queue place; errors."""
     c = view.config
     st.markdown(
-        f"#### {STATUS_BADGES.get(view.status, view.status)} · {run_label(c)} · "
+        f"#### {STATUS_ICONS.get(view.status, '')} {view.status} · {run_label(c)} · "
         f"{OPTIMIZER_NAMES[c.optimizer]}, batch {c.batch_size} · run `{view.run_id}`"
     )
     if view.status == QUEUED:
         place = get_manager().queue_position(view.run_id)
         if place is None:  # it has its trainer and is loading the data
-            st.info("Loading the data; training starts in a moment.", icon="⏳")
+            st.info(
+                "Loading the data; training starts in a moment.", icon=":material/hourglass_top:"
+            )
         else:
             st.info(
                 f"Waiting for a free trainer: place {place} in the queue. It starts by itself.",
-                icon="⏳",
+                icon=":material/hourglass_top:",
             )
     parts = [f"Epoch {max(view.epoch, 1)} of {c.epochs}"]
     if view.batches_per_epoch:
@@ -308,9 +321,9 @@ def progress_ui(view: RunView) -> None:
         parts.append(f"{view.samples_per_sec:,.0f} samples/s")
     st.progress(float(view.progress), text=" · ".join(parts))
     if view.status == DIVERGED:
-        st.error(f"Training diverged. {view.error or ''}", icon="💥")
+        st.error(f"Training diverged. {view.error or ''}", icon=":material/trending_up:")
     elif view.status == FAILED:
-        st.error(f"Training failed: {view.error or 'no message'}", icon="❌")
+        st.error(f"Training failed: {view.error or 'no message'}", icon=":material/error:")
     elif view.status == INTERRUPTED:
         st.warning("The server stopped while this run was training; what it learned is kept.")
 
@@ -466,7 +479,7 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "run": runs["run_id"],
-            "status": runs["status"].map(lambda s: STATUS_BADGES.get(s, s)),
+            "status": runs["status"],  # a table cell shows text only: no icon
             "lr": runs["lr"],
             "gamma": runs["gamma"],
             "step_size": runs["step_size"],
@@ -492,16 +505,25 @@ def run_actions_ui(selected: tuple[str, ...]) -> None:
     watch_col, delete_col, csv_col, _ = st.columns([1, 1, 1, 2])
     # Callbacks with the ids as arguments: a click acts on the runs the student saw selected,
     # whatever the table holds by the time the click reaches the server.
-    watch_col.button("👁️ Watch", key="train_watch", width="stretch", on_click=watch, args=(first,))
+    watch_col.button(
+        "Watch",
+        icon=":material/visibility:",
+        key="train_watch",
+        width="stretch",
+        on_click=watch,
+        args=(first,),
+    )
     delete_col.button(
-        "🗑️ Delete",
+        "Delete",
+        icon=":material/delete:",
         key="train_delete",
         width="stretch",
         on_click=delete_runs,
         args=(selected,),
     )
     csv_col.download_button(
-        "⬇️ CSV",
+        "CSV",
+        icon=":material/download:",
         data=lambda: store.export_csv(first),  # built when the student clicks
         file_name=f"steplr_run_{first}.csv",
         mime="text/csv",

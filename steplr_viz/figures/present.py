@@ -53,7 +53,7 @@ def answers_figure(
     """The class's answers per choice as bars; the true choice coloured once revealed."""
     shown = reveal and truth is not None
     colors = [TRUE_COLOR if shown and i == truth else ANSWER_COLOR for i in range(len(choices))]
-    labels = [f"✔ {c}" if shown and i == truth else c for i, c in enumerate(choices)]
+    labels = [f"✓ {c}" if shown and i == truth else c for i, c in enumerate(choices)]
     top = max(counts, default=0)
     trace = {
         "type": "bar",

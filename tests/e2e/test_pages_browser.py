@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.emoji import emoji_in
+
 from .harness import (
     SCREENSHOTS,
     assert_no_exception,
@@ -42,3 +44,22 @@ def test_page_renders_a_heading_and_no_exception(page: Any, app_server: Any, url
     assert headings.first.inner_text().strip(), "the first heading is empty"
     assert_no_exception(page)
     save_screenshot(page, SCREENSHOTS, f"page-{url_path or 'explorer'}")
+
+
+@pytest.mark.parametrize("url_path", PAGES)
+def test_icons_are_material_symbols_and_no_emoji_is_drawn(
+    page: Any, app_server: Any, url_path: str
+) -> None:
+    # Without an emoji font (a fresh Debian Chromium has none) an emoji is an empty box;
+    # Streamlit ships the Material Symbols font itself, so its icons always draw.
+    open_page(page, app_server.page_url(url_path))
+    text = page.evaluate("document.body.innerText")
+    assert emoji_in(text) == [], emoji_in(text)
+    icons = page.locator('[data-testid="stIconMaterial"]')
+    assert icons.count() >= 1, "no Material icon on the page"
+    family = icons.first.evaluate("e => getComputedStyle(e).fontFamily")
+    assert "Material Symbols" in family, family
+    loaded = page.evaluate(
+        "document.fonts.ready.then(() => document.fonts.check('24px \"Material Symbols Rounded\"'))"
+    )
+    assert loaded, "the Material Symbols font did not load"
