@@ -1,0 +1,96 @@
+"""On a phone (390 px wide): every page fits without sideways scrolling, a slider moves the
+chart, and a run starts. Waits are on what the page shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from . import harness
+from .harness import assert_no_exception, open_page, page_files, page_url_path, plot_traces
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+DEADLINE_S = 120.0  # bounds each wait; it only stops a hung test
+PAGES = [pytest.param("", id="app.py")] + [
+    pytest.param(page_url_path(path), id=path.name) for path in page_files()
+]
+# Widest scrollable box on the page against its visible width: > 0 means sideways scrolling.
+_OVERFLOW_JS = """() => {
+  const scrollers = '[data-testid="stMain"], [data-testid="stAppViewContainer"]';
+  const boxes = [document.scrollingElement, ...document.querySelectorAll(scrollers)];
+  return Math.max(...boxes.filter(Boolean).map(b => b.scrollWidth - b.clientWidth));
+}"""
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A phone-sized page with touch, as a student's phone opens the app."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context.set_default_timeout(harness.APP_IDLE_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def overflow_px(page: Any) -> int:
+    return page.evaluate(_OVERFLOW_JS)
+
+
+def assert_within_screen(page: Any, selector: str) -> None:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, f"{selector} is not shown"
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, (selector, box)
+
+
+def open_sidebar(page: Any) -> None:
+    page.locator('[data-testid="stExpandSidebarButton"]').click()
+    page.locator('[data-testid="stSidebar"][data-collapsed="false"]').wait_for()
+
+
+@pytest.mark.parametrize("url_path", PAGES)
+def test_every_page_fits_a_phone_without_sideways_scrolling(
+    phone: Any, app_server: Any, url_path: str
+) -> None:
+    open_page(phone, app_server.page_url(url_path))
+    assert_no_exception(phone)
+    assert overflow_px(phone) <= 0
+
+
+def test_a_slider_moves_the_chart_on_a_phone(phone: Any, app_server: Any) -> None:
+    open_page(phone, app_server.page_url(""))
+    before = harness.trace_named(plot_traces(phone, "staircase"), "closed form")["y"]
+    open_sidebar(phone)
+    assert_within_screen(phone, ".st-key-gamma input[type=range]")
+    phone.locator(".st-key-gamma input[type=range]").focus()
+    phone.keyboard.press("ArrowLeft")
+    harness.wait_until(
+        lambda: harness.trace_named(plot_traces(phone, "staircase"), "closed form")["y"] != before,
+        "the staircase to follow γ",
+        deadline_s=DEADLINE_S,
+    )
+    assert overflow_px(phone) <= 0
+
+
+def test_a_run_starts_on_a_phone(phone: Any, app_server: Any) -> None:
+    open_page(phone, app_server.page_url("Live_training", "train_epochs=1&train_batch_size=512"))
+    start = ".st-key-train_start button"
+    assert_within_screen(phone, start)
+    assert overflow_px(phone) <= 0
+    phone.locator(start).click()
+    heading = phone.locator('[data-testid="stMain"] h4').filter(has_text=" · run ")
+    harness.wait_until(
+        lambda: (
+            heading.count() > 0
+            and any(s in heading.first.inner_text() for s in ("queued", "running", "finished"))
+        ),
+        "the run's heading",
+        deadline_s=DEADLINE_S,
+    )
+    assert_within_screen(phone, ".st-key-train_stop button")
+    assert_within_screen(phone, '[data-testid="stMain"] h4')
+    assert overflow_px(phone) <= 0
