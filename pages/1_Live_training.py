@@ -7,6 +7,7 @@ import streamlit as st
 from steplr_viz.run_view import poll_seconds
 from ui import training
 from ui.chrome import page_setup
+from ui.identity import teacher_key_ui, viewer
 from ui.query import warn_bad_query_params
 from ui.run_registry import get_manager
 
@@ -21,9 +22,11 @@ def main() -> None:
     warn_bad_query_params(training.URL_CHECKS)
     training.storage_note()
     config = training.controls_ui()
+    teacher_key_ui()
+    me = viewer()
     run_id = training.watched_run_id()
     view = get_manager().view(run_id) if run_id else None
-    training.buttons_ui(config, view)
+    training.buttons_ui(config, view, me)
     if view is None:
         if run_id:
             st.info("That run no longer exists (it may have been deleted). Start a new one.")
@@ -31,7 +34,7 @@ def main() -> None:
     else:
         st.fragment(training.run_panel, run_every=poll_seconds(view.status))(run_id, view.status)
     st.divider()
-    training.runs_ui()
+    training.runs_ui(me)
 
 
 main()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from steplr_viz.model import state_dict_bytes
 from steplr_viz.runs import Store, check_run_id
-from steplr_viz.trainer import TERMINAL_STATUSES, BatchPoint, EpochPoint
+from steplr_viz.trainer import FINISHED, TERMINAL_STATUSES, BatchPoint, EpochPoint
 
 __all__ = ["StoreRecorder"]
 
@@ -61,6 +62,9 @@ class StoreRecorder:
             self.flush()
             error = _trainer_error(trainer)
         if self.enabled:
+            if status == FINISHED and getattr(trainer, "final_state", None) is not None:
+                # Before the final status: whoever sees "finished" can download the model.
+                self.store.save_model(self.run_id, state_dict_bytes(trainer.final_state))
             self.store.set_status(self.run_id, status, error)
 
 

@@ -65,8 +65,12 @@ class RunManager:
 
     # --- submitting and scheduling -----------------------------------------------------------
 
-    def submit(self, config: TrainConfig) -> str:
-        """Check, record and start (or queue) a run; returns its id; ClassFullError if full."""
+    def submit(self, config: TrainConfig, started_by: str | None = None) -> str:
+        """Check, record and start (or queue) a run; returns its id; ClassFullError if full.
+
+        `started_by` names the browser that started it (permissions.starter_id): it may control
+        the run; None (the CLI, a script) leaves that to the teacher.
+        """
         # The trainer checks the config (ValueError naming the field) before anything is stored.
         trainer = Trainer(config, data_dir=self.data_dir)
         with self._lock:
@@ -76,7 +80,7 @@ class RunManager:
             running, waiting = len(self._active), len(self._queue)
             if running >= self.max_concurrent and waiting >= self.max_queue:
                 raise ClassFullError(class_full_message(running, waiting))
-            run_id = self.store.create_run(trainer.config)
+            run_id = self.store.create_run(trainer.config, started_by=started_by)
             self._hook(trainer, run_id)
             if running < self.max_concurrent:
                 self._start(run_id, trainer, reraise=True)

@@ -89,6 +89,7 @@ CREATE TABLE IF NOT EXISTS runs (
     config TEXT NOT NULL,
     owner TEXT,
     owner_token TEXT,
+    started_by TEXT,
     optimizer TEXT, lr REAL, momentum REAL, step_size INTEGER, gamma REAL, epochs INTEGER,
     batch_size INTEGER, seed INTEGER, scheduler_step TEXT, data_source TEXT
 );
@@ -98,6 +99,10 @@ CREATE TABLE IF NOT EXISTS epochs (
     epoch INTEGER NOT NULL,
     train_loss REAL, lr REAL, test_loss REAL, test_acc REAL, seconds REAL,
     PRIMARY KEY (run_id, epoch)
+);
+CREATE TABLE IF NOT EXISTS models (
+    run_id TEXT PRIMARY KEY,
+    state BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS batches (
     run_id TEXT NOT NULL,
@@ -153,12 +158,17 @@ def _finite_or_none(x: float) -> float | None:
 class Store(Protocol):
     """What a run store offers (RunStore, on a file or in memory)."""
 
-    def create_run(self, config: TrainConfig, run_id: str | None = None) -> str: ...
+    def create_run(
+        self, config: TrainConfig, run_id: str | None = None, started_by: str | None = None
+    ) -> str: ...
     def set_status(self, run_id: str, status: str, error: str | None = None) -> None: ...
     def add_batches(self, run_id: str, points: Sequence[BatchPoint]) -> None: ...
     def add_epoch(self, run_id: str, point: EpochPoint) -> None: ...
     def list_runs(self) -> pd.DataFrame: ...
     def get_run(self, run_id: str) -> RunView | None: ...
+    def started_by(self, run_id: str) -> str | None: ...
+    def save_model(self, run_id: str, data: bytes) -> None: ...
+    def load_model(self, run_id: str) -> bytes | None: ...
     def list_configs(self) -> dict[str, TrainConfig]: ...
     def delete_run(self, run_id: str) -> bool: ...
     def export_csv(self, run_id: str) -> str: ...
@@ -223,6 +233,7 @@ class RunStore:
         with self._write_lock, self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            _add_missing_columns(conn)
         self.interrupted_at_open = self._mark_dead_runs_interrupted()
 
     @contextmanager
@@ -265,8 +276,10 @@ class RunStore:
                 marked.append(row["run_id"])
         return marked
 
-    def create_run(self, config: TrainConfig, run_id: str | None = None) -> str:
-        """Record a new queued run with this config; returns its id."""
+    def create_run(
+        self, config: TrainConfig, run_id: str | None = None, started_by: str | None = None
+    ) -> str:
+        """Record a new queued run with this config (and who started it); returns its id."""
         run_id = check_run_id(run_id) if run_id is not None else new_run_id()
         cfg = config.to_dict()
         cols = ", ".join(CONFIG_COLUMNS)
@@ -274,7 +287,7 @@ class RunStore:
         with self._write_lock, self._connect() as conn:
             conn.execute(
                 f"INSERT INTO runs (run_id, created, status, config, owner, owner_token, "  # noqa: S608 - column names are constants
-                f"{cols}) VALUES (?, ?, ?, ?, ?, ?, {marks})",
+                f"started_by, {cols}) VALUES (?, ?, ?, ?, ?, ?, ?, {marks})",
                 (
                     run_id,
                     time.time(),
@@ -282,6 +295,7 @@ class RunStore:
                     json.dumps(cfg),
                     current_owner(),
                     process_token(),
+                    started_by,
                     *(cfg.get(c) for c in CONFIG_COLUMNS),
                 ),
             )
@@ -380,9 +394,34 @@ class RunStore:
             created=_timestamp(row["created"]),
             started=_timestamp(row["started"]),
             finished=_timestamp(row["finished"]),
+            started_by=row["started_by"],
             epochs=_frame([tuple(r) for r in epochs], EPOCH_COLUMNS),
             batches=_frame([tuple(r) for r in batches], BATCH_COLUMNS),
         )
+
+    def started_by(self, run_id: str) -> str | None:
+        """Who started a run (a browser's starter id), None if unknown or no such run."""
+        check_run_id(run_id)
+        with self._connect() as conn:
+            row = conn.execute("SELECT started_by FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else row["started_by"]
+
+    def save_model(self, run_id: str, data: bytes) -> None:
+        """Keep a finished run's state_dict (torch.save bytes); ignored if the run is gone."""
+        check_run_id(run_id)
+        with self._write_lock, self._connect() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO models (run_id, state) "
+                "SELECT ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
+                (run_id, sqlite3.Binary(data), run_id),
+            )
+
+    def load_model(self, run_id: str) -> bytes | None:
+        """A run's saved state_dict bytes, None if it has none."""
+        check_run_id(run_id)
+        with self._connect() as conn:
+            row = conn.execute("SELECT state FROM models WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else bytes(row["state"])
 
     def list_configs(self) -> dict[str, TrainConfig]:
         """Every run's config by run id, oldest first (no metrics read)."""
@@ -442,8 +481,16 @@ def _delete(conn: sqlite3.Connection, run_ids: list[str]) -> int:
     for run_id in run_ids:
         conn.execute("DELETE FROM batches WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))
+        conn.execute("DELETE FROM models WHERE run_id = ?", (run_id,))
         deleted += conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
     return deleted
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Columns added after a store was made (its runs keep NULL there)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "started_by" not in have:
+        conn.execute("ALTER TABLE runs ADD COLUMN started_by TEXT")
 
 
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:

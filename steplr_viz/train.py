@@ -7,10 +7,12 @@ import dataclasses
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from steplr_viz.cli import HelpFormatter, add_version
 from steplr_viz.data import DataError, load_mnist
+from steplr_viz.model import load_snippet, state_dict_bytes
 from steplr_viz.recorder import StoreRecorder
 from steplr_viz.runs import open_store
 from steplr_viz.schedulers import SCHEDULERS
@@ -111,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--download", action="store_true", help="download full MNIST if absent")
     p.add_argument("--no-store", action="store_true", help="do not record the run")
+    p.add_argument(
+        "--save-model",
+        type=Path,
+        default=None,
+        help="write the finished model's state_dict here (torch.save; default: not written)",
+    )
     return p
 
 
@@ -203,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if snap is not None and snap.status == FINISHED:  # even if Ctrl-C came with the last batch
         print(f"Throughput: {round(snap.samples_per_sec)} samples/s", flush=True)
+        if args.save_model is not None and trainer.final_state is not None:
+            args.save_model.write_bytes(state_dict_bytes(trainer.final_state))
+            print(f"Model saved to {args.save_model}: load it with", flush=True)
+            print(load_snippet(str(args.save_model)), flush=True)
         return 0
     if interrupted or snap is None or snap.status == STOPPED:
         done = len(snap.epochs) if snap is not None else 0

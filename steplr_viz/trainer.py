@@ -424,6 +424,7 @@ class Trainer:
         self.metrics = RunMetrics(self.config)
         self.data_dir = data_dir
         self.data = data  # the digits to train on; None: loaded in the run's thread
+        self.final_state: dict[str, torch.Tensor] | None = None  # a finished run's weights
         self._callbacks: dict[str, list[Callable[..., Any]]] = {e: [] for e in EVENTS}
         self._stop_evt = threading.Event()
         self._resume_evt = threading.Event()  # cleared while a pause is requested
@@ -605,6 +606,8 @@ class Trainer:
             if epoch < cfg.epochs and self._should_stop():
                 self._finish(STOPPED)
                 return
+        # Kept for whoever records the run: a finished run's model can be taken home.
+        self.final_state = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
         self._finish(FINISHED)
 
     def _setup(self, data: MnistData) -> _Run:

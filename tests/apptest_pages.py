@@ -17,9 +17,17 @@ TRAINING_PAGE = REPO / "pages" / "1_Live_training.py"
 DEADLINE_S = 240  # a 1-epoch bundled run takes seconds; the bound only stops a hung test
 
 
-def open_page(path: Path, query: dict[str, str] | None = None) -> AppTest:
-    """A page run once, as a browser opening it with this query string would."""
+def open_page(
+    path: Path, query: dict[str, str] | None = None, *, browser: str | None = None
+) -> AppTest:
+    """A page run once, as a browser opening it with this query string would.
+
+    `browser` is the id that browser keeps in localStorage (ui/identity.py): two sessions with
+    the same one are two tabs of one student. AppTest runs no JavaScript, so it is set here.
+    """
     at = AppTest.from_file(str(path), default_timeout=60)
+    if browser is not None:
+        at.session_state["_browser_secret"] = browser
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at.run(timeout=120)  # the first run of a session imports torch

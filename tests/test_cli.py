@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 import steplr_viz
 from steplr_viz import export, launch, train
@@ -318,3 +319,16 @@ def test_sigint_in_process_stops_the_run(tmp_path, capsys):
     runs = RunStore(runs_dir).list_runs()
     assert runs["status"].tolist() == [STOPPED]
     assert signal.getsignal(signal.SIGINT) is handler_before  # handler restored
+
+
+def test_save_model_writes_a_state_dict_the_seeds_simplenet_loads(tmp_path):
+    target = tmp_path / "model.pt"
+    done = run_cli(tmp_path, "--epochs", "1", "--batch-size", "512", "--no-store",
+                   "--save-model", str(target))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"Model saved to {target}" in done.stdout
+    from steplr_viz.model import SimpleNet
+
+    state = torch.load(target)
+    assert set(state) == {"fc.weight", "fc.bias"}
+    SimpleNet().load_state_dict(state)  # strict: every key and shape matches the seed's model

@@ -550,3 +550,33 @@ def test_store_file_stays_in_folder(tmp_path):
     names = {p.name for p in (tmp_path / "r").iterdir()}
     assert names <= {"runs.sqlite3", "runs.sqlite3-wal", "runs.sqlite3-shm"}
     assert os.path.getsize(store.path) > 0
+
+
+def test_a_runs_starter_and_model_are_kept_and_deleted_with_it(store):
+    run_id = store.create_run(TrainConfig(), started_by="a1b2c3")
+    assert store.started_by(run_id) == "a1b2c3" == store.get_run(run_id).started_by
+    assert store.load_model(run_id) is None
+    store.save_model(run_id, b"\x00weights\xff")
+    assert store.load_model(run_id) == b"\x00weights\xff"
+    anonymous = store.create_run(TrainConfig())
+    assert store.started_by(anonymous) is None  # the CLI's runs: the teacher's to control
+    store.delete_run(run_id)
+    assert store.load_model(run_id) is None and store.started_by(run_id) is None
+    store.save_model(run_id, b"late")  # a deleted run gets no model back
+    assert store.load_model(run_id) is None
+
+
+def test_an_older_store_gains_the_starter_column(tmp_path):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    with sqlite3.connect(folder / "runs.sqlite3") as conn:
+        conn.execute(
+            "CREATE TABLE runs (run_id TEXT PRIMARY KEY, created REAL NOT NULL, "
+            "started REAL, finished REAL, status TEXT NOT NULL, error TEXT, "
+            "config TEXT NOT NULL, owner TEXT, owner_token TEXT, optimizer TEXT, "
+            "lr REAL, momentum REAL, step_size INTEGER, gamma REAL, epochs INTEGER, "
+            "batch_size INTEGER, seed INTEGER, scheduler_step TEXT, data_source TEXT)"
+        )
+    store = RunStore(folder)
+    run_id = store.create_run(TrainConfig(), started_by="x")
+    assert store.started_by(run_id) == "x"

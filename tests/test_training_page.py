@@ -9,7 +9,7 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
-from steplr_viz import schedule
+from steplr_viz import permissions, schedule
 from steplr_viz.data import load_mnist
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import RUN_CHARTS, RUN_PICTURES
@@ -44,8 +44,12 @@ def manager():
     return get_manager()
 
 
-def open_page(query: dict[str, str] | None = None) -> AppTest:
-    return apptest_pages.open_page(TRAINING_PAGE, query)
+# The student these tests act as: every session is a tab of this one browser unless it says.
+STUDENT = "browser-of-student-a"
+
+
+def open_page(query: dict[str, str] | None = None, browser: str = STUDENT) -> AppTest:
+    return apptest_pages.open_page(TRAINING_PAGE, query, browser=browser)
 
 
 def chart(at: AppTest, key: str) -> dict[str, dict]:
@@ -70,7 +74,9 @@ def metrics(at: AppTest) -> dict[str, object]:
 
 def run_to_end(**settings) -> str:
     """Submit a small bundled run straight to the manager; its id once its end is stored."""
-    run_id = manager().submit(TrainConfig(batch_size=512, **settings))
+    run_id = manager().submit(
+        TrainConfig(batch_size=512, **settings), started_by=permissions.starter_id(STUDENT)
+    )
     wait_until(lambda: manager().store.get_run(run_id).status in TERMINAL_STATUSES, run_id)
     return run_id
 
@@ -387,6 +393,10 @@ def test_delete_removes_exactly_the_selected_run(two_runs):
     at = select_runs(open_page(), [doomed])
     at.button(key="train_delete").click().run()
     assert not at.exception
+    assert set(manager().store.list_runs()["run_id"]) == before  # it asks first
+    assert any(doomed in w.value and "cannot be undone" in w.value for w in at.warning)
+    at.button(key="train_delete_confirm").click().run()
+    assert not at.exception
     assert set(manager().store.list_runs()["run_id"]) == before - {doomed}
     assert doomed not in set(at.dataframe[0].value["run"])
     assert "train_delete" not in button_keys(at)  # nothing is selected any more
@@ -413,6 +423,7 @@ def test_a_click_acts_on_the_runs_it_was_drawn_for(two_runs):
     newcomer = manager().store.create_run(TrainConfig(epochs=1))  # lands in row 0, first
     manager().store.set_status(newcomer, "stopped")
     at.button(key="train_delete").click().run()
+    at.button(key="train_delete_confirm").click().run()
     assert not at.exception
     store = manager().store
     assert store.get_run(doomed) is None
@@ -448,7 +459,7 @@ def test_a_tiny_change_never_reads_as_a_signed_zero():
 
 
 def test_a_failed_start_is_a_plain_error(monkeypatch):
-    def refuse(config):
+    def refuse(config, started_by=None):
         raise RuntimeError("The run manager has shut down.")
 
     monkeypatch.setattr(manager(), "submit", refuse)

@@ -11,10 +11,11 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from steplr_viz import run_plan
+from steplr_viz import permissions, run_plan
 from steplr_viz.data import DataError, download_mnist, raw_folder
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import view_charts, view_pictures
+from steplr_viz.model import load_snippet
 from steplr_viz.registry import KEEP_FINAL_SNAPSHOTS, ClassFullError
 from steplr_viz.run_view import RunView, run_label, run_labels
 from steplr_viz.runs import check_run_id
@@ -168,10 +169,16 @@ def storage_note() -> None:
         st.warning(note, icon=":material/save:")  # the note says it all, folder included
 
 
-def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
-    """Start, Pause/Resume and Stop; Start never waits for training."""
+def may_control(viewer: permissions.Viewer, run_id: str) -> bool:
+    """May this viewer pause, stop or delete the run (its starter, or the teacher)?"""
+    return permissions.can_control(viewer, get_manager().store.started_by(run_id))
+
+
+def buttons_ui(config: TrainConfig, view: RunView | None, viewer: permissions.Viewer) -> None:
+    """Start, Pause/Resume and Stop (for the run's starter or the teacher); Start never waits."""
     manager = get_manager()
     live = view is not None and not view.ended
+    allowed = view is None or may_control(viewer, view.run_id)
     start_col, pause_col, stop_col, note_col = st.columns([1, 1, 1, 3])
     if start_col.button(
         "Start",
@@ -181,7 +188,7 @@ def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
         width="stretch",
         disabled=live,
     ):
-        _start(config)
+        _start(config, viewer.starter)
         st.rerun()
     paused = view is not None and view.status == PAUSED
     if pause_col.button(
@@ -189,16 +196,22 @@ def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
         icon=":material/play_arrow:" if paused else ":material/pause:",
         key="train_pause",
         width="stretch",
-        disabled=not live or view.status == QUEUED,
+        disabled=not live or not allowed or view.status == QUEUED,
     ):
         (manager.resume if paused else manager.pause)(view.run_id)
         st.rerun()
     if stop_col.button(
-        "Stop", icon=":material/stop:", key="train_stop", width="stretch", disabled=not live
+        "Stop",
+        icon=":material/stop:",
+        key="train_stop",
+        width="stretch",
+        disabled=not live or not allowed,
     ):
         manager.stop(view.run_id)
         st.rerun()
     note_col.caption(capacity_note(manager.max_concurrent))
+    if live and not allowed:
+        st.caption(permissions.control_hint(viewer, manager.store.started_by(view.run_id)))
     error = st.session_state.pop("train_error", None)
     if error:
         st.error(error, icon=":material/block:")
@@ -206,14 +219,14 @@ def buttons_ui(config: TrainConfig, view: RunView | None) -> None:
         download_ui()
 
 
-def _start(config: TrainConfig) -> None:
-    """Submit a run and watch it; a refusal is kept for the next run to show."""
+def _start(config: TrainConfig, started_by: str | None) -> None:
+    """Submit a run as this browser's and watch it; a refusal is kept for the next run to show."""
     problem = run_plan.data_problem(config)
     if problem:
         st.session_state["train_error"] = problem
         return
     try:
-        watch(get_manager().submit(config))
+        watch(get_manager().submit(config, started_by=started_by))
     except ClassFullError as err:
         st.session_state["train_error"] = str(err)
     except ValueError as err:
@@ -441,7 +454,7 @@ def pictures_ui(view: RunView) -> None:
         show_chart(pictures.confusion, key="train_confusion", subject="Confusion matrix")
 
 
-def runs_ui() -> None:
+def runs_ui(viewer: permissions.Viewer) -> None:
     """Every run on this server: select several to compare, watch one, delete or download."""
     st.subheader("Runs on this server")
     runs = get_manager().store.list_runs()
@@ -468,9 +481,12 @@ def runs_ui() -> None:
     )
     selected = tuple(ids[i] for i in event.selection.rows if i < len(ids))
     st.caption("Select runs in the table to compare them, watch one, delete or download.")
+    # Asked here, not beside the buttons: the selection may be gone (the list changed) while
+    # the question still names the runs the student chose.
+    confirm_delete_ui(viewer)
     if not selected:
         return
-    run_actions_ui(selected)
+    run_actions_ui(selected, viewer)
     compare_ui(list(selected))
 
 
@@ -498,11 +514,12 @@ def ids_digest(run_ids: list[str]) -> str:
     return hashlib.blake2s(",".join(run_ids).encode(), digest_size=6).hexdigest()
 
 
-def run_actions_ui(selected: tuple[str, ...]) -> None:
-    """Watch, Delete and CSV for the selected runs, bound to their ids as drawn."""
+def run_actions_ui(selected: tuple[str, ...], viewer: permissions.Viewer) -> None:
+    """Watch, Delete (own runs, confirmed), CSV and model for the selected runs, as drawn."""
     store = get_manager().store
     first = selected[0]
-    watch_col, delete_col, csv_col, _ = st.columns([1, 1, 1, 2])
+    deletable = tuple(r for r in selected if may_control(viewer, r))
+    watch_col, delete_col, csv_col, model_col, _ = st.columns([1, 1, 1, 1, 1])
     # Callbacks with the ids as arguments: a click acts on the runs the student saw selected,
     # whatever the table holds by the time the click reaches the server.
     watch_col.button(
@@ -518,8 +535,10 @@ def run_actions_ui(selected: tuple[str, ...]) -> None:
         icon=":material/delete:",
         key="train_delete",
         width="stretch",
-        on_click=delete_runs,
-        args=(selected,),
+        on_click=ask_to_delete,
+        args=(deletable,),
+        disabled=not deletable,
+        help=None if deletable else permissions.control_hint(viewer, store.started_by(first)),
     )
     csv_col.download_button(
         "CSV",
@@ -532,12 +551,78 @@ def run_actions_ui(selected: tuple[str, ...]) -> None:
         width="stretch",
     )
 
+    model_ui(first, model_col)
 
-def delete_runs(run_ids: tuple[str, ...]) -> None:
-    """Delete these runs (a live one is stopped first)."""
+
+def model_ui(run_id: str, where) -> None:
+    """A finished run's trained weights as a .pt file, with the lines that load them."""
+    data = get_manager().store.load_model(run_id)
+    if data is None:
+        where.button(
+            "Model",
+            icon=":material/download:",
+            key="train_download_model",
+            width="stretch",
+            disabled=True,
+            help="Only a finished run keeps its model.",
+        )
+        return
+    file_name = f"steplr_run_{run_id}.pt"
+    where.download_button(
+        "Model",
+        icon=":material/download:",
+        data=data,
+        file_name=file_name,
+        mime="application/octet-stream",
+        key="train_download_model",
+        on_click="ignore",
+        width="stretch",
+        help=f"The trained state_dict ({len(data) / 1024:.0f} KB) of run {run_id}.",
+    )
+    with st.expander("Load the downloaded model into the seed's SimpleNet"):
+        st.code(load_snippet(file_name), language="python")
+
+
+def ask_to_delete(run_ids: tuple[str, ...]) -> None:
+    """First click on Delete: remember which runs, and ask."""
+    st.session_state["train_confirm_delete"] = run_ids
+
+
+def confirm_delete_ui(viewer: permissions.Viewer) -> None:
+    """Delete asks first; only runs this viewer may control are deleted."""
+    pending = st.session_state.get("train_confirm_delete")
+    if not pending:
+        return
+    n = len(pending)
+    st.warning(
+        f"Delete {n} run{'s' if n != 1 else ''} ({', '.join(pending)}) and all their metrics? "
+        "A live run is stopped first. This cannot be undone.",
+        icon=":material/delete:",
+    )
+    yes, no, _ = st.columns([1, 1, 3])
+    yes.button(
+        "Yes, delete",
+        key="train_delete_confirm",
+        type="primary",
+        width="stretch",
+        on_click=delete_runs,
+        args=(pending, viewer),
+    )
+    no.button(
+        "Cancel",
+        key="train_delete_cancel",
+        width="stretch",
+        on_click=lambda: st.session_state.pop("train_confirm_delete", None),
+    )
+
+
+def delete_runs(run_ids: tuple[str, ...], viewer: permissions.Viewer) -> None:
+    """Delete these runs (a live one is stopped first), each only if this viewer may."""
+    st.session_state.pop("train_confirm_delete", None)
     manager = get_manager()
     for run_id in run_ids:
-        manager.delete(run_id)
+        if may_control(viewer, run_id):  # checked again at the click: rights are the server's
+            manager.delete(run_id)
 
 
 COMPARED = [  # (chart key, epochs column, title, y title, log y and steps)
