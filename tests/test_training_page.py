@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
@@ -381,10 +384,34 @@ def test_csv_is_the_stores_export_of_the_selected_run(two_runs, monkeypatch):
     monkeypatch.setattr(MediaFileManager, "add_deferred", recording_add)
     second = two_runs[1]
     select_runs(open_page(), [second])
-    assert list(offered) == [f"steplr_run_{second}.csv"]
-    csv = offered[f"steplr_run_{second}.csv"]()
+    csv_name = f"steplr_run_{second}.csv"
+    assert csv_name in offered  # deferred: built only when clicked
+    csv = offered[csv_name]()
     assert csv == manager().store.export_csv(second)
     assert len(csv.splitlines()) == 3  # a header and the two epochs
+
+
+def test_the_zip_of_the_selected_runs_holds_every_batch_and_epoch(two_runs, monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    offered = {}
+    real_add = MediaFileManager.add_deferred
+
+    def recording_add(self, data, mimetype, coordinates, file_name=None, **kwargs):
+        offered[file_name] = data
+        return real_add(self, data, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_add)
+    select_runs(open_page(), two_runs)
+    (name,) = [n for n in offered if n.endswith(".zip")]
+    with zipfile.ZipFile(io.BytesIO(offered[name]())) as archive:
+        batches = pd.read_csv(archive.open("batches.csv"))
+        runs = pd.read_csv(archive.open("runs.csv"))
+    assert sorted(runs["run_id"]) == sorted(two_runs)
+    for run_id in two_runs:
+        stored = manager().store.get_run(run_id).batches
+        mine = batches[batches["run_id"] == run_id].drop(columns="run_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, stored, check_dtype=False)
 
 
 def test_delete_removes_exactly_the_selected_run(two_runs):

@@ -11,7 +11,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from steplr_viz import permissions, run_plan
+from steplr_viz import export, permissions, run_plan
 from steplr_viz.data import DataError, download_mnist, raw_folder
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import view_charts, view_pictures
@@ -552,6 +552,17 @@ def run_actions_ui(selected: tuple[str, ...], viewer: permissions.Viewer) -> Non
     )
 
     model_ui(first, model_col)
+    n = len(selected)
+    st.download_button(
+        f"Every batch and epoch of the {n} selected run{'s' if n != 1 else ''} (zip of CSVs)",
+        icon=":material/folder_zip:",
+        # Built when clicked: runs, batches and epochs tables that pandas opens from the zip.
+        data=lambda: export.runs_zip(export.select_records(store, selected)),
+        file_name=f"steplr_runs_{ids_digest(list(selected))}.zip",
+        mime="application/zip",
+        key="train_download_zip",
+        on_click="ignore",
+    )
 
 
 def model_ui(run_id: str, where) -> None:
