@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from steplr_viz.run_view import poll_seconds
-from ui import training
+from ui import experiments, training
 from ui.chrome import page_setup
 from ui.identity import teacher_key_ui, viewer
 from ui.query import warn_bad_query_params
@@ -33,6 +33,8 @@ def main() -> None:
         training.predicted_section(config)
     else:
         st.fragment(training.run_panel, run_every=poll_seconds(view.status))(run_id, view.status)
+    st.divider()
+    experiments.sections(config)
     st.divider()
     training.runs_ui(me)
 

@@ -19,6 +19,7 @@ import pandas as pd
 from steplr_viz.data import MnistData
 from steplr_viz.recorder import StoreRecorder
 from steplr_viz.registry import ClassFullError, RunManager, class_full_message
+from steplr_viz.run_view import RunView
 from steplr_viz.runs import Store, new_run_id
 from steplr_viz.trainer import EPOCH_COLUMNS, FINISHED, EpochPoint, Snapshot, TrainConfig, Trainer
 
@@ -53,6 +54,9 @@ __all__ = [
     "run_experiment",
     "submit_experiment",
     "varied_field",
+    "winners",
+    "arm_decays",
+    "points_from_views",
 ]
 
 
@@ -197,11 +201,14 @@ def varied_field(configs: Sequence[TrainConfig]) -> str:
 def points_from_store(store: Store, experiment_id: str) -> pd.DataFrame:
     """The epoch points of an experiment's stored runs (live ones so far), one row per epoch."""
     records = [store.get_run(rid) for rid in experiment_run_ids(store, experiment_id)]
-    records = [r for r in records if r is not None]
-    name = varied_field([r.config for r in records])
+    return points_from_views([r for r in records if r is not None])
+
+
+def points_from_views(views: Sequence[RunView]) -> pd.DataFrame:
+    """The epoch points of an experiment's runs as views (stored or live), one row per epoch."""
+    name = varied_field([v.config for v in views])
     rows = [
-        (arm_label(name, getattr(r.config, name)), r.config.seed, r.run_id, r.epochs)
-        for r in records
+        (arm_label(name, getattr(v.config, name)), v.config.seed, v.run_id, v.epochs) for v in views
     ]
     return points_frame(rows)
 
@@ -307,6 +314,18 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("final_acc_mean", ascending=False, kind="stable")
 
 
+def winners(table: pd.DataFrame) -> list[str]:
+    """The arm(s) with the highest mean final test accuracy (several when tied); [] if none."""
+    if table.empty:
+        return []
+    return list(_tied_first(_ranked(table))["arm"])
+
+
+def _tied_first(ranked: pd.DataFrame) -> pd.DataFrame:
+    top = ranked.iloc[0]["final_acc_mean"]
+    return ranked[[math.isclose(m, top, rel_tol=1e-12) for m in ranked["final_acc_mean"]]]
+
+
 def _winner_sentence(table: pd.DataFrame) -> str:
     ranked = _ranked(table)
     best = ranked.iloc[0]
@@ -314,7 +333,7 @@ def _winner_sentence(table: pd.DataFrame) -> str:
     seeds = f"{best['seeds']} seed" + ("" if best["seeds"] == 1 else "s")
     if len(ranked) == 1:
         return f"{best['arm']} reached a mean final test accuracy of {top:.1f} % over {seeds}."
-    tied = ranked[[math.isclose(m, top, rel_tol=1e-12) for m in ranked["final_acc_mean"]]]
+    tied = _tied_first(ranked)
     rest = ranked.iloc[len(tied) :]
     head = f"{' and '.join(tied['arm'])} tied first" if len(tied) > 1 else f"{best['arm']} won"
     others = [
@@ -360,13 +379,25 @@ def _noise_sentence(table: pd.DataFrame) -> str:
     return about + ": with these seeds the difference could be noise."
 
 
+def _arm_frames(band: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {str(arm): g.set_index("epoch") for arm, g in band.groupby("arm", observed=True)}
+
+
+def arm_decays(band: pd.DataFrame) -> dict[str, list[int]]:
+    """Per arm (of bands()), the epochs whose LR is below the epoch before's: the decays."""
+    out = {}
+    for arm, g in _arm_frames(band).items():
+        epochs = list(g.index)
+        out[arm] = [e for e in epochs[1:] if g.at[e, "lr"] < g.at[e - 1, "lr"] * (1 - 1e-9)]
+    return out
+
+
 def _decay_sentences(band: pd.DataFrame) -> list[str]:
     """What the mean test loss did in the epoch after each LR decay, per arm."""
     lines = []
-    frames = {str(arm): g.set_index("epoch") for arm, g in band.groupby("arm", observed=True)}
-    for arm, g in frames.items():
-        epochs = list(g.index)
-        decays = [e for e in epochs[1:] if g.at[e, "lr"] < g.at[e - 1, "lr"] * (1 - 1e-9)]
+    frames = _arm_frames(band)
+    for arm, decays in arm_decays(band).items():
+        g = frames[arm]
         for e in decays[:MAX_DECAYS_DESCRIBED]:
             lines.append(_one_decay(arm, g, e, frames))
         if len(decays) > MAX_DECAYS_DESCRIBED:

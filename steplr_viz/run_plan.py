@@ -9,7 +9,7 @@ import numpy as np
 from steplr_viz import schedule
 from steplr_viz.data import FULL_TRAIN_SIZE, DataError, full_data_present, load_mnist
 from steplr_viz.run_view import RunView
-from steplr_viz.schedulers import predicted_lr_curve
+from steplr_viz.schedulers import SCHEDULER_NAMES, predicted_lr_curve, prediction_note
 from steplr_viz.trainer import TrainConfig
 
 
@@ -73,12 +73,35 @@ def schedule_plan(config: TrainConfig) -> SchedulePlan:
     """What the predicted chart and its caption show before Start."""
     bpe = config_batches_per_epoch(config)
     lrs = predicted_lrs(config, bpe)
+    if config.scheduler == "steplr":
+        epoch_lrs = schedule.lr_curve(config.lr, config.gamma, config.step_size, config.epochs)
+    else:
+        epoch_lrs = lrs[::bpe]  # the LR each epoch starts with
     return SchedulePlan(
         batches_per_epoch=bpe,
         steps=np.arange(1, len(lrs) + 1),
         lrs=lrs,
-        epoch_lrs=schedule.lr_curve(config.lr, config.gamma, config.step_size, config.epochs),
+        epoch_lrs=epoch_lrs,
     )
+
+
+def plan_caption(config: TrainConfig, plan: SchedulePlan, shown_epochs: int = 8) -> str:
+    """The words under the predicted chart: batches per epoch and the LR of each epoch."""
+    bpe = plan.batches_per_epoch
+    note = prediction_note(config)
+    tail = f" {note}" if note else ""
+    if config.scheduler_step == "batch" and config.scheduler == "steplr":
+        return (
+            f"{bpe} batches per epoch, and step_size = {config.step_size} now counts batches: "
+            f"the LR is multiplied by {config.gamma:g} every {config.step_size} batches."
+        )
+    name = SCHEDULER_NAMES[config.scheduler]
+    if config.scheduler_step == "batch":
+        return f"{bpe} batches per epoch; {name} steps after each batch.{tail}"
+    shown = plan.epoch_lrs[:shown_epochs]
+    per_epoch = ", ".join(f"Epoch {t + 1} (t = {t}): {lr:g}" for t, lr in enumerate(shown))
+    more = " …" if len(plan.epoch_lrs) > len(shown) else ""
+    return f"{bpe} batches per epoch. {name}: LR {per_epoch}{more}.{tail}"
 
 
 def evaluation_digits(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from torch.optim.lr_scheduler import (
 )
 
 from steplr_viz.schedule import _LrHolder
+from steplr_viz.validation import check_milestones
 
 if TYPE_CHECKING:
     from steplr_viz.trainer import TrainConfig
@@ -60,11 +61,27 @@ __all__ = [
     "SCHEDULERS",
     "SCHEDULER_NAMES",
     "WARMUP_START_FACTOR",
+    "format_milestones",
     "make_scheduler",
+    "parse_milestones",
     "prediction_note",
     "predicted_lr_curve",
     "step_epoch",
 ]
+
+
+def parse_milestones(text: str) -> tuple[int, ...]:
+    """MultiStepLR's milestones from text such as "2, 4" (ValueError naming the rule)."""
+    parts = [p.strip() for p in str(text).split(",")]
+    # ASCII digits only: Python's int() would also read "１０".
+    if len(text) > 200 or not all(p.isascii() and p.isdigit() for p in parts):
+        raise ValueError("milestones must be whole numbers separated by commas, such as 2, 4")
+    return check_milestones([int(p) for p in parts])
+
+
+def format_milestones(milestones: tuple[int, ...]) -> str:
+    """The text parse_milestones reads back: "2, 4"."""
+    return ", ".join(str(m) for m in milestones)
 
 
 def make_scheduler(

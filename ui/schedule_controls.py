@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 
 from steplr_viz import schedule
+from steplr_viz.schedulers import format_milestones, parse_milestones
 from steplr_viz.validation import check_float, check_int
 from ui.query import one_of, parse_number
 
@@ -83,3 +84,60 @@ def schedule_controls(
         help=step_size_help,
     )
     return float(base_lr), float(gamma), int(step_size)
+
+
+MAX_WARMUP_EPOCHS = 10
+MAX_PATIENCE = 5
+
+
+def scheduler_param_checks(prefix: str) -> dict[str, Callable[[str], object]]:
+    """URL checks for the extra scheduler settings: milestones, warm-up epochs, patience."""
+    return {
+        f"{prefix}milestones": parse_milestones,
+        f"{prefix}warmup_epochs": lambda t: check_int(
+            "warm-up epochs", parse_number(t), low=1, high=MAX_WARMUP_EPOCHS
+        ),
+        f"{prefix}patience": lambda t: check_int(
+            "patience", parse_number(t), low=1, high=MAX_PATIENCE
+        ),
+    }
+
+
+def scheduler_params_ui(prefix: str, scheduler: str, defaults) -> dict:
+    """The one extra setting a scheduler needs, drawn only for it; the TrainConfig fields set."""
+    if scheduler == "multistep":
+        text = st.text_input(
+            "Milestones (epochs, comma-separated)",
+            value=format_milestones(defaults.milestones),
+            key=f"{prefix}milestones",
+            bind="query-params",
+            help="MultiStepLR multiplies the LR by γ when the epoch count reaches each one.",
+        )
+        try:
+            return {"milestones": parse_milestones(text)}
+        except ValueError as err:
+            st.error(f"{err}; using {format_milestones(defaults.milestones)}.")
+            return {"milestones": defaults.milestones}
+    if scheduler == "warmup_steplr":
+        warmup = st.slider(
+            "Warm-up epochs",
+            1,
+            MAX_WARMUP_EPOCHS,
+            defaults.warmup_epochs,
+            key=f"{prefix}warmup_epochs",
+            bind="query-params",
+            help="LinearLR climbs from η₀/3 to η₀ over these epochs; then StepLR takes over.",
+        )
+        return {"warmup_epochs": int(warmup)}
+    if scheduler == "plateau":
+        patience = st.slider(
+            "Patience (epochs)",
+            1,
+            MAX_PATIENCE,
+            max(1, defaults.patience),
+            key=f"{prefix}patience",
+            bind="query-params",
+            help="Epochs without a lower test loss before the LR is multiplied by γ.",
+        )
+        return {"patience": int(patience)}
+    return {}

@@ -19,6 +19,7 @@ from steplr_viz.model import load_snippet
 from steplr_viz.registry import KEEP_FINAL_SNAPSHOTS, ClassFullError
 from steplr_viz.run_view import RunView, run_label, run_labels
 from steplr_viz.runs import check_run_id
+from steplr_viz.schedulers import SCHEDULER_NAMES, SCHEDULERS
 from steplr_viz.trainer import (
     DATA_SOURCES,
     DIVERGED,
@@ -35,10 +36,16 @@ from steplr_viz.trainer import (
     TrainConfig,
 )
 from steplr_viz.validation import check_int
+from ui import experiments as experiments_ui
 from ui.charts import show_chart
 from ui.query import one_of, parse_number
 from ui.run_registry import get_manager
-from ui.schedule_controls import schedule_checks, schedule_controls
+from ui.schedule_controls import (
+    schedule_checks,
+    schedule_controls,
+    scheduler_param_checks,
+    scheduler_params_ui,
+)
 from ui.widgets import int_input
 
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
@@ -70,6 +77,7 @@ SOURCE_CAPTIONS = {
     "auto": "full if present, else bundled",
 }
 STEP_CAPTIONS = {"epoch": "after each epoch (the seed)", "batch": "after each batch"}
+SCHEDULER_CAPTIONS = {**SCHEDULER_NAMES, "steplr": "StepLR (the seed's)"}
 TRAIN_LOSS_LABEL = "Train loss (this epoch)"
 
 # The config's choice fields, drawn as radios and bound to the URL as train_<field>.
@@ -77,6 +85,7 @@ URL_CHOICES = {
     "optimizer": OPTIMIZERS,
     "scheduler_step": SCHEDULER_STEPS,
     "data_source": DATA_SOURCES,
+    "scheduler": SCHEDULERS,
 }
 # What each URL-bound key accepts; a link with anything else gets a warning, never a crash.
 URL_CHECKS = {
@@ -88,7 +97,9 @@ URL_CHECKS = {
     "train_epochs": lambda t: check_int("epochs", parse_number(t), low=1, high=MAX_UI_EPOCHS),
     "train_batch_size": one_of(BATCH_SIZES, "batch size"),
     "train_seed": lambda t: check_int("seed", parse_number(t), low=0, high=MAX_SEED),
+    **scheduler_param_checks("train_"),
     "run": lambda t: check_run_id(t),
+    **experiments_ui.URL_CHECKS,
 }
 
 
@@ -97,6 +108,7 @@ def controls_ui() -> TrainConfig:
     with st.sidebar:
         st.header("Training settings")
         optimizer = _choice("Optimizer", "optimizer", OPTIMIZER_CAPTIONS, horizontal=True)
+        scheduler = _choice("LR scheduler", "scheduler", SCHEDULER_CAPTIONS)
         lr, gamma, step_size = schedule_controls(
             "train_",
             lr_key=LR_KEY,
@@ -114,10 +126,17 @@ def controls_ui() -> TrainConfig:
             key="train_batch_size",
             bind="query-params",
         )
-        scheduler_step = _choice("scheduler.step()", "scheduler_step", STEP_CAPTIONS)
+        extra = scheduler_params_ui("train_", scheduler, DEFAULTS)
+        if scheduler == "plateau":  # it steps on each epoch's test loss, never per batch
+            scheduler_step = "epoch"
+            st.caption("scheduler.step(test loss) after each epoch.")
+        else:
+            scheduler_step = _choice("scheduler.step()", "scheduler_step", STEP_CAPTIONS)
         data_source = _choice("Data", "data_source", SOURCE_CAPTIONS)
         seed = int_input("Random seed", 0, MAX_SEED, DEFAULTS.seed, key="train_seed")
     return TrainConfig(
+        **extra,
+        scheduler=scheduler,
         optimizer=optimizer,
         lr=lr,
         gamma=gamma,
@@ -272,17 +291,7 @@ def predicted_section(config: TrainConfig) -> None:
         key="train_predicted",
         subject="The learning rate each step of this run will use",
     )
-    bpe = plan.batches_per_epoch
-    if config.scheduler_step == "epoch":
-        shown = plan.epoch_lrs[:8]
-        per_epoch = ", ".join(f"Epoch {t + 1} (t = {t}): {lr:g}" for t, lr in enumerate(shown))
-        more = " …" if len(plan.epoch_lrs) > len(shown) else ""
-        st.caption(f"{bpe} batches per epoch. LR {per_epoch}{more}.")
-    else:
-        st.caption(
-            f"{bpe} batches per epoch, and step_size = {config.step_size} now counts batches: "
-            f"the LR is multiplied by {config.gamma:g} every {config.step_size} batches."
-        )
+    st.caption(run_plan.plan_caption(config, plan))
 
 
 def run_panel(run_id: str, drawn_status: str) -> None:

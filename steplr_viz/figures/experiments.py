@@ -1,0 +1,139 @@
+"""Charts for an experiment: each arm's seeds as a min–max band with the mean, and its LRs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from steplr_viz.figures.style import DECAY, SERIES, layout, lr_yaxis, new_figure, vertical_line
+from steplr_viz.figures.training import staircase_corners
+
+BAND_OPACITY = 0.18
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def decay_marks(decays: Mapping[str, Sequence[int]]) -> tuple[list[dict], list[dict]]:
+    """Dashed lines between epoch e − 1 and e where an arm's LR fell, labelled with the arms."""
+    at: dict[int, list[str]] = {}
+    for arm, epochs in decays.items():
+        for e in epochs:
+            at.setdefault(int(e), []).append(arm)
+    shapes = [vertical_line(e - 0.5, color=DECAY, width=1.5) for e in sorted(at)]
+    notes = [
+        {
+            "x": e - 0.5,
+            "y": 1,
+            "xref": "x",
+            "yref": "paper",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "text": "LR ↓ " + ", ".join(arms),
+            "font": {"size": 11, "color": DECAY},
+        }
+        for e, arms in sorted(at.items())
+    ]
+    return shapes, notes
+
+
+def band_figure(
+    band: pd.DataFrame,
+    metric: str,
+    *,
+    title: str,
+    y_title: str,
+    decays: Mapping[str, Sequence[int]] | None = None,
+) -> go.Figure:
+    """Per arm of experiments.bands(): the seeds' min–max of `metric` shaded, the mean drawn."""
+    traces = []
+    for i, (arm, g) in enumerate(band.groupby("arm", observed=True, sort=False)):
+        color = SERIES[i % len(SERIES)]
+        x = g["epoch"].to_numpy()
+        traces += [
+            {
+                "type": "scatter",
+                "x": x,
+                "y": g[f"{metric}_max"].to_numpy(),
+                "name": f"{arm} max",
+                "mode": "lines",
+                "line": {"width": 0, "color": color},
+                "showlegend": False,
+                "legendgroup": str(arm),
+                "hoverinfo": "skip",
+            },
+            {
+                "type": "scatter",
+                "x": x,
+                "y": g[f"{metric}_min"].to_numpy(),
+                "name": f"{arm} seeds (min–max)",
+                "mode": "lines",
+                "line": {"width": 0, "color": color},
+                "fill": "tonexty",
+                "fillcolor": _rgba(color, BAND_OPACITY),
+                "showlegend": False,
+                "legendgroup": str(arm),
+                "hoverinfo": "skip",
+            },
+            {
+                "type": "scatter",
+                "x": x,
+                "y": g[f"{metric}_mean"].to_numpy(),
+                "name": str(arm),
+                "mode": "lines+markers",
+                "line": {"width": 3, "color": color},
+                "marker": {"size": 7},
+                "legendgroup": str(arm),
+                "customdata": np.stack(
+                    [g[f"{metric}_min"].to_numpy(), g[f"{metric}_max"].to_numpy()], axis=-1
+                ),
+                "hovertemplate": f"{arm}<br>epoch %{{x}}: mean %{{y:.4g}}"
+                "<br>seeds %{customdata[0]:.4g} – %{customdata[1]:.4g}<extra></extra>",
+            },
+        ]
+    shapes, notes = decay_marks(decays or {})
+    return new_figure(
+        traces,
+        layout(
+            title=title,
+            height=340,
+            xaxis={"title": {"text": "epoch"}, "dtick": 1},
+            yaxis={"title": {"text": y_title}},
+            shapes=shapes,
+            annotations=notes,
+            hovermode="closest",
+        ),
+    )
+
+
+def arm_lr_figure(arms: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> go.Figure:
+    """Each arm's LR per optimizer step (label, steps, lrs) as a step line, on a log axis."""
+    traces = []
+    for i, (label, steps, lrs) in enumerate(arms):
+        x, y = staircase_corners(steps, lrs)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": y,
+                "name": label,
+                "mode": "lines",
+                "line": {"shape": "hv", "width": 2.5, "color": SERIES[i % len(SERIES)]},
+                "hovertemplate": f"{label}<br>step %{{x}}: LR %{{y:.6g}}<extra></extra>",
+            }
+        )
+    return new_figure(
+        traces,
+        layout(
+            title="Learning rate per batch",
+            height=340,
+            xaxis={"title": {"text": "batch (optimizer step)"}},
+            yaxis=lr_yaxis(log_y=True),
+            hovermode="closest",
+        ),
+    )
