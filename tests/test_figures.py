@@ -164,3 +164,38 @@ def test_digits_frame_only_the_mistakes():
     assert len(fig.layout.shapes) == 2
     texts = [a.text for a in fig.layout.annotations]
     assert texts == ["1 ✓", "2 (true 0)", "3 ✓", "4 (true 0)"]
+
+
+def test_experiment_figures_are_valid_plotly_and_mark_the_decays():
+    import pandas as pd
+
+    from steplr_viz import experiments
+    from steplr_viz.figures import experiments as exp_figs
+
+    rows = [
+        (
+            "gamma=0.1",
+            seed,
+            "r",
+            e,
+            1.0 / e,
+            1e-3 * 0.1 ** ((e - 1) // 2),
+            0.5 / e,
+            80 + e + seed,
+            1.0,
+        )
+        for seed in (0, 1)
+        for e in (1, 2, 3)
+    ]
+    points = pd.DataFrame(rows, columns=experiments.POINT_COLUMNS)
+    points["arm"] = pd.Categorical(points["arm"])
+    band = experiments.bands(points)
+    decays = experiments.arm_decays(band)
+    assert decays == {"gamma=0.1": [3]}
+    fig = exp_figs.band_figure(band, "test_acc", title="t", y_title="%", decays=decays)
+    validated(fig)
+    assert [s.x0 for s in fig.layout.shapes] == [2.5]
+    mean = next(t for t in fig.data if t.name == "gamma=0.1")
+    assert list(mean.y) == [81.5, 82.5, 83.5]
+    steps = np.arange(1, 7)
+    validated(exp_figs.arm_lr_figure([("gamma=0.1", steps, np.repeat([1e-3, 1e-4], 3))]))

@@ -28,13 +28,16 @@ def decay_marks(decays: Mapping[str, Sequence[int]]) -> tuple[list[dict], list[d
     shapes = [vertical_line(e - 0.5, color=DECAY, width=1.5) for e in sorted(at)]
     notes = [
         {
+            # Inside the plot, by the line's foot: above it sits the legend.
             "x": e - 0.5,
-            "y": 1,
+            "y": 0,
             "xref": "x",
             "yref": "paper",
+            "xanchor": "left",
             "yanchor": "bottom",
+            "align": "left",
             "showarrow": False,
-            "text": "LR ↓ " + ", ".join(arms),
+            "text": "LR ↓<br>" + "<br>".join(arms),
             "font": {"size": 11, "color": DECAY},
         }
         for e, arms in sorted(at.items())
