@@ -12,34 +12,20 @@ from steplr_viz import experiments, run_plan
 from steplr_viz.schedulers import PLATEAU_NOTE, SCHEDULERS
 from steplr_viz.trainer import TrainConfig
 from tests import apptest_pages
-from tests.apptest_pages import TRAINING_PAGE, poll_until, private_run_manager
-from tests.plotly_data import chart_traces, expand_staircase, trace_array
+from tests.apptest_pages import TRAINING_PAGE, poll_until
+from tests.plotly_data import expand_staircase, trace_array
+
+# The training page's own helpers, its fresh run manager (an autouse fixture) included.
+from tests.test_training_page import chart, isolated_manager, manager  # noqa: F401
 from ui import experiments as experiments_ui
 
 SMALL = {"train_epochs": "2", "train_batch_size": "512"}  # quick runs: 8 batches an epoch
-
-
-@pytest.fixture(autouse=True, scope="module")
-def isolated_manager(tmp_path_factory):
-    with private_run_manager(tmp_path_factory.mktemp("runs")):
-        yield
-
-
-def manager():
-    from ui.run_registry import get_manager
-
-    return get_manager()
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
     at = apptest_pages.open_page(TRAINING_PAGE, query)
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def chart(at: AppTest, key: str) -> dict[str, dict]:
-    charts = at.get("plotly_chart")
-    return chart_traces(at, next(i for i, c in enumerate(charts) if key in c.proto.id))
 
 
 def keys(elements) -> set[str]:

@@ -7,6 +7,8 @@ travels in the link as `exp`, so a refresh or a second tab shows the same experi
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -49,6 +51,7 @@ VALUE_NAMES = {
     "optimizer": {"adam": "Adam", "sgd": "SGD + momentum 0.9"},
 }
 MAX_SEEDS = 5
+START = {"icon": ":material/play_arrow:", "type": "primary"}
 
 
 def sections(config: TrainConfig) -> None:
@@ -129,15 +132,8 @@ def design_ui(base: TrainConfig, *, live: bool) -> None:
         key="exp_prediction",
     )
     row = st.container(horizontal=True, vertical_alignment="center")
-    row.button(
-        "Run the experiment",
-        icon=":material/play_arrow:",
-        type="primary",
-        key="exp_start",
-        disabled=live,
-        on_click=submit,
-        args=(experiment,),
-    )
+    start = partial(submit, experiment)
+    row.button("Run the experiment", key="exp_start", on_click=start, disabled=live, **START)
     runs = len(experiment.configs())
     row.caption(
         f"{len(experiment.arms)} arms × {seeds} seeds = {runs} runs of {base.epochs} epochs, "
@@ -150,23 +146,24 @@ def design_ui(base: TrainConfig, *, live: bool) -> None:
 
 def submit(experiment: experiments.Experiment) -> None:
     """Start every run of the experiment; its id goes into the link, the prediction is kept."""
-    problem = run_plan.data_problem(experiment.base)
+    manager = get_manager()
+    problem = run_plan.data_problem(experiment.base) or start_problem(manager, experiment)
     if problem:
         st.session_state["exp_error"] = problem
         return
-    try:
-        experiments.submit_experiment(get_manager(), experiment)
-    except ClassFullError as err:
-        st.session_state["exp_error"] = f"{err} Nothing was started."
-        return
-    except ValueError as err:
-        st.session_state["exp_error"] = f"Cannot start: {err}"
-        return
-    except RuntimeError as err:  # the server is shutting down, say
-        st.session_state["exp_error"] = f"The experiment could not start: {err}"
-        return
     _predictions().predict(experiment.experiment_id, st.session_state.get("exp_prediction"))
     st.query_params[EXP_KEY] = experiment.experiment_id
+
+
+def start_problem(manager, experiment: experiments.Experiment) -> str | None:
+    """Submit every run; None when all are in, else why not, in plain words."""
+    try:
+        experiments.submit_experiment(manager, experiment)
+    except ClassFullError as err:
+        return f"{err} Nothing was started."
+    except (ValueError, RuntimeError) as err:  # a bad value; the server shutting down
+        return f"The experiment could not start: {err}"
+    return None
 
 
 def experiment_panel(experiment_id: str, was_live: bool) -> None:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from steplr_viz.figures.style import DECAY, SERIES, layout, lr_yaxis, new_figure, vertical_line
-from steplr_viz.figures.training import staircase_corners
+from steplr_viz.figures.style import DECAY, SERIES, layout, new_figure, vertical_line
+from steplr_viz.figures.training import RunCurve, compare_figure, staircase_corners
 
 BAND_OPACITY = 0.18
 
@@ -58,31 +58,24 @@ def band_figure(
     for i, (arm, g) in enumerate(band.groupby("arm", observed=True, sort=False)):
         color = SERIES[i % len(SERIES)]
         x = g["epoch"].to_numpy()
+        # The band: the max edge, then the min edge filled up to it ("tonexty").
+        for edge, fill in (("max", {}), ("min", {"fill": "tonexty"})):
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": x,
+                    "y": g[f"{metric}_{edge}"].to_numpy(),
+                    "name": f"{arm} seeds' {edge}",
+                    "mode": "lines",
+                    "line": {"width": 0, "color": color},
+                    "fillcolor": _rgba(color, BAND_OPACITY),
+                    "showlegend": False,
+                    "legendgroup": str(arm),
+                    "hoverinfo": "skip",
+                    **fill,
+                }
+            )
         traces += [
-            {
-                "type": "scatter",
-                "x": x,
-                "y": g[f"{metric}_max"].to_numpy(),
-                "name": f"{arm} max",
-                "mode": "lines",
-                "line": {"width": 0, "color": color},
-                "showlegend": False,
-                "legendgroup": str(arm),
-                "hoverinfo": "skip",
-            },
-            {
-                "type": "scatter",
-                "x": x,
-                "y": g[f"{metric}_min"].to_numpy(),
-                "name": f"{arm} seeds (min–max)",
-                "mode": "lines",
-                "line": {"width": 0, "color": color},
-                "fill": "tonexty",
-                "fillcolor": _rgba(color, BAND_OPACITY),
-                "showlegend": False,
-                "legendgroup": str(arm),
-                "hoverinfo": "skip",
-            },
             {
                 "type": "scatter",
                 "x": x,
@@ -116,27 +109,12 @@ def band_figure(
 
 def arm_lr_figure(arms: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> go.Figure:
     """Each arm's LR per optimizer step (label, steps, lrs) as a step line, on a log axis."""
-    traces = []
-    for i, (label, steps, lrs) in enumerate(arms):
-        x, y = staircase_corners(steps, lrs)
-        traces.append(
-            {
-                "type": "scatter",
-                "x": x,
-                "y": y,
-                "name": label,
-                "mode": "lines",
-                "line": {"shape": "hv", "width": 2.5, "color": SERIES[i % len(SERIES)]},
-                "hovertemplate": f"{label}<br>step %{{x}}: LR %{{y:.6g}}<extra></extra>",
-            }
-        )
-    return new_figure(
-        traces,
-        layout(
-            title="Learning rate per batch",
-            height=340,
-            xaxis={"title": {"text": "batch (optimizer step)"}},
-            yaxis=lr_yaxis(log_y=True),
-            hovermode="closest",
-        ),
+    curves = [RunCurve(label, *staircase_corners(steps, lrs)) for label, steps, lrs in arms]
+    return compare_figure(
+        curves,
+        title="Learning rate per batch",
+        x_title="batch (optimizer step)",
+        y_title="learning rate",
+        log_y=True,
+        step=True,
     )

@@ -8,7 +8,6 @@ README's docs/screenshot-experiment.png (a test run leaves the checkout as it wa
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,8 +17,6 @@ from steplr_viz import experiments
 from steplr_viz.runs import RunStore
 
 from .harness import (
-    REPO,
-    SCREENSHOTS,
     assert_no_exception,
     open_page,
     plot_traces,
@@ -27,10 +24,10 @@ from .harness import (
     wait_app_idle,
     wait_rendered,
 )
+from .test_present_browser import DOCS  # docs/ with STEPLR_VIZ_UPDATE_DOCS=1, else artifacts
 
 pytestmark = pytest.mark.e2e
 
-DOCS = REPO / "docs" if os.environ.get("STEPLR_VIZ_UPDATE_DOCS") == "1" else SCREENSHOTS
 ARMS = ["gamma=0.1", "gamma=0.5", "gamma=1"]
 DEADLINE_MS = 240_000  # 9 runs of the seed's 5 epochs take seconds; this only stops a hang
 SHOT = {"width": 1400, "height": 1750}  # the charts, the table, the commentary
