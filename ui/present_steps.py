@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from steplr_viz import experiments, guided_path, lab, schedule
+from steplr_viz.experiment_state import experiment_state
 from steplr_viz.figures import lab as lab_figs
 from steplr_viz.figures import present as figs
 from steplr_viz.figures.cache import view_charts
@@ -218,13 +219,11 @@ def comparison_state(experiment_id: str | None) -> ComparisonState:
     """The comparison's runs as the store and the run manager have them now."""
     if experiment_id is None:
         return ComparisonState(0, False, False, [None] * len(guided_path.COMPARE_GAMMAS), None)
-    manager = get_manager()
-    run_ids = experiments.experiment_run_ids(manager.store, experiment_id)
-    live = bool(set(run_ids) & set(manager.live_run_ids()))
-    points = experiments.points_from_store(manager.store, experiment_id)
-    expected = len(guided_path.comparison_experiment().configs())
-    done = not live and len(run_ids) == expected
-    return ComparisonState(len(run_ids), live, done, guided_path.arm_accuracies(points), points)
+    state = experiment_state(get_manager(), experiment_id)  # the training page's, too
+    points = state.points
+    done = state.done and state.runs == len(guided_path.comparison_experiment().configs())
+    accuracies = guided_path.arm_accuracies(points)
+    return ComparisonState(state.runs, bool(state.live), done, accuracies, points)
 
 
 def _compare_panel(experiment_id: str, present: bool, was_live: bool) -> None:
