@@ -43,11 +43,19 @@ def run_batches_per_epoch(view: RunView) -> int:
     return view.batches_per_epoch or config_batches_per_epoch(view.config)
 
 
-def predicted_lrs(config: TrainConfig, batches_per_epoch: int) -> np.ndarray:
-    """The LR each optimizer step of this run should use (StepLR by the closed form)."""
+def predicted_lrs(
+    config: TrainConfig, batches_per_epoch: int, test_losses: tuple[float, ...] | None = None
+) -> np.ndarray:
+    """The LR each optimizer step of this run should use (StepLR by the closed form).
+
+    `test_losses`, a run's per-epoch test losses so far, let ReduceLROnPlateau's prediction
+    replay the decays the run has shown.
+    """
     per_batch = config.scheduler_step == "batch"
     if config.scheduler != "steplr":  # the other schedules: recorded from torch itself
-        curve = predicted_lr_curve(config, batches_per_epoch=batches_per_epoch)
+        curve = predicted_lr_curve(
+            config, batches_per_epoch=batches_per_epoch, test_losses=test_losses
+        )
         return curve if per_batch else np.repeat(curve, batches_per_epoch)
     return schedule.lr_per_step(
         config.lr,
@@ -83,6 +91,13 @@ def schedule_plan(config: TrainConfig) -> SchedulePlan:
         lrs=lrs,
         epoch_lrs=epoch_lrs,
     )
+
+
+def predicted_label(config: TrainConfig) -> str:
+    """The predicted curve's name in a legend: the formula for StepLR, else torch's scheduler."""
+    if config.scheduler == "steplr":
+        return "predicted η₀·γ^⌊t/s⌋"
+    return f"predicted ({SCHEDULER_NAMES[config.scheduler]})"
 
 
 def plan_caption(config: TrainConfig, plan: SchedulePlan, shown_epochs: int = 8) -> str:

@@ -37,7 +37,7 @@ def test_each_scheduler_shows_its_predicted_curve_before_start(scheduler):
     at = open_page({**SMALL, "train_scheduler": scheduler})
     config = TrainConfig(scheduler=scheduler, epochs=2, batch_size=512).validated()
     bpe = run_plan.config_batches_per_epoch(config)
-    predicted = chart(at, "train_predicted")["predicted η₀·γ^⌊t/s⌋"]
+    predicted = chart(at, "train_predicted")[run_plan.predicted_label(config)]
     _, shown = expand_staircase(trace_array(predicted["x"]), trace_array(predicted["y"]))
     # The page draws torch's own curve for this scheduler, batch by batch.
     assert shown.tolist() == run_plan.predicted_lrs(config, bpe).tolist()

@@ -65,3 +65,27 @@ def test_the_evaluation_digits_are_the_configs_test_set() -> None:
     images, labels = run_plan.evaluation_digits(TrainConfig())
     data = load_mnist("bundled")
     assert images.shape == (data.n_test, 784) and labels.tolist() == data.test_y.tolist()
+
+
+def test_a_plateau_runs_prediction_replays_the_decays_its_losses_caused() -> None:
+    """Torch's ReduceLROnPlateau fed the same losses is the oracle."""
+    config = TrainConfig(scheduler="plateau", gamma=0.5, patience=0, epochs=4)
+    losses = (1.0, 0.9, 0.95, 0.97)  # no improvement after epoch 2: decays for epochs 4 and 5
+    before = run_plan.predicted_lrs(config, 2)
+    assert before.tolist() == [0.001] * 8  # nothing known in advance
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([param], lr=0.001)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    expected = []
+    for loss in losses:
+        expected += [optimizer.param_groups[0]["lr"]] * 2
+        plateau.step(loss)
+    assert run_plan.predicted_lrs(config, 2, losses).tolist() == expected
+    assert expected[-1] < expected[0]
+    assert run_plan.predicted_label(config) == "predicted (ReduceLROnPlateau)"
+
+
+def test_the_caption_names_other_schedules_and_their_lrs() -> None:
+    config = TrainConfig(scheduler="exponential", gamma=0.5, epochs=3)
+    caption = run_plan.plan_caption(config, run_plan.schedule_plan(config))
+    assert "ExponentialLR: LR Epoch 1 (t = 0): 0.001, Epoch 2 (t = 1): 0.0005" in caption

@@ -287,7 +287,13 @@ def predicted_section(config: TrainConfig) -> None:
     st.subheader("The schedule this run will follow")
     plan = run_plan.schedule_plan(config)
     show_chart(
-        figs.lr_figure(plan.steps[:0], plan.lrs[:0], plan.steps, plan.lrs),
+        figs.lr_figure(
+            plan.steps[:0],
+            plan.lrs[:0],
+            plan.steps,
+            plan.lrs,
+            predicted_name=run_plan.predicted_label(config),
+        ),
         key="train_predicted",
         subject="The learning rate each step of this run will use",
     )

@@ -13,7 +13,7 @@ import numpy as np
 
 from steplr_viz.caching import LatestPerRun, SharedCache
 from steplr_viz.figures import training as figs
-from steplr_viz.run_plan import predicted_lrs
+from steplr_viz.run_plan import predicted_label, predicted_lrs
 
 if TYPE_CHECKING:
     from steplr_viz.figures.training import RunCharts, RunPictures
@@ -45,6 +45,13 @@ def view_pictures(view: RunView, test_x: np.ndarray, test_y: np.ndarray) -> RunP
     return RUN_PICTURES.get((view.run_id, len(view.epochs), view.ended), build)
 
 
+def _plateau_losses(view: RunView) -> tuple[float, ...] | None:
+    """A plateau run's test losses so far: its prediction replays the decays they caused."""
+    if view.config.scheduler != "plateau":
+        return None
+    return tuple(view.epochs["test_loss"].tolist())
+
+
 def view_charts(view: RunView, batches_per_epoch: int) -> RunCharts:
     """A run's live charts, built once per state of its points and shared by every poll."""
 
@@ -54,8 +61,9 @@ def view_charts(view: RunView, batches_per_epoch: int) -> RunCharts:
             b["step"].to_numpy(),
             b["loss"].to_numpy(),
             b["lr"].to_numpy(),
-            predicted_lrs(view.config, batches_per_epoch),
+            predicted_lrs(view.config, batches_per_epoch, _plateau_losses(view)),
             {name: e[name].to_numpy() for name in ("epoch", "test_acc", "test_loss", "train_loss")},
+            predicted_name=predicted_label(view.config),
         )
 
     return RUN_CHARTS.get(view.run_id, (view.points_state, batches_per_epoch), build)

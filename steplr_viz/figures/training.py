@@ -105,6 +105,7 @@ def lr_figure(
     predicted_lrs: np.ndarray,
     *,
     log_y: bool = True,
+    predicted_name: str = "predicted η₀·γ^⌊t/s⌋",
 ) -> go.Figure:
     """The LR the optimizer actually used at each batch, over the predicted staircase.
 
@@ -117,7 +118,7 @@ def lr_figure(
             "type": "scatter",
             "x": corner_steps,
             "y": corner_lrs,
-            "name": "predicted η₀·γ^⌊t/s⌋",
+            "name": predicted_name,
             "mode": "lines",
             "line": {"shape": "hv", "color": CLOSED_FORM, "width": 6},
             "opacity": 0.35,
@@ -210,6 +211,7 @@ def run_charts(
     lrs: np.ndarray,
     predicted_lrs: np.ndarray,
     epochs: dict[str, np.ndarray],
+    predicted_name: str = "predicted η₀·γ^⌊t/s⌋",
 ) -> RunCharts:
     """The three live charts from a run's batch columns, its prediction and its epoch columns.
 
@@ -217,7 +219,13 @@ def run_charts(
     """
     return RunCharts(
         loss=loss_figure(steps, losses, lrs),
-        lr=lr_figure(steps, lrs, np.arange(1, len(predicted_lrs) + 1), predicted_lrs),
+        lr=lr_figure(
+            steps,
+            lrs,
+            np.arange(1, len(predicted_lrs) + 1),
+            predicted_lrs,
+            predicted_name=predicted_name,
+        ),
         epochs=epoch_metrics_figure(
             epochs["epoch"], epochs["test_acc"], epochs["test_loss"], epochs["train_loss"]
         ),
