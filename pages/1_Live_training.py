@@ -34,7 +34,7 @@ def main() -> None:
     else:
         st.fragment(training.run_panel, run_every=poll_seconds(view.status))(run_id, view.status)
     st.divider()
-    experiments.sections(config)
+    experiments.sections(config, me)
     st.divider()
     training.runs_ui(me)
 

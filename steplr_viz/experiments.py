@@ -161,10 +161,13 @@ def run_experiment(
     return done
 
 
-def submit_experiment(manager: RunManager, experiment: Experiment) -> dict[str, tuple[str, int]]:
+def submit_experiment(
+    manager: RunManager, experiment: Experiment, started_by: str | None = None
+) -> dict[str, tuple[str, int]]:
     """Submit every run through the registry's queue and cap; {run_id: (arm, seed)}.
 
     All or nothing: ClassFullError if the free slots and queue places cannot take every run.
+    `started_by` names the browser that started them (it may control them, as its own runs).
     """
     experiment = experiment.validated()
     configs = experiment.configs()
@@ -177,7 +180,7 @@ def submit_experiment(manager: RunManager, experiment: Experiment) -> dict[str, 
     submitted: dict[str, tuple[str, int]] = {}
     try:
         for arm, config in configs:
-            submitted[manager.submit(config)] = (arm, config.seed)
+            submitted[manager.submit(config, started_by=started_by)] = (arm, config.seed)
     except ClassFullError:  # another student took the last places meanwhile
         for run_id in submitted:
             manager.stop(run_id)

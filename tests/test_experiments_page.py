@@ -79,7 +79,11 @@ def test_an_experiment_runs_to_the_end_with_the_engines_table_commentary_and_sco
     at.button(key="exp_start").click().run()
     exp_id = at.query_params["exp"]
     exp_id = exp_id[0] if isinstance(exp_id, list) else exp_id
-    assert len(experiments.experiment_run_ids(manager().store, exp_id)) == 6  # 3 arms × 2 seeds
+    run_ids = experiments.experiment_run_ids(manager().store, exp_id)
+    assert len(run_ids) == 6  # 3 arms × 2 seeds
+    # Started as this browser's runs, so this student may pause, stop or delete them.
+    starters = {manager().store.started_by(rid) for rid in run_ids}
+    assert len(starters) == 1 and None not in starters
     assert at.button(key="exp_start").disabled  # live: no second submit
     poll_until(at, _winner_shown)
     assert not at.button(key="exp_start").disabled
@@ -126,7 +130,7 @@ def test_a_junk_experiment_link_warns_and_an_unknown_one_says_so():
 def test_a_full_class_is_a_plain_message(monkeypatch):
     from steplr_viz.registry import ClassFullError
 
-    def full(manager, experiment):
+    def full(manager, experiment, started_by=None):
         raise ClassFullError("The class is full: 2 runs are training and 0 waiting.")
 
     monkeypatch.setattr(experiments, "submit_experiment", full)

@@ -16,6 +16,7 @@ from steplr_viz import experiments, run_plan
 from steplr_viz.data import full_data_present, load_mnist
 from steplr_viz.experiment_state import ExperimentState, experiment_state
 from steplr_viz.figures import experiments as figs
+from steplr_viz.permissions import Viewer
 from steplr_viz.predictions import Predictions
 from steplr_viz.registry import ClassFullError
 from steplr_viz.run_view import POLL_SECONDS
@@ -54,9 +55,9 @@ MAX_SEEDS = 5
 START = {"icon": ":material/play_arrow:", "type": "primary"}
 
 
-def sections(config: TrainConfig) -> None:
+def sections(config: TrainConfig, me: Viewer) -> None:
     """The experiment (the centre of the page), then the seed's script for these settings."""
-    experiment_section(config)
+    experiment_section(config, me)
     seed_script_section(config)
 
 
@@ -76,7 +77,7 @@ def _predictions() -> Predictions:
     return st.session_state["exp_predictions"]
 
 
-def experiment_section(base: TrainConfig) -> None:
+def experiment_section(base: TrainConfig, me: Viewer) -> None:
     """Design an experiment, predict its winner, run it, and watch it."""
     st.header(":material/science: Does StepLR help?")
     st.caption(
@@ -85,7 +86,7 @@ def experiment_section(base: TrainConfig) -> None:
     )
     experiment_id = linked_experiment()
     state = experiment_state(get_manager(), experiment_id) if experiment_id else None
-    design_ui(base, live=bool(state and state.live))
+    design_ui(base, me, live=bool(state and state.live))
     if experiment_id is None:
         return
     if state is None or not state.runs:
@@ -98,7 +99,7 @@ def experiment_section(base: TrainConfig) -> None:
     panel(experiment_id, bool(state.live))
 
 
-def design_ui(base: TrainConfig, *, live: bool) -> None:
+def design_ui(base: TrainConfig, me: Viewer, *, live: bool) -> None:
     """What varies, its values, the seeds, the prediction and the Start button."""
     vary = st.radio(
         "Compare",
@@ -132,7 +133,7 @@ def design_ui(base: TrainConfig, *, live: bool) -> None:
         key="exp_prediction",
     )
     row = st.container(horizontal=True, vertical_alignment="center")
-    start = partial(submit, experiment)
+    start = partial(submit, experiment, me.starter)
     row.button("Run the experiment", key="exp_start", on_click=start, disabled=live, **START)
     runs = len(experiment.configs())
     row.caption(
@@ -144,10 +145,9 @@ def design_ui(base: TrainConfig, *, live: bool) -> None:
         st.error(error, icon=":material/block:")
 
 
-def submit(experiment: experiments.Experiment) -> None:
+def submit(experiment: experiments.Experiment, started_by: str | None) -> None:
     """Start every run of the experiment; its id goes into the link, the prediction is kept."""
-    manager = get_manager()
-    problem = run_plan.data_problem(experiment.base) or start_problem(manager, experiment)
+    problem = run_plan.data_problem(experiment.base) or start_problem(experiment, started_by)
     if problem:
         st.session_state["exp_error"] = problem
         return
@@ -155,10 +155,10 @@ def submit(experiment: experiments.Experiment) -> None:
     st.query_params[EXP_KEY] = experiment.experiment_id
 
 
-def start_problem(manager, experiment: experiments.Experiment) -> str | None:
-    """Submit every run; None when all are in, else why not, in plain words."""
+def start_problem(experiment: experiments.Experiment, started_by: str | None) -> str | None:
+    """Submit every run as this browser's; None when all are in, else why not, in plain words."""
     try:
-        experiments.submit_experiment(manager, experiment)
+        experiments.submit_experiment(get_manager(), experiment, started_by)
     except ClassFullError as err:
         return f"{err} Nothing was started."
     except (ValueError, RuntimeError) as err:  # a bad value; the server shutting down
