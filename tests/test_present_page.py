@@ -175,15 +175,15 @@ def test_the_true_answer_shows_once_revealed():
     question = guided_path.step(1).question
     at = ok(open_page({"present": "true", "step": "1", "class": CLASS}))
     truth = question.choices[question.answer]
-    assert not any(x.startswith("✔") for x in answers_chart(at)["x"])
+    assert not any(x.startswith("✓") for x in answers_chart(at)["x"])
     at.toggle(key=f"present_reveal_{question.id}").set_value(True).run()
-    assert answers_chart(at)["x"][question.answer] == f"✔ {truth}"
+    assert answers_chart(at)["x"][question.answer] == f"✓ {truth}"
     assert f"**Answer: {truth}.**" in markdown_text(at)
     assert question.explanation in markdown_text(at)
     # Still revealed after a visit to the next step and back.
     at.button(key="present_next").click().run()
     at.button(key="present_prev").click().run()
-    assert answers_chart(at)["x"][question.answer] == f"✔ {truth}"
+    assert answers_chart(at)["x"][question.answer] == f"✓ {truth}"
 
 
 def test_the_teachers_settings_drive_the_knobs_step():
@@ -296,4 +296,4 @@ def test_comparison_step_runs_the_default_experiment_and_names_the_winner():
         assert "**Answer:** not known yet" in markdown_text(at)
     else:
         assert f"**Answer: {question.choices[truth]}.**" in markdown_text(at)
-        assert answers_chart(at)["x"][truth].startswith("✔")
+        assert answers_chart(at)["x"][truth].startswith("✓")
