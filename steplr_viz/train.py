@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--save-model",
         type=Path,
         default=None,
-        help="write the finished model's state_dict here (torch.save; default: not written)",
+        help="write the finished model's state_dict here, with torch.save (default: not written)",
     )
     return p
 

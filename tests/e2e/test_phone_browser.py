@@ -47,9 +47,16 @@ def assert_within_screen(page: Any, selector: str) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, (selector, box)
 
 
-def open_sidebar(page: Any) -> None:
+def open_sidebar(page: Any, then_shown: str) -> None:
+    """Open the sidebar and wait until `then_shown` has slid fully onto the screen."""
     page.locator('[data-testid="stExpandSidebarButton"]').click()
     page.locator('[data-testid="stSidebar"][data-collapsed="false"]').wait_for()
+
+    def on_screen() -> bool:
+        box = page.locator(then_shown).first.bounding_box()
+        return box is not None and box["x"] >= 0  # the sidebar slides in from the left
+
+    harness.wait_until(on_screen, f"{then_shown} on screen", deadline_s=DEADLINE_S)
 
 
 @pytest.mark.parametrize("url_path", PAGES)
@@ -64,7 +71,7 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
 def test_a_slider_moves_the_chart_on_a_phone(phone: Any, app_server: Any) -> None:
     open_page(phone, app_server.page_url(""))
     before = harness.trace_named(plot_traces(phone, "staircase"), "closed form")["y"]
-    open_sidebar(phone)
+    open_sidebar(phone, ".st-key-gamma input[type=range]")
     assert_within_screen(phone, ".st-key-gamma input[type=range]")
     phone.locator(".st-key-gamma input[type=range]").focus()
     phone.keyboard.press("ArrowLeft")
