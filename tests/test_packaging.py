@@ -150,7 +150,10 @@ def test_wheel_holds_engine_digits_app_and_entry_points(wheel):
         assert f"steplr_viz/assets/{name}" in names
     app = {n.removeprefix("steplr_viz_app/") for n in names if n.startswith("steplr_viz_app/")}
     repo_app = {"app.py", ".streamlit/config.toml"} | {
-        str(p.relative_to(REPO)) for d in ("pages", "ui") for p in (REPO / d).glob("*.py")
+        str(p.relative_to(REPO))
+        for d in ("pages", "ui")
+        for p in (REPO / d).iterdir()
+        if p.suffix in (".py", ".js")  # the drag preview's script is part of the app
     }
     assert app == repo_app
     assert not any(n.startswith(("tests/", "benchmarks/", "scripts/")) for n in names)
