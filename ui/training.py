@@ -583,30 +583,26 @@ def run_actions_ui(selected: tuple[str, ...], viewer: permissions.Viewer) -> Non
 def model_ui(run_id: str, where) -> None:
     """A finished run's trained weights as a .pt file, with the lines that load them."""
     data = get_manager().store.load_model(run_id)
-    if data is None:
-        where.button(
-            "Model",
-            icon=":material/download:",
-            key="train_download_model",
-            width="stretch",
-            disabled=True,
-            help="Only a finished run keeps its model.",
-        )
-        return
     file_name = f"steplr_run_{run_id}.pt"
     where.download_button(
         "Model",
         icon=":material/download:",
-        data=data,
+        data=data or b"",
         file_name=file_name,
         mime="application/octet-stream",
         key="train_download_model",
         on_click="ignore",
         width="stretch",
-        help=f"The trained state_dict ({len(data) / 1024:.0f} KB) of run {run_id}.",
+        disabled=data is None,
+        help=(
+            "Only a finished run keeps its model."
+            if data is None
+            else f"The trained state_dict ({len(data) / 1024:.0f} KB) of run {run_id}."
+        ),
     )
-    with st.expander("Load the downloaded model into the seed's SimpleNet"):
-        st.code(load_snippet(file_name), language="python")
+    if data is not None:
+        with st.expander("Load the downloaded model into the seed's SimpleNet"):
+            st.code(load_snippet(file_name), language="python")
 
 
 def ask_to_delete(run_ids: tuple[str, ...]) -> None:
