@@ -149,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the run store's folder (default: $STEPLR_VIZ_RUNS_DIR or ./runs)",
     )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a shared PostgreSQL run store, postgresql://... (default: "
+        "$STEPLR_VIZ_DATABASE_URL, else SQLite in the runs folder)",
+    )
     add_version(parser)
     return parser
 
@@ -161,7 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.zip is None and args.tensorboard is None:
         parser.error("say where to: --zip FILE and/or --tensorboard DIR")
-    store, problem = open_store(args.runs_dir)
+    try:
+        store, problem = open_store(args.runs_dir, args.database_url)
+    except ValueError as exc:  # not a postgresql:// URL
+        parser.error(str(exc))
     if problem:
         print(problem, file=sys.stderr)
     try:

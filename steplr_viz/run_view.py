@@ -89,7 +89,7 @@ class RunView:
     created: datetime | None = None
     started: datetime | None = None
     finished: datetime | None = None
-    started_by: str | None = None  # the browser that started the run (permissions.starter_id)
+    started_by: str | None = None  # the browser that started the run, where the store knows it
 
     @property
     def ended(self) -> bool:

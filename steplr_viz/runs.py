@@ -1,4 +1,4 @@
-"""Run store: configs, statuses and metrics of training runs in SQLite (a file, or memory)."""
+"""Run store: the configs, statuses and metrics of training runs, in SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,14 +10,23 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 
+from steplr_viz.dialects import (
+    CLAIM_LOCK,
+    SQLITE,
+    Conn,
+    PostgresEngine,
+    SqliteEngine,
+    ensure_schema,
+)
+from steplr_viz.dialects import database_url as dialect_url
 from steplr_viz.owners import current_owner, owner_alive, process_token
 from steplr_viz.run_view import RunView
 from steplr_viz.trainer import (
@@ -28,6 +37,7 @@ from steplr_viz.trainer import (
     LIVE_STATUSES,
     QUEUED,
     RUNNING,
+    STOPPED,
     TERMINAL_STATUSES,
     BatchPoint,
     EpochPoint,
@@ -39,6 +49,7 @@ RUN_ID_RE = re.compile(r"^[0-9a-f]{12}$")  # run ids are 12 lowercase hex chars
 DB_NAME = "runs.sqlite3"
 RUNS_DIR_ENV = "STEPLR_VIZ_RUNS_DIR"
 KNOWN_STATUSES = frozenset(LIVE_STATUSES) | TERMINAL_STATUSES
+CONTROLS = ("pause", "resume", "stop")  # what any replica may ask of the one training a run
 
 # Config fields that list_runs shows as their own columns (the rest stay in the JSON).
 CONFIG_COLUMNS = (
@@ -77,40 +88,6 @@ LIST_COLUMNS = [
 # CSV: per-epoch metrics, then the config; the config's initial LR is "base_lr" so it does not
 # collide with the per-epoch "lr".
 CSV_CONFIG_COLUMNS = [("base_lr" if c == "lr" else c) for c in CONFIG_COLUMNS]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    status TEXT NOT NULL,
-    error TEXT,
-    config TEXT NOT NULL,
-    owner TEXT,
-    owner_token TEXT,
-    started_by TEXT,
-    optimizer TEXT, lr REAL, momentum REAL, step_size INTEGER, gamma REAL, epochs INTEGER,
-    batch_size INTEGER, seed INTEGER, scheduler_step TEXT, data_source TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_created ON runs (created);
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id TEXT NOT NULL,
-    epoch INTEGER NOT NULL,
-    train_loss REAL, lr REAL, test_loss REAL, test_acc REAL, seconds REAL,
-    PRIMARY KEY (run_id, epoch)
-);
-CREATE TABLE IF NOT EXISTS models (
-    run_id TEXT PRIMARY KEY,
-    state BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS batches (
-    run_id TEXT NOT NULL,
-    step INTEGER NOT NULL,
-    epoch INTEGER, loss REAL, lr REAL,
-    PRIMARY KEY (run_id, step)
-);
-"""
 
 
 def new_run_id() -> str:
@@ -206,55 +183,56 @@ def _terminal_error(status: str, old_status: str) -> str | None:
 
 
 class RunStore:
-    """Runs in SQLite (WAL) in `folder`/runs.sqlite3, or in memory; safe to share between threads.
+    """Runs in SQLite (WAL) in `folder`/runs.sqlite3, in memory, or in a PostgreSQL database.
 
-    In memory (`in_memory=True`) the same schema and queries run on an SQLite database that
-    lives as long as the store: the fallback when the runs folder cannot be written.
+    One implementation for every backend: the SQL is common, the dialect (steplr_viz.dialects)
+    supplies placeholders, types and locking. In memory (`in_memory=True`) the same schema and
+    queries run on an SQLite database that lives as long as the store: the fallback when the
+    runs folder cannot be written. With `database_url` (postgresql://...) several app servers
+    share the store: `shared` is True and the run manager queues and caps runs through it.
     """
 
-    def __init__(self, folder: str | Path | None = None, *, in_memory: bool = False) -> None:
+    def __init__(
+        self,
+        folder: str | Path | None = None,
+        *,
+        in_memory: bool = False,
+        database_url: str | None = None,
+    ) -> None:
         self.persistent = not in_memory
         # The lock serialises this process's writers so they do not wait on each other inside
-        # SQLite's busy handler.
+        # SQLite's busy handler (PostgreSQL's row locks need no help).
         self._write_lock = threading.Lock()
-        self._memory: sqlite3.Connection | None = None
-        if in_memory:
-            # ":memory:" is one database per connection: the store keeps one connection and
-            # lets one thread at a time use it.
-            self.folder = self.path = None
-            self._memory = sqlite3.connect(":memory:", check_same_thread=False)
-            self._memory.row_factory = sqlite3.Row
-            self._memory_lock = threading.RLock()
+        self.folder = self.path = None
+        self.url = None
+        self.engine: SqliteEngine | PostgresEngine
+        if database_url is not None:
+            self.url = database_url
+            self.engine = PostgresEngine(database_url)
+            self._write_lock = _NoLock()
+        elif in_memory:
+            self.engine = SqliteEngine(None)
         else:
             # Absolute: a relative folder must not follow a later chdir of the process.
             self.folder = (Path(folder) if folder is not None else default_runs_dir()).absolute()
             self.folder.mkdir(parents=True, exist_ok=True)
             self.path = self.folder / DB_NAME
-        with self._write_lock, self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-            _add_missing_columns(conn)
-        self.interrupted_at_open = self._mark_dead_runs_interrupted()
+            self.engine = SqliteEngine(self.path)
+        self.dialect = self.engine.dialect
+        self.shared = self.dialect.shared
+        with self._write_lock:
+            ensure_schema(self.engine)
+        # Another machine's pids mean nothing here: a shared store finds dead replicas by their
+        # heartbeats instead (mark_stale_runs).
+        self.interrupted_at_open = [] if self.shared else self._mark_dead_runs_interrupted()
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> AbstractContextManager[Conn]:
         """A connection in a transaction: commits on success, rolls back on error."""
-        if self._memory is not None:
-            with self._memory_lock, self._memory:
-                yield self._memory
-            return
-        # On a file, one connection per call: no connection ever crosses threads, and WAL lets
-        # page threads read while a trainer thread writes.
-        conn = sqlite3.connect(self.path, timeout=30.0)
-        try:
-            # NORMAL in WAL mode survives a process crash (only a power loss may drop the
-            # last commits), at a fraction of FULL's fsyncs.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.row_factory = sqlite3.Row
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+        return self.engine.transaction()
+
+    def close(self) -> None:
+        """Close pooled connections (the store stays usable: later calls open new ones)."""
+        self.engine.close()
 
     def _mark_dead_runs_interrupted(self) -> list[str]:
         """Mark runs left queued/running/paused by a process that is gone as interrupted."""
@@ -279,7 +257,7 @@ class RunStore:
     def create_run(
         self, config: TrainConfig, run_id: str | None = None, started_by: str | None = None
     ) -> str:
-        """Record a new queued run with this config (and who started it); returns its id."""
+        """Record a new queued run with this config; returns its id."""
         run_id = check_run_id(run_id) if run_id is not None else new_run_id()
         cfg = config.to_dict()
         cols = ", ".join(CONFIG_COLUMNS)
@@ -324,8 +302,9 @@ class RunStore:
             if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 return
             conn.executemany(
-                f"INSERT OR REPLACE INTO batches (run_id, {', '.join(BATCH_COLUMNS)}) "  # noqa: S608 - column names are constants
-                "VALUES (?, ?, ?, ?, ?)",
+                f"INSERT INTO batches (run_id, {', '.join(BATCH_COLUMNS)}) "  # noqa: S608 - column names are constants
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, step) DO UPDATE SET "
+                "epoch = excluded.epoch, loss = excluded.loss, lr = excluded.lr",
                 [
                     (run_id, int(p.step), int(p.epoch), _finite_or_none(p.loss), float(p.lr))
                     for p in points
@@ -335,10 +314,12 @@ class RunStore:
     def add_epoch(self, run_id: str, point: EpochPoint) -> None:
         """Record one finished epoch (ignored if the run was deleted meanwhile)."""
         check_run_id(run_id)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in EPOCH_COLUMNS if c != "epoch")
         with self._write_lock, self._connect() as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO epochs (run_id, {', '.join(EPOCH_COLUMNS)}) "  # noqa: S608 - column names are constants
-                "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
+                f"INSERT INTO epochs (run_id, {', '.join(EPOCH_COLUMNS)}) "  # noqa: S608 - column names are constants
+                "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?) "
+                f"ON CONFLICT (run_id, epoch) DO UPDATE SET {updates}",
                 (
                     run_id,
                     int(point.epoch),
@@ -355,7 +336,7 @@ class RunStore:
         """One row per run, newest first (see LIST_COLUMNS)."""
         with self._connect() as conn:
             rows = conn.execute(
-                """
+                f"""
                 SELECT r.run_id, r.created, r.status, r.optimizer, r.lr, r.gamma, r.step_size,
                        r.epochs, r.batch_size, r.seed, r.data_source,
                        (SELECT e.test_acc FROM epochs e WHERE e.run_id = r.run_id
@@ -364,10 +345,10 @@ class RunStore:
                        r.error, r.momentum, r.scheduler_step,
                        (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id) AS epochs_done,
                        r.finished
-                FROM runs r ORDER BY r.created DESC, r.rowid DESC
-                """
+                FROM runs r ORDER BY r.created DESC, r.{self.dialect.row_order} DESC
+                """  # noqa: S608 - the row order is a dialect constant
             ).fetchall()
-        return _to_list_frame([dict(row) for row in rows])
+        return _to_list_frame([dict(zip(row.keys(), tuple(row), strict=True)) for row in rows])
 
     def get_run(self, run_id: str) -> RunView | None:
         """The stored run with its metrics, or None if there is no such run."""
@@ -451,7 +432,7 @@ class RunStore:
                 r[0]
                 for r in conn.execute(
                     f"SELECT run_id FROM runs WHERE status IN ({marks}) "  # noqa: S608 - placeholders only
-                    "ORDER BY created ASC, rowid ASC LIMIT ?",
+                    f"ORDER BY created ASC, {self.dialect.row_order} ASC LIMIT ?",
                     (*terminal, excess),
                 ).fetchall()
             ]
@@ -466,19 +447,187 @@ class RunStore:
         return _csv_text(record)
 
     def integrity_ok(self) -> bool:
-        """SQLite's integrity_check says ok."""
+        """SQLite's integrity_check says ok (a PostgreSQL server checks its own pages)."""
         try:
             with self._connect() as conn:
+                if self.dialect is not SQLITE:
+                    return conn.execute("SELECT 1").fetchone()[0] == 1
                 result = conn.execute("PRAGMA integrity_check").fetchall()
         except sqlite3.DatabaseError:
             return False
         return [tuple(r) for r in result] == [("ok",)]
 
+    # --- model weights ------------------------------------------------------------------------
 
-def _delete(conn: sqlite3.Connection, run_ids: list[str]) -> int:
+    def save_model(self, run_id: str, data: bytes) -> None:
+        """Keep a finished run's model state_dict (serialised bytes); replaces an earlier one."""
+        check_run_id(run_id)
+        with self._write_lock, self._connect() as conn:
+            conn.execute(
+                "INSERT INTO models (run_id, state) SELECT ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?) "
+                "ON CONFLICT (run_id) DO UPDATE SET state = excluded.state",
+                (run_id, bytes(data), run_id),
+            )
+
+    def load_model(self, run_id: str) -> bytes | None:
+        """A run's saved model state_dict bytes, None if none was saved."""
+        check_run_id(run_id)
+        with self._connect() as conn:
+            row = conn.execute("SELECT state FROM models WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    # --- a queue shared by several app servers -----------------------------------------------
+
+    def claim_next(self, replica: str, cap: int) -> tuple[str, TrainConfig] | None:
+        """Claim the oldest unclaimed queued run for `replica` if fewer than `cap` runs are
+        claimed and live across every replica; its id and config, or None.
+
+        PostgreSQL: an advisory lock makes count-and-claim atomic across replicas, and
+        FOR UPDATE SKIP LOCKED skips rows another transaction holds. SQLite: one UPDATE, which
+        the database runs alone.
+        """
+        now = time.time()
+        with self._write_lock, self._connect() as conn:
+            lock = self.dialect.lock(CLAIM_LOCK)
+            if lock:
+                conn.execute(lock)
+            row = conn.execute(
+                f"UPDATE runs SET replica = ?, heartbeat = ? WHERE run_id = ("  # noqa: S608 - dialect constants
+                "SELECT run_id FROM runs WHERE status = ? AND replica IS NULL "
+                f"ORDER BY created, {self.dialect.row_order} LIMIT 1{self.dialect.skip_locked}"
+                ") AND (SELECT COUNT(*) FROM runs WHERE replica IS NOT NULL "
+                "AND status IN (?, ?, ?)) < ? RETURNING run_id, config",
+                (replica, now, QUEUED, *LIVE_STATUSES, int(cap)),
+            ).fetchone()
+        if row is None:
+            return None
+        return row["run_id"], TrainConfig.from_dict(json.loads(row["config"]))
+
+    def live_counts(self) -> tuple[int, int]:
+        """(runs claimed by a replica and live, runs queued and unclaimed), cluster-wide."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT "
+                "SUM(CASE WHEN replica IS NOT NULL THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN replica IS NULL AND status = ? THEN 1 ELSE 0 END) "
+                "FROM runs WHERE status IN (?, ?, ?)",
+                (QUEUED, *LIVE_STATUSES),
+            ).fetchone()
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def queue_position(self, run_id: str) -> int | None:
+        """1-based place of an unclaimed queued run in the shared queue; None otherwise."""
+        check_run_id(run_id)
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT created, replica, status FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if row is None or row["status"] != QUEUED or row["replica"] is not None:
+                return None
+            ahead = conn.execute(
+                "SELECT COUNT(*) FROM runs WHERE status = ? AND replica IS NULL AND created < ?",
+                (QUEUED, row["created"]),
+            ).fetchone()[0]
+        return int(ahead) + 1
+
+    def live_run_ids(self) -> list[str]:
+        """Every replica's claimed live runs, then the shared queue in order."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT run_id FROM runs WHERE status IN (?, ?, ?) "  # noqa: S608 - dialect constant
+                "ORDER BY CASE WHEN replica IS NULL THEN 1 ELSE 0 END, created, "
+                f"{self.dialect.row_order}",
+                LIVE_STATUSES,
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def heartbeat(self, replica: str) -> None:
+        """Say that `replica` is alive: stamps every live run it has claimed."""
+        with self._write_lock, self._connect() as conn:
+            conn.execute(
+                "UPDATE runs SET heartbeat = ? WHERE replica = ? AND status IN (?, ?, ?)",
+                (time.time(), replica, *LIVE_STATUSES),
+            )
+
+    def mark_stale_runs(self, timeout: float) -> list[str]:
+        """Mark live runs whose replica's heartbeat is older than `timeout` s interrupted."""
+        now = time.time()
+        with self._write_lock, self._connect() as conn:
+            rows = conn.execute(
+                "UPDATE runs SET status = ?, finished = ?, control = NULL, "
+                "error = COALESCE(error, ?) WHERE replica IS NOT NULL AND status IN (?, ?, ?) "
+                "AND heartbeat < ? RETURNING run_id",
+                (
+                    INTERRUPTED,
+                    now,
+                    "The app server training this run stopped answering; it was marked "
+                    "interrupted.",
+                    *LIVE_STATUSES,
+                    now - timeout,
+                ),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def request_control(self, run_id: str, action: str) -> bool:
+        """Ask the replica training a live run to pause, resume or stop it; False if not live.
+
+        An unclaimed queued run that is asked to stop is stopped here and now.
+        """
+        check_run_id(run_id)
+        if action not in CONTROLS:
+            raise ValueError(f"action must be one of {', '.join(CONTROLS)}; got {action!r}")
+        now = time.time()
+        with self._write_lock, self._connect() as conn:
+            if (
+                action == "stop"
+                and conn.execute(
+                    "UPDATE runs SET status = ?, finished = ? "
+                    "WHERE run_id = ? AND status = ? AND replica IS NULL",
+                    (STOPPED, now, run_id, QUEUED),
+                ).rowcount
+            ):
+                return True
+            return (
+                conn.execute(
+                    "UPDATE runs SET control = ? WHERE run_id = ? AND replica IS NOT NULL "
+                    "AND status IN (?, ?, ?)",
+                    (action, run_id, *LIVE_STATUSES),
+                ).rowcount
+                > 0
+            )
+
+    def take_controls(self, replica: str) -> list[tuple[str, str]]:
+        """The (run id, action) requests for `replica`'s runs, cleared as they are read."""
+        with self._write_lock, self._connect() as conn:
+            rows = conn.execute(
+                "SELECT run_id, control FROM runs WHERE replica = ? AND control IS NOT NULL"
+                + self.dialect.skip_locked,
+                (replica,),
+            ).fetchall()
+            for run_id, action in rows:  # cleared only if no newer request came meanwhile
+                conn.execute(
+                    "UPDATE runs SET control = NULL WHERE run_id = ? AND control = ?",
+                    (run_id, action),
+                )
+        return [(r[0], r[1]) for r in rows]
+
+
+class _NoLock:
+    """A stand-in for the write lock where the database serialises writers itself."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _delete(conn: Conn, run_ids: list[str]) -> int:
     """Delete these runs and their metrics in the caller's transaction; returns runs deleted."""
     deleted = 0
     for run_id in run_ids:
+        conn.execute("DELETE FROM models WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM batches WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM models WHERE run_id = ?", (run_id,))
@@ -509,8 +658,18 @@ class InMemoryRunStore(RunStore):
         super().__init__(in_memory=True)
 
 
-def open_store(folder: str | Path | None = None) -> tuple[RunStore | InMemoryRunStore, str | None]:
-    """A RunStore in `folder`, or an InMemoryRunStore and the plain reason why not."""
+def open_store(
+    folder: str | Path | None = None, database_url: str | None = None
+) -> tuple[RunStore | InMemoryRunStore, str | None]:
+    """A RunStore in `folder`, or an InMemoryRunStore and the plain reason why not.
+
+    With a database URL (the argument, else env STEPLR_VIZ_DATABASE_URL) the store is that
+    PostgreSQL database; one that cannot be reached raises: replicas that quietly kept runs
+    in memory would each show a different class.
+    """
+    url = dialect_url(database_url)
+    if url is not None:
+        return RunStore(database_url=url), None
     target = Path(folder) if folder is not None else default_runs_dir()
     try:
         return RunStore(target), None

@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--runs-dir", default=None, help="runs folder (default: $STEPLR_VIZ_RUNS_DIR or ./runs)"
     )
+    p.add_argument(
+        "--database-url",
+        default=None,
+        help="a shared PostgreSQL run store, postgresql://... (default: "
+        "$STEPLR_VIZ_DATABASE_URL, else SQLite in the runs folder)",
+    )
     p.add_argument("--download", action="store_true", help="download full MNIST if absent")
     p.add_argument("--no-store", action="store_true", help="do not record the run")
     p.add_argument(
@@ -175,10 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = run_id = None
     if not args.no_store:
         try:
-            store, reason = open_store(args.runs_dir)
+            store, reason = open_store(args.runs_dir, args.database_url)
             if reason:
                 print(f"note: {_one_line(reason)}", file=sys.stderr, flush=True)
             run_id = store.create_run(config)
+        except ValueError as exc:  # a database URL that is not postgresql://
+            _fail(str(exc), EXIT_USAGE)
         except KeyboardInterrupt:  # before the Ctrl-C handler below exists
             if run_id is not None:
                 store.set_status(run_id, STOPPED)

@@ -40,15 +40,21 @@ from steplr_viz.trainer import (
     EpochPoint,
     TrainConfig,
 )
+from tests.postgres import fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
-    if request.param == "sqlite":
-        return RunStore(tmp_path / "runs")
-    return InMemoryRunStore()
+    if request.param == "postgres":
+        store = RunStore(database_url=fresh_database())
+        yield store
+        store.close()
+    elif request.param == "sqlite":
+        yield RunStore(tmp_path / "runs")
+    else:
+        yield InMemoryRunStore()
 
 
 def _epoch(e: int, acc: float = 90.0) -> EpochPoint:
@@ -213,10 +219,105 @@ def test_delete_leaves_no_rows_behind(tmp_path):
     run_id = store.create_run(TrainConfig())
     store.add_batches(run_id, _batches(1, 3, 1))
     store.add_epoch(run_id, _epoch(1))
+    store.save_model(run_id, b"weights")
     store.delete_run(run_id)
     with sqlite3.connect(store.path) as conn:
-        for table in ("runs", "epochs", "batches"):
+        for table in ("runs", "epochs", "batches", "models"):
             assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0  # noqa: S608
+
+
+# --- model weights, who started a run, an older file --------------------------------------
+
+
+def test_models_round_trip_and_go_with_their_run(store):
+    run_id = store.create_run(TrainConfig())
+    assert store.load_model(run_id) is None
+    data = bytes(range(256)) * 10  # every byte value, NUL included
+    store.save_model(run_id, data)
+    assert store.load_model(run_id) == data
+    store.save_model(run_id, b"newer")
+    assert store.load_model(run_id) == b"newer"
+    store.delete_run(run_id)
+    assert store.load_model(run_id) is None
+    store.save_model(run_id, b"late")  # a deleted run's late save is dropped
+    assert store.load_model(run_id) is None
+
+
+def test_started_by_is_stored(store):
+    mine = store.create_run(TrainConfig(), started_by="browser-1")
+    anon = store.create_run(TrainConfig())
+    assert store.get_run(mine).started_by == "browser-1"
+    assert store.get_run(anon).started_by is None
+
+
+def test_a_file_from_before_the_shared_columns_gains_them(tmp_path):
+    with sqlite3.connect(tmp_path / "runs.sqlite3") as conn:
+        conn.executescript(
+            "CREATE TABLE runs (run_id TEXT PRIMARY KEY, created REAL NOT NULL, started REAL, "
+            "finished REAL, status TEXT NOT NULL, error TEXT, config TEXT NOT NULL, owner TEXT, "
+            "owner_token TEXT, optimizer TEXT, lr REAL, momentum REAL, step_size INTEGER, "
+            "gamma REAL, epochs INTEGER, batch_size INTEGER, seed INTEGER, "
+            "scheduler_step TEXT, data_source TEXT)"
+        )
+    store = RunStore(tmp_path)
+    run_id = store.create_run(TrainConfig(), started_by="b")
+    assert store.get_run(run_id).started_by == "b"
+    assert store.claim_next("r1", cap=1)[0] == run_id
+
+
+# --- a queue shared by several app servers ----------------------------------------------
+
+
+def test_claims_take_the_oldest_queued_run_and_hold_the_cap(store):
+    a, b, c = (store.create_run(TrainConfig(seed=i)) for i in range(3))
+    assert store.live_counts() == (0, 3)
+    assert [store.queue_position(r) for r in (a, b, c)] == [1, 2, 3]
+    got = store.claim_next("r1", cap=2)
+    assert got == (a, TrainConfig(seed=0))
+    assert store.claim_next("r2", cap=2)[0] == b
+    assert store.claim_next("r2", cap=2) is None  # two claimed and live: the cap holds
+    assert store.live_counts() == (2, 1)
+    assert [store.queue_position(r) for r in (a, b, c)] == [None, None, 1]
+    assert store.live_run_ids() == [a, b, c]
+    store.set_status(a, FINISHED)  # a slot frees up
+    assert store.claim_next("r1", cap=2)[0] == c
+    assert store.claim_next("r1", cap=2) is None  # nothing queued
+
+
+def test_controls_reach_the_claiming_replica_once(store):
+    run_id = store.create_run(TrainConfig())
+    assert store.request_control(run_id, "pause") is False  # nobody trains it yet
+    store.claim_next("r1", cap=1)
+    assert store.request_control(run_id, "pause") is True
+    assert store.take_controls("r2") == []
+    assert store.take_controls("r1") == [(run_id, "pause")]
+    assert store.take_controls("r1") == []
+    with pytest.raises(ValueError, match="action"):
+        store.request_control(run_id, "explode")
+
+
+def test_stopping_an_unclaimed_queued_run_stops_it_at_once(store):
+    run_id = store.create_run(TrainConfig())
+    assert store.request_control(run_id, "stop") is True
+    assert store.get_run(run_id).status == STOPPED
+    assert store.claim_next("r1", cap=1) is None
+
+
+def test_runs_of_a_silent_replica_are_marked_interrupted(store):
+    alive, dead, queued = (store.create_run(TrainConfig(seed=i)) for i in range(3))
+    store.claim_next("alive", cap=5)
+    store.claim_next("dead", cap=5)
+    store.set_status(dead, RUNNING)
+    store.add_batches(dead, _batches(1, 3, 1))
+    store.add_epoch(dead, _epoch(1))
+    assert store.mark_stale_runs(timeout=60.0) == []  # both stamped at claim
+    store.heartbeat("alive")
+    # A negative timeout makes every stamp stale: only runs of replicas that did not beat now.
+    assert sorted(store.mark_stale_runs(timeout=-3600.0)) == sorted([alive, dead])
+    record = store.get_run(dead)
+    assert record.status == INTERRUPTED and "stopped answering" in record.error
+    assert len(record.batches) == 3 and len(record.epochs) == 1  # what was recorded stays
+    assert store.get_run(queued).status == QUEUED  # unclaimed runs wait for any replica
 
 
 def test_export_csv(store):

@@ -155,6 +155,7 @@ OTHER_ARGS: dict[str, object] = {
     "point": EpochPoint(epoch=1, train_loss=1.0, lr=0.1, test_loss=1.0, test_acc=50.0, seconds=1),
     "config": CONFIG,
     "data": b"state_dict bytes",
+    "action": "stop",
 }
 
 
