@@ -1,12 +1,14 @@
 """Training throughput: the seed's per-item ToTensor DataLoader vs a bare tensor loop vs Trainer.
 
-Run from the repo root: python benchmarks/bench_trainer.py [--rounds 5]
+Run from the repo root: python benchmarks/bench_trainer.py [--rounds 5] [--database-url URL]
 All three train the seed's SimpleNet with Adam (lr 1e-3), batch 64, on the same
 bundled MNIST data, in this one process; rounds are interleaved so load on the machine hits all
 three alike; the best and the median round are reported. Targets: trainer >= 8x the seed's path and
 >= 0.85x the bare loop, judged on the trainer's batch-loop clock: the same work as the bare loop
 (shuffle, batches) plus the trainer's own metrics, callbacks and pause checks; not its per-epoch
 test evaluation, which the bare loop does not do (the wall clock with it is printed too).
+With --database-url (postgresql://...) a fourth path, (d), is the Trainer recording every batch
+and epoch to that run store as it trains (StoreRecorder, as the app does); target: >= 0.9x (c).
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ from torchvision import transforms  # noqa: E402
 
 from steplr_viz.data import MnistData, load_mnist  # noqa: E402
 from steplr_viz.model import SimpleNet  # noqa: E402
+from steplr_viz.recorder import StoreRecorder  # noqa: E402
+from steplr_viz.runs import RunStore  # noqa: E402
 from steplr_viz.trainer import FINISHED, TrainConfig, Trainer  # noqa: E402
 
 BATCH = 64
 TARGET_VS_SEED = 8.0
 TARGET_VS_BARE = 0.85
+TARGET_RECORDED = 0.9  # recording to a shared store keeps the trainer within 10 %
 
 
 class SeedStyleMNIST(Dataset):
@@ -93,10 +98,16 @@ def bare_epochs(data: MnistData, seed: int, epochs: int) -> float:
     return time.perf_counter() - start
 
 
-def trainer_epochs(data: MnistData, seed: int, epochs: int) -> tuple[float, float]:
+def trainer_epochs(
+    data: MnistData, seed: int, epochs: int, store: RunStore | None = None
+) -> tuple[float, float]:
     """Trainer.run(): (its batch-loop seconds, wall seconds incl. setup and test evaluation)."""
     start = time.perf_counter()
-    snap = Trainer(TrainConfig(epochs=epochs, seed=seed), data).run()
+    config = TrainConfig(epochs=epochs, seed=seed)
+    trainer = Trainer(config, data)
+    if store is not None:
+        StoreRecorder(store, store.create_run(config)).attach(trainer)
+    snap = trainer.run()
     wall = time.perf_counter() - start
     assert snap.status == FINISHED, snap.error
     return snap.train_seconds, wall
@@ -111,7 +122,11 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=0, help="torch intra-op threads (default: leave as is)"
     )
+    parser.add_argument(
+        "--database-url", default=None, help="also time the Trainer recording to this store"
+    )
     args = parser.parse_args()
+    store = RunStore(database_url=args.database_url) if args.database_url else None
     if args.threads > 0:  # a busy shared machine: 1 thread avoids OpenMP waiting on a busy core
         torch.set_num_threads(args.threads)
 
@@ -125,7 +140,7 @@ def main() -> None:
     # Warm-up: the first optimizer in a process imports torch._dynamo (seconds, once).
     seed_epoch(dataset, 0), bare_epochs(data, 0, 1), trainer_epochs(data, 0, 1)
 
-    seed_t, bare_t, trainer_t, trainer_wall = [], [], [], []
+    seed_t, bare_t, trainer_t, trainer_wall, recorded_t = [], [], [], [], []
     for r in range(1, args.rounds + 1):
         seed_t.append(seed_epoch(dataset, r))
         bare_t.append(bare_epochs(data, r, args.epochs) / args.epochs)
@@ -133,6 +148,8 @@ def main() -> None:
         loop, wall = loop / args.epochs, wall / args.epochs
         trainer_t.append(loop)
         trainer_wall.append(wall)
+        if store is not None:
+            recorded_t.append(trainer_epochs(data, r, args.epochs, store)[0] / args.epochs)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
@@ -157,6 +174,15 @@ def main() -> None:
             f"{'OK' if vs_bare >= TARGET_VS_BARE else 'MISS'}); "
             f"wall: {wall_sps / seed_sps:.1f}x seed, {wall_sps / bare_sps:.2f} bare"
         )
+        if recorded_t:
+            rec_sps = n / pick(recorded_t)
+            ratio = rec_sps / trainer_sps
+            name = f"(d) Trainer recording to {store.dialect.name}:"
+            print(f"{name:<49}{rec_sps:>10,.0f} samples/s")
+            print(
+                f"    recorded / trainer = {ratio:.2f} (target >= {TARGET_RECORDED:g}: "
+                f"{'OK' if ratio >= TARGET_RECORDED else 'MISS'})"
+            )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from steplr_viz.model import state_dict_bytes
@@ -15,15 +16,21 @@ __all__ = ["StoreRecorder"]
 class StoreRecorder:
     """Trainer callbacks that write a run to a store as it goes.
 
-    Batches are buffered and flushed every `flush_every` batches, at each epoch end and at the
-    end of the run; each epoch and each status is written at once, so a crash loses at most the
-    batches of the current epoch.
+    Batches are buffered and flushed every `flush_every` batches or `flush_seconds`, whichever
+    comes first, at each epoch end and at the end of the run; each epoch and each status is
+    written at once. So a page reading the store (another app server's) sees a run's batches
+    within about `flush_seconds`, a crash loses at most that much, and one write per batch
+    (a round trip to a database server) never slows the trainer.
     """
 
-    def __init__(self, store: Store, run_id: str, flush_every: int = 200) -> None:
+    def __init__(
+        self, store: Store, run_id: str, flush_every: int = 200, flush_seconds: float = 0.5
+    ) -> None:
         self.store = store
         self.run_id = check_run_id(run_id)
         self.flush_every = flush_every
+        self.flush_seconds = flush_seconds
+        self._last_flush = time.monotonic()
         self._buffer: list[BatchPoint] = []
         self._lock = threading.Lock()
         self.enabled = True  # set False when the run is deleted: late writes are dropped
@@ -38,14 +45,18 @@ class StoreRecorder:
         """Write the buffered batches."""
         with self._lock:
             points, self._buffer = self._buffer, []
+            self._last_flush = time.monotonic()
         if points and self.enabled:
             self.store.add_batches(self.run_id, points)
 
     def on_batch_end(self, trainer: Any, point: BatchPoint) -> None:
-        """Buffer one batch; flush when the buffer is full."""
+        """Buffer one batch; flush when the buffer is full or has waited flush_seconds."""
         with self._lock:
             self._buffer.append(point)
-            full = len(self._buffer) >= self.flush_every
+            full = (
+                len(self._buffer) >= self.flush_every
+                or time.monotonic() - self._last_flush >= self.flush_seconds
+            )
         if full:
             self.flush()
 

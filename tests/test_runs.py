@@ -602,7 +602,7 @@ def test_recorder_buffers_batches_until_epoch_end(tmp_path):
     store = RunStore(tmp_path)
     run_id = store.create_run(TrainConfig(epochs=2))
     trainer = _FakeTrainer()
-    StoreRecorder(store, run_id, flush_every=1000).attach(trainer)
+    StoreRecorder(store, run_id, flush_every=1000, flush_seconds=1e9).attach(trainer)
     trainer.fire("on_status", RUNNING)
     assert store.get_run(run_id).status == RUNNING
     for p in _batches(1, 7, 1):
@@ -624,10 +624,28 @@ def test_recorder_flushes_every_n_batches(tmp_path):
     store = RunStore(tmp_path)
     run_id = store.create_run(TrainConfig())
     trainer = _FakeTrainer()
-    StoreRecorder(store, run_id, flush_every=5).attach(trainer)
+    StoreRecorder(store, run_id, flush_every=5, flush_seconds=1e9).attach(trainer)
     for p in _batches(1, 12, 1):
         trainer.fire("on_batch_end", p)
     assert len(store.get_run(run_id).batches) == 10
+
+
+def test_recorder_flushes_after_flush_seconds(store, monkeypatch):
+    """Another app server's page sees batches as they come: a slow run flushes by the clock."""
+    now = [1000.0]
+    monkeypatch.setattr("steplr_viz.recorder.time.monotonic", lambda: now[0])
+    run_id = store.create_run(TrainConfig())
+    trainer = _FakeTrainer()
+    StoreRecorder(store, run_id, flush_every=1000, flush_seconds=0.5).attach(trainer)
+    points = _batches(1, 4, 1)
+    trainer.fire("on_batch_end", points[0])
+    trainer.fire("on_batch_end", points[1])
+    assert store.get_run(run_id).batches.empty
+    now[0] += 0.5
+    trainer.fire("on_batch_end", points[2])
+    assert store.get_run(run_id).batches["step"].tolist() == [1, 2, 3]
+    trainer.fire("on_batch_end", points[3])
+    assert len(store.get_run(run_id).batches) == 3  # the clock starts again at each flush
 
 
 def test_recorder_disabled_writes_nothing(tmp_path):
