@@ -67,10 +67,11 @@ class StoreRecorder:
             self.store.add_epoch(self.run_id, point)
 
     def on_status(self, trainer: Any, status: str) -> None:
-        """Record the status (flushing first when the run ends), with the error if any."""
+        """Record the status (flushing first), with the error if the run ended with one."""
         error = None
+        # Flushed at every status, pause included: a paused run looks the same on every server.
+        self.flush()
         if status in TERMINAL_STATUSES:
-            self.flush()
             error = _trainer_error(trainer)
         if self.enabled:
             if status == FINISHED and getattr(trainer, "final_state", None) is not None:

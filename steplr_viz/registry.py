@@ -1,13 +1,23 @@
-"""Process-wide run manager: a cap on concurrent trainers, a bounded FIFO queue, persistence."""
+"""Process-wide run manager: a cap on concurrent trainers, a bounded FIFO queue, persistence.
+
+On a shared store (PostgreSQL, several app servers) the queue and the cap live in the database:
+each server's manager claims queued runs from it, beats a heartbeat for the runs it trains, obeys
+the pause/resume/stop requests other servers leave there and marks the runs of a server that went
+silent interrupted. On SQLite the queue and cap are this process's, as they always were.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import threading
 import time
+import uuid
 from collections import OrderedDict, deque
 from pathlib import Path
 
+from steplr_viz.owners import process_token
 from steplr_viz.recorder import StoreRecorder
 from steplr_viz.run_view import RunView, snapshot_view
 from steplr_viz.runs import RunStore, check_run_id, open_store
@@ -18,6 +28,12 @@ from steplr_viz.validation import check_int
 JOIN_TIMEOUT_S = 10.0
 # Final snapshots (with weights and predictions) kept for runs that just ended.
 KEEP_FINAL_SNAPSHOTS = 32
+# Shared store: how often a manager beats, claims and reads controls, and after how long without
+# a beat another server's runs count as dead (a few missed beats, so a busy server is not).
+TICK_SECONDS = 0.5
+HEARTBEAT_TIMEOUT_S = 15.0
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ClassFullError", "RunManager", "class_full_message"]
 
@@ -42,6 +58,9 @@ class RunManager:
         max_queue: int = 50,
         keep_runs: int = 200,
         data_dir: str | Path | None = None,
+        *,
+        heartbeat_timeout: float = HEARTBEAT_TIMEOUT_S,
+        tick_seconds: float = TICK_SECONDS,
     ) -> None:
         note = None
         if store is None:
@@ -62,20 +81,37 @@ class RunManager:
         self._recorders: dict[str, StoreRecorder] = {}
         self._final: OrderedDict[str, Snapshot] = OrderedDict()
         self._closed = False
+        # A shared store: the queue and the cap are the database's (see the module docstring).
+        self.shared: bool = bool(getattr(store, "shared", False))
+        # Unique per manager: two managers in one process (tests) are two servers.
+        self.replica = f"{socket.gethostname()}:{process_token()}:{uuid.uuid4().hex[:8]}"
+        self.heartbeat_timeout = float(heartbeat_timeout)
+        self.tick_seconds = float(tick_seconds)
+        self._wake = threading.Event()
+        self._loop: threading.Thread | None = None
+        if self.shared:
+            self._loop = threading.Thread(
+                target=self._replica_loop, name="steplr-replica", daemon=True
+            )
+            self._loop.start()
 
     # --- submitting and scheduling -----------------------------------------------------------
 
     def submit(self, config: TrainConfig, started_by: str | None = None) -> str:
-        """Check, record and start (or queue) a run; returns its id; ClassFullError if full.
-
-        `started_by` names the browser that started it (permissions.starter_id): it may control
-        the run; None (the CLI, a script) leaves that to the teacher.
-        """
+        """Check, record and start (or queue) a run; returns its id; ClassFullError if full."""
         # The trainer checks the config (ValueError naming the field) before anything is stored.
         trainer = Trainer(config, data_dir=self.data_dir)
         with self._lock:
             if self._closed:
                 raise RuntimeError("The run manager has shut down.")
+            if self.shared:
+                running, waiting = self.store.live_counts()
+                if running >= self.max_concurrent and waiting >= self.max_queue:
+                    raise ClassFullError(class_full_message(running, waiting))
+                run_id = self.store.create_run(trainer.config, started_by=started_by)
+                self._claim_shared()  # this run, or an older one queued on any server
+                self._prune()
+                return run_id
             self._reap()
             running, waiting = len(self._active), len(self._queue)
             if running >= self.max_concurrent and waiting >= self.max_queue:
@@ -122,6 +158,9 @@ class RunManager:
 
     def _start_queued(self) -> None:
         """Start queued runs while slots are free (caller holds the lock)."""
+        if self.shared:
+            self._claim_shared()
+            return
         while self._queue and len(self._active) < self.max_concurrent and not self._closed:
             run_id = self._queue.popleft()
             self._start(run_id, self._pending.pop(run_id), reraise=False)
@@ -137,6 +176,53 @@ class RunManager:
             self.store.set_status(run_id, FAILED, f"The run could not start: {exc}")
             if reraise:
                 raise
+
+    # --- a shared store: several servers, one queue ------------------------------------------
+
+    def _claim_shared(self) -> None:
+        """Claim and start queued runs from the database while the cluster-wide cap allows."""
+        while not self._closed and len(self._active) < self.max_concurrent:
+            claimed = self.store.claim_next(self.replica, self.max_concurrent)
+            if claimed is None:
+                return
+            run_id, config = claimed
+            trainer = Trainer(config, data_dir=self.data_dir)
+            self._hook(trainer, run_id)
+            self._start(run_id, trainer, reraise=False)
+
+    def _replica_loop(self) -> None:
+        """Background: tick until shutdown; a database hiccup is logged, never fatal."""
+        while not self._closed:
+            try:
+                self.tick()
+            except Exception:
+                logger.exception("run manager tick failed; trying again")
+            self._wake.wait(self.tick_seconds)
+            self._wake.clear()
+
+    def tick(self) -> None:
+        """Beat for our runs, obey controls left for them, reap silent servers, claim runs."""
+        if not self.shared:
+            return
+        with self._lock:  # first: a run claimed after this is not ours to judge yet
+            ours = dict(self._active)
+        alive = set(self.store.heartbeat(self.replica, list(ours)))
+        for run_id, trainer in ours.items():
+            # Deleted, or marked interrupted by a server that thought us dead: stop training it.
+            if run_id not in alive and trainer.status not in TERMINAL_STATUSES:
+                with self._lock:
+                    recorder = self._recorders.get(run_id)
+                if recorder is not None:
+                    recorder.enabled = False
+                trainer.stop()
+        for run_id, action in self.store.take_controls(self.replica):
+            trainer = ours.get(run_id)
+            if trainer is not None:
+                getattr(trainer, action)()
+        self.store.mark_stale_runs(self.heartbeat_timeout)
+        with self._lock:
+            self._reap()
+            self._claim_shared()
 
     def _reap(self) -> None:
         """Safety net: release runs whose thread ended without a terminal on_status."""
@@ -183,6 +269,8 @@ class RunManager:
     def queue_position(self, run_id: str) -> int | None:
         """1-based place in the queue, None if the run is not queued."""
         check_run_id(run_id)
+        if self.shared:
+            return self.store.queue_position(run_id)
         with self._lock:
             try:
                 return self._queue.index(run_id) + 1
@@ -191,35 +279,41 @@ class RunManager:
 
     def live_run_ids(self) -> list[str]:
         """Queued, running and paused runs: the active ones, then the queue in order."""
+        if self.shared:
+            return self.store.live_run_ids()
         with self._lock:
             self._reap()
             return list(self._active) + list(self._queue)
 
     def active_count(self) -> int:
-        """Runs holding a trainer slot (running or paused)."""
+        """Runs holding a trainer slot (running or paused), on every server if shared."""
+        if self.shared:
+            return self.store.live_counts()[0]
         with self._lock:
             self._reap()
             return len(self._active)
 
     def queued_count(self) -> int:
         """Runs waiting for a slot."""
+        if self.shared:
+            return self.store.live_counts()[1]
         with self._lock:
             return len(self._queue)
 
     # --- control ----------------------------------------------------------------------------
 
     def pause(self, run_id: str) -> bool:
-        """Pause a running run; False if it is not active."""
+        """Pause a running run (trained here or, if shared, on any server); False if not active."""
         trainer = self._active_trainer(run_id)
         if trainer is None:
-            return False
+            return self.shared and self.store.request_control(run_id, "pause")
         return trainer.pause() is not False
 
     def resume(self, run_id: str) -> bool:
-        """Resume a paused run; False if it is not active."""
+        """Resume a paused run (trained here or, if shared, on any server); False if not active."""
         trainer = self._active_trainer(run_id)
         if trainer is None:
-            return False
+            return self.shared and self.store.request_control(run_id, "resume")
         return trainer.resume() is not False
 
     def stop(self, run_id: str) -> bool:
@@ -231,7 +325,7 @@ class RunManager:
                 return True
             trainer = self._active.get(run_id)
         if trainer is None:
-            return False
+            return self.shared and self.store.request_control(run_id, "stop")
         trainer.stop()  # its terminal on_status frees the slot
         return True
 
@@ -249,6 +343,9 @@ class RunManager:
             trainer.stop()
             trainer.join(timeout=JOIN_TIMEOUT_S)
             self._ended(run_id, trainer)
+        elif self.shared:
+            # Another server's trainer: its next tick finds the run gone and stops it.
+            self.store.request_control(run_id, "stop")
         with self._lock:
             self._final.pop(run_id, None)
         return self.store.delete_run(run_id) or was_live
@@ -268,6 +365,9 @@ class RunManager:
         deadline = time.monotonic() + JOIN_TIMEOUT_S
         for trainer in trainers:
             trainer.join(timeout=max(0.0, deadline - time.monotonic()))
+        if self._loop is not None:
+            self._wake.set()
+            self._loop.join(timeout=max(0.0, deadline - time.monotonic()))
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -542,13 +542,20 @@ class RunStore:
             ).fetchall()
         return [r[0] for r in rows]
 
-    def heartbeat(self, replica: str) -> None:
-        """Say that `replica` is alive: stamps every live run it has claimed."""
+    def heartbeat(self, replica: str, run_ids: Sequence[str]) -> list[str]:
+        """Say that `replica` still trains these runs: stamps those it holds and that are live;
+        returns their ids (a run left out was deleted, or ended, or marked interrupted)."""
+        ids = [check_run_id(r) for r in run_ids]
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
         with self._write_lock, self._connect() as conn:
-            conn.execute(
-                "UPDATE runs SET heartbeat = ? WHERE replica = ? AND status IN (?, ?, ?)",
-                (time.time(), replica, *LIVE_STATUSES),
-            )
+            rows = conn.execute(
+                "UPDATE runs SET heartbeat = ? WHERE replica = ? AND status IN (?, ?, ?) "  # noqa: S608 - placeholders only
+                f"AND run_id IN ({marks}) RETURNING run_id",
+                (time.time(), replica, *LIVE_STATUSES, *ids),
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def mark_stale_runs(self, timeout: float) -> list[str]:
         """Mark live runs whose replica's heartbeat is older than `timeout` s interrupted."""

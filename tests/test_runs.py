@@ -311,7 +311,7 @@ def test_runs_of_a_silent_replica_are_marked_interrupted(store):
     store.add_batches(dead, _batches(1, 3, 1))
     store.add_epoch(dead, _epoch(1))
     assert store.mark_stale_runs(timeout=60.0) == []  # both stamped at claim
-    store.heartbeat("alive")
+    assert store.heartbeat("alive", [alive, dead]) == [alive]  # dead is not alive's run
     # A negative timeout makes every stamp stale: only runs of replicas that did not beat now.
     assert sorted(store.mark_stale_runs(timeout=-3600.0)) == sorted([alive, dead])
     record = store.get_run(dead)
