@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -633,7 +634,7 @@ def test_recorder_flushes_every_n_batches(tmp_path):
 def test_recorder_flushes_after_flush_seconds(store, monkeypatch):
     """Another app server's page sees batches as they come: a slow run flushes by the clock."""
     now = [1000.0]
-    monkeypatch.setattr("steplr_viz.recorder.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("steplr_viz.recorder.time", SimpleNamespace(monotonic=lambda: now[0]))
     run_id = store.create_run(TrainConfig())
     trainer = _FakeTrainer()
     StoreRecorder(store, run_id, flush_every=1000, flush_seconds=0.5).attach(trainer)
