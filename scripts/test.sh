@@ -12,5 +12,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# Debian's postgresql: tests marked postgres start a throwaway server with its initdb and pg_ctl.
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
 python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 python -m pytest "$@"

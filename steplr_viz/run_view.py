@@ -146,16 +146,31 @@ class RunView:
     def stored(cls, config: TrainConfig, status: str, epochs: pd.DataFrame, **fields) -> RunView:
         """A view of a stored run (no weights or predictions: the store keeps numbers only).
 
-        `fields` are the rest as stored: run_id, error, batches and the times.
+        `fields` are the rest as stored: run_id, error, batches, started_by and the times. A
+        live run trained by another app server is drawn from here too: its progress counts the
+        stored batches once an epoch has shown how many batches an epoch has.
         """
         done = len(epochs)
+        batches = fields.get("batches")
+        progress = 1.0 if status == FINISHED else done / config.epochs
+        epoch, in_epoch, per_epoch = done, 0, 0
+        if status not in TERMINAL_STATUSES and batches is not None and len(batches):
+            batch_epochs = batches["epoch"]
+            epoch = int(batch_epochs.iloc[-1])
+            in_epoch = int((batch_epochs == epoch).sum())
+            if done:
+                per_epoch = int((batch_epochs == int(epochs["epoch"].iloc[0])).sum())
+                progress = min(1.0, len(batches) / (per_epoch * config.epochs))
         return cls(
             config=config,
             status=status,
             epochs=epochs,
-            epoch=done,
+            epoch=epoch,
+            batch_in_epoch=in_epoch,
+            batches_per_epoch=per_epoch,
+            total_batches=per_epoch * config.epochs,
             elapsed=float(epochs["seconds"].sum()) if done else 0.0,
-            progress=1.0 if status == FINISHED else done / config.epochs,
+            progress=progress,
             **fields,
         )
 

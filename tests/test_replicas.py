@@ -124,8 +124,9 @@ def test_another_replica_shows_the_run_live_and_controls_it(replicas):
     wait_for(lambda: a.snapshot(run_id).status == PAUSED, "a's trainer to pause")
     wait_for(lambda: status_in(b, run_id) == PAUSED, "b to see the pause")
     # Paused: what b shows is everything a has trained (flushed at the pause).
-    paused = b.view(run_id)
-    assert len(paused.batches) == len(a.snapshot(run_id).batches)
+    paused, snap = b.view(run_id), a.snapshot(run_id)
+    assert len(paused.batches) == len(snap.batches)
+    assert paused.epoch == snap.epoch and paused.batch_in_epoch == snap.batch_in_epoch
     assert b.resume(run_id)
     wait_for(lambda: len(b.view(run_id).batches) > len(paused.batches), "b to see it move on")
     assert b.stop(run_id)

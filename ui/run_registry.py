@@ -14,6 +14,9 @@ from steplr_viz.validation import check_int
 ENV_MAX_TRAINERS = "STEPLR_VIZ_MAX_TRAINERS"  # default: the number of CPU cores
 ENV_MAX_QUEUE = "STEPLR_VIZ_MAX_QUEUE"  # default: 50 waiting runs
 ENV_KEEP_RUNS = "STEPLR_VIZ_KEEP_RUNS"  # default: 200 stored runs, oldest finished pruned
+# With STEPLR_VIZ_DATABASE_URL (several servers on one PostgreSQL store): seconds without a
+# heartbeat after which a server's runs count as dead and are marked interrupted.
+ENV_HEARTBEAT_TIMEOUT = "STEPLR_VIZ_HEARTBEAT_TIMEOUT"  # default: 15
 
 
 def _env_int(name: str, default: int, low: int, high: int) -> int:
@@ -33,4 +36,5 @@ def get_manager() -> RunManager:
         max_concurrent=_env_int(ENV_MAX_TRAINERS, os.cpu_count() or 1, 1, 256),
         max_queue=_env_int(ENV_MAX_QUEUE, 50, 0, 10_000),
         keep_runs=_env_int(ENV_KEEP_RUNS, 200, 1, 1_000_000),
+        heartbeat_timeout=_env_int(ENV_HEARTBEAT_TIMEOUT, 15, 1, 3600),
     )
