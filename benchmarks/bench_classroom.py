@@ -2,6 +2,7 @@
 
 Run from the repo root: python benchmarks/bench_classroom.py [--students 1 5 10 30]
     [--max-seconds 150] [--poll 1.0] [--epochs 1] [--batch-size 256]
+    [--replicas 1 2 [--database-url postgresql://...]]
 
 For each class size, that many student threads each submit a bundled run (1 epoch, batch 256 by
 default) to one RunManager (cap = CPU count, a queue for everyone) and then poll it the way the
@@ -29,17 +30,27 @@ Reported per class size:
 - KB per poll: the size of those figures as JSON, what one poll sends to the browser (mean).
 Everyone presses Start at the same moment (a barrier), so the polls come in step: the
 classroom's worst second. The runs are stored in SQLite in a temporary folder, as in the app.
+
+With --replicas (a lecture hall), each class size runs once per replica count R: R server
+processes, each a RunManager on one PostgreSQL store (--database-url, else a throwaway server
+started as the postgres tests do) with that many students of its own, so R x n students in all,
+sharing one queue and one cap (CPU count). Reported per R: update p95 over every student, total
+samples/s, and samples/s per trainer (each run's digits over its own epoch seconds, from the
+store, mean over runs): what one trainer gets once R servers share the machine.
 Nothing here is a test: it prints figures for the README and the issue.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,11 +139,23 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) -> dict:
-    """One class of n students on a fresh manager and store; returns the row of the table."""
+def run_class(
+    n: int,
+    config: TrainConfig,
+    poll_s: float,
+    max_seconds: float,
+    database_url: str | None = None,
+    ready: Callable[[], None] | None = None,
+) -> dict:
+    """One class of n students on a fresh manager and store; returns the row of the table.
+
+    With `database_url` the store is that shared database, and `ready` is called (to wait for
+    the other replicas) just before the students press Start.
+    """
     with tempfile.TemporaryDirectory(prefix="steplr-bench-") as folder:
+        store = RunStore(folder) if database_url is None else RunStore(database_url=database_url)
         manager = RunManager(
-            store=RunStore(folder),
+            store=store,
             max_concurrent=os.cpu_count() or 1,
             max_queue=n,
             keep_runs=10 * n + 10,
@@ -150,6 +173,8 @@ def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) ->
         ]
         for t in threads:
             t.start()
+        if ready is not None:
+            ready()
         t0, t0_wall = time.perf_counter(), time.time()
         stop_at[0] = t0 + max_seconds
         go.wait()
@@ -170,6 +195,11 @@ def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) ->
         # Training wall time: to the last run's end as the store recorded it (a page only sees
         # it at its next poll, which would add up to one poll interval).
         wall = last_finish - t0_wall if finished_all else time.perf_counter() - t0
+        if database_url is not None:  # another replica's trainer may not have ended yet
+            deadline = time.monotonic() + max_seconds
+            while manager.live_run_ids() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        per_trainer = trainer_rates(manager.store, [s.run_id for s in students if s.run_id])
         manager.shutdown()
     delays = [d for s in students for d in s.delays]
     delays_json = [d for s in students for d in s.delays_json]
@@ -196,7 +226,98 @@ def run_class(n: int, config: TrainConfig, poll_s: float, max_seconds: float) ->
         "cores": sum(cpu) / wall if wall > 0 else float("nan"),
         "kb_per_poll": float(np.mean(sent)) / 1000 if sent else float("nan"),
         "errors": [s.error for s in students if s.error],
+        "delays": delays,
+        "per_trainer": per_trainer,
+        "t0": t0_wall,
+        "last_finish": last_finish,
     }
+
+
+def trainer_rates(store: RunStore, run_ids: list[str]) -> list[float]:
+    """Each finished run's samples/s over its own epoch seconds (evaluation included)."""
+    n_train = load_mnist("bundled").n_train
+    rates = []
+    for run_id in run_ids:
+        record = store.get_run(run_id)
+        if record is not None and len(record.epochs) and record.epochs["seconds"].sum() > 0:
+            rates.append(n_train * len(record.epochs) / float(record.epochs["seconds"].sum()))
+    return rates
+
+
+def replica_worker(args: argparse.Namespace, config: TrainConfig) -> None:
+    """One replica of a lecture hall: its class on the shared store, its row as JSON."""
+
+    def ready() -> None:  # the parent says go once every replica is ready
+        print("ready", flush=True)
+        sys.stdin.readline()
+
+    run_class(1, config, args.poll, args.max_seconds)  # warm-up, on its own SQLite store
+    row = run_class(
+        args.worker, config, args.poll, args.max_seconds, args.database_url, ready=ready
+    )
+    print(json.dumps(row), flush=True)
+
+
+def run_hall(replicas: int, n: int, args: argparse.Namespace, url: str) -> dict:
+    """R replica processes, n students each, one store; the combined row."""
+    command = [sys.executable, __file__, "--worker", str(n), "--database-url", url,
+               "--poll", str(args.poll), "--max-seconds", str(args.max_seconds),
+               "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+               "--torch-threads", str(args.torch_threads)]  # fmt: skip
+    procs = [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(replicas)
+    ]
+    for proc in procs:  # every replica has warmed up and its students wait at the barrier
+        assert proc.stdout.readline().strip() == "ready"
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    rows = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc in procs]
+    delays = [d for r in rows for d in r["delays"]]
+    rates = [x for r in rows for x in r["per_trainer"]]
+    wall = max(r["last_finish"] for r in rows) - min(r["t0"] for r in rows)
+    samples = sum(r["samples_per_s"] * r["wall"] for r in rows)  # local trainers' samples
+    return {
+        "replicas": replicas,
+        "students": n * replicas,
+        "finished": sum(r["finished"] for r in rows),
+        "wall": wall,
+        "p95": 1000 * percentile(delays, 95),
+        "p95_later": max(r["p95_later"] for r in rows),
+        "samples_per_s": samples / wall if wall > 0 else float("nan"),
+        "per_trainer": float(np.mean(rates)) if rates else float("nan"),
+        "errors": [e for r in rows for e in r["errors"]],
+    }
+
+
+def hall_main(args: argparse.Namespace) -> None:
+    """The lecture-hall table: each replica count at each class size (students per replica)."""
+    url = args.database_url
+    if url is None:  # a throwaway server, as the postgres tests start one
+        from tests.postgres import fresh_database
+
+        url = fresh_database()
+    print(f"lecture hall on {url.split('?')[0]}; {os.cpu_count()} CPUs in all")
+    rows = []
+    for n in args.students:
+        for replicas in args.replicas:
+            rows.append(run_hall(replicas, n, args, url))
+            print(f"  {replicas} x {n} students done in {rows[-1]['wall']:.1f} s", flush=True)
+    header = (
+        f"{'replicas':>8} {'students':>8} {'finished':>8} {'wall s':>7} {'update p95 ms':>14} "
+        f"{'samples/s':>10} {'samples/s per trainer':>22}"
+    )
+    print()
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['replicas']:>8} {r['students']:>8} {r['finished']:>8} {r['wall']:>7.1f} "
+            f"{r['p95']:>14.1f} {r['samples_per_s']:>10,.0f} {r['per_trainer']:>22,.0f}"
+        )
+        for error in r["errors"]:
+            print(f"         error: {error}")
 
 
 def main() -> None:
@@ -221,10 +342,27 @@ def main() -> None:
     parser.add_argument(
         "--torch-threads", type=int, default=1, help="intra-op threads (the app sets 1)"
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        nargs="+",
+        default=None,
+        help="a lecture hall: replica counts to compare on one PostgreSQL store, e.g. 1 2",
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="the shared store (default: a throwaway server)"
+    )
+    parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.torch_threads)  # as ui.run_registry.get_manager does in the app
     # The seed's model, optimizer and schedule; one epoch of the bundled digits by default.
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size).validated()
+    if args.worker:
+        replica_worker(args, config)
+        return
+    if args.replicas:
+        hall_main(args)
+        return
 
     data = load_mnist("bundled")  # loaded once per process, as in the server
     print(
