@@ -146,6 +146,7 @@ def run_class(
     max_seconds: float,
     database_url: str | None = None,
     ready: Callable[[], None] | None = None,
+    max_queue: int | None = None,
 ) -> dict:
     """One class of n students on a fresh manager and store; returns the row of the table.
 
@@ -157,8 +158,8 @@ def run_class(
         manager = RunManager(
             store=store,
             max_concurrent=os.cpu_count() or 1,
-            max_queue=n,
-            keep_runs=10 * n + 10,
+            max_queue=n if max_queue is None else max_queue,  # a hall's queue is everyone's
+            keep_runs=10 * (max_queue or n) + 10,
         )
         students = [Student() for _ in range(n)]
         go = threading.Barrier(n + 1)
@@ -253,7 +254,13 @@ def replica_worker(args: argparse.Namespace, config: TrainConfig) -> None:
 
     run_class(1, config, args.poll, args.max_seconds)  # warm-up, on its own SQLite store
     row = run_class(
-        args.worker, config, args.poll, args.max_seconds, args.database_url, ready=ready
+        args.worker,
+        config,
+        args.poll,
+        args.max_seconds,
+        args.database_url,
+        ready=ready,
+        max_queue=args.hall_size,
     )
     print(json.dumps(row), flush=True)
 
@@ -263,7 +270,8 @@ def run_hall(replicas: int, n: int, args: argparse.Namespace, url: str) -> dict:
     command = [sys.executable, __file__, "--worker", str(n), "--database-url", url,
                "--poll", str(args.poll), "--max-seconds", str(args.max_seconds),
                "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
-               "--torch-threads", str(args.torch_threads)]  # fmt: skip
+               "--torch-threads", str(args.torch_threads),
+               "--hall-size", str(n * replicas)]  # fmt: skip
     procs = [
         subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for _ in range(replicas)
@@ -353,6 +361,7 @@ def main() -> None:
         "--database-url", default=None, help="the shared store (default: a throwaway server)"
     )
     parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--hall-size", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.torch_threads)  # as ui.run_registry.get_manager does in the app
     # The seed's model, optimizer and schedule; one epoch of the bundled digits by default.

@@ -181,3 +181,42 @@ def test_a_replica_killed_mid_run_is_marked_interrupted_by_another(replicas, pg_
     # The dead server's queued run was never claimed: a live server trains it.
     wait_for(lambda: status_in(survivor, queued) == FINISHED, "the queued run to be trained")
     assert all(s not in LIVE_STATUSES for s in survivor.store.list_runs()["status"])
+
+
+# --- the CLIs on the shared store ------------------------------------------------------------
+
+
+def test_train_and_export_take_the_database_url(tmp_path, pg_url):  # noqa: F811
+    from steplr_viz import export
+    from tests.test_cli import run_cli
+
+    out = run_cli(tmp_path, "--epochs", "1", "--batch-size", "512", "--database-url", pg_url)
+    assert out.returncode == 0, out.stderr
+    store = RunStore(database_url=pg_url)
+    try:
+        (run_id,) = store.list_runs()["run_id"]
+        assert store.get_run(run_id).status == FINISHED and len(store.get_run(run_id).epochs) == 1
+    finally:
+        store.close()
+    assert not (tmp_path / "env_runs").exists()  # nothing went to SQLite
+    target = tmp_path / "runs.zip"
+    assert export.main(["--zip", str(target), "--database-url", pg_url]) == 0
+    assert target.stat().st_size > 0
+
+
+def test_the_database_url_comes_from_the_environment(monkeypatch, pg_url):  # noqa: F811
+    from steplr_viz.runs import open_store
+
+    monkeypatch.setenv("STEPLR_VIZ_DATABASE_URL", pg_url)
+    store, note = open_store()
+    assert note is None and store.shared and store.url == pg_url
+    store.close()
+
+
+@pytest.mark.parametrize("bad", ["mysql://x/y", "sqlite:///tmp/x", "runs"])
+def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path, bad):
+    from tests.test_cli import run_cli
+
+    out = run_cli(tmp_path, "--epochs", "1", "--database-url", bad)
+    assert out.returncode == 2 and "postgresql://" in out.stderr
+    assert "Traceback" not in out.stderr
