@@ -135,7 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     store = None
     if not args.no_store:
-        store, reason = open_store(args.runs_dir)
+        try:
+            store, reason = open_store(args.runs_dir, args.database_url)
+        except ValueError as exc:  # a database URL that is not postgresql://
+            _fail(str(exc), EXIT_USAGE)
         if reason:
             print(f"note: {_one_line(reason)}", file=sys.stderr, flush=True)
 

@@ -220,3 +220,14 @@ def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path, bad):
     out = run_cli(tmp_path, "--epochs", "1", "--database-url", bad)
     assert out.returncode == 2 and "postgresql://" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_compare_refuses_a_database_url_that_is_not_postgresql(tmp_path):
+    from tests.test_cli import cli_env
+
+    out = subprocess.run(
+        [sys.executable, "-m", "steplr_viz.compare", "--epochs", "1", "--database-url", "x://y"],
+        cwd=REPO, env=cli_env(tmp_path), capture_output=True, text=True, timeout=DEADLINE_S,
+    )  # fmt: skip
+    assert out.returncode == 2 and "postgresql://" in out.stderr
+    assert "Traceback" not in out.stderr
