@@ -139,6 +139,14 @@ def test_the_trainer_cap_reads_right_for_one_and_for_many(cap, shown, monkeypatc
     assert any(shown in c.value for c in at.caption), [c.value for c in at.caption]
 
 
+def test_the_cap_of_a_lecture_hall_is_the_halls(monkeypatch):
+    monkeypatch.setattr(manager(), "shared", True)
+    at = open_page()
+    assert not at.exception
+    shown = [c.value for c in at.caption]
+    assert any("at once across this lecture hall's servers" in c for c in shown), shown
+
+
 def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     at = open_page()
     at.slider(key="train_epochs").set_value(1).run()

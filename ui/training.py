@@ -228,9 +228,7 @@ def buttons_ui(config: TrainConfig, view: RunView | None, viewer: permissions.Vi
     ):
         manager.stop(view.run_id)
         st.rerun()
-    note_col.caption(capacity_note(manager.max_concurrent))
-    if live and not allowed:
-        st.caption(permissions.control_hint(viewer, manager.store.started_by(view.run_id)))
+    note_col.caption(capacity_note(manager.max_concurrent, shared=manager.shared))
     error = st.session_state.pop("train_error", None)
     if error:
         st.error(error, icon=":material/block:")
@@ -254,11 +252,16 @@ def _start(config: TrainConfig, started_by: str | None) -> None:
         st.session_state["train_error"] = f"The run could not start: {err}"
 
 
-def capacity_note(max_concurrent: int) -> str:
-    """How many runs train at once here, worded for 1 as well as for many."""
+def capacity_note(max_concurrent: int, shared: bool = False) -> str:
+    """How many runs train at once here, worded for 1 as well as for many.
+
+    On a shared store (a lecture hall of several servers) the cap is the hall's, not one
+    server's.
+    """
     at_once = "1 run trains" if max_concurrent == 1 else f"{max_concurrent} runs train"
+    where = "across this lecture hall's servers" if shared else "on this server"
     return (
-        f"Up to {at_once} at once on this server; more wait in a queue. "
+        f"Up to {at_once} at once {where}; more wait in a queue. "
         "Your run keeps going if you close the tab."
     )
 
