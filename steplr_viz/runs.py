@@ -151,8 +151,6 @@ class Store(Protocol):
     def export_csv(self, run_id: str) -> str: ...
     def prune(self, keep: int) -> list[str]: ...
     def integrity_ok(self) -> bool: ...
-    def save_model(self, run_id: str, data: bytes) -> None: ...
-    def load_model(self, run_id: str) -> bytes | None: ...
 
 
 def _to_list_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -389,28 +387,12 @@ class RunStore:
             row = conn.execute("SELECT started_by FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return None if row is None else row["started_by"]
 
-    def save_model(self, run_id: str, data: bytes) -> None:
-        """Keep a finished run's state_dict (torch.save bytes); ignored if the run is gone."""
-        check_run_id(run_id)
-        with self._write_lock, self._connect() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO models (run_id, state) "
-                "SELECT ?, ? WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
-                (run_id, sqlite3.Binary(data), run_id),
-            )
-
-    def load_model(self, run_id: str) -> bytes | None:
-        """A run's saved state_dict bytes, None if it has none."""
-        check_run_id(run_id)
-        with self._connect() as conn:
-            row = conn.execute("SELECT state FROM models WHERE run_id = ?", (run_id,)).fetchone()
-        return None if row is None else bytes(row["state"])
-
     def list_configs(self) -> dict[str, TrainConfig]:
         """Every run's config by run id, oldest first (no metrics read)."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT run_id, config FROM runs ORDER BY created, rowid"
+                "SELECT run_id, config FROM runs "  # noqa: S608 - a dialect constant
+                f"ORDER BY created, {self.dialect.row_order}"
             ).fetchall()
         return {r["run_id"]: TrainConfig.from_dict(json.loads(r["config"])) for r in rows}
 
@@ -462,7 +444,7 @@ class RunStore:
     # --- model weights ------------------------------------------------------------------------
 
     def save_model(self, run_id: str, data: bytes) -> None:
-        """Keep a finished run's model state_dict (serialised bytes); replaces an earlier one."""
+        """Keep a finished run's state_dict (torch.save bytes); ignored if the run is gone."""
         check_run_id(run_id)
         with self._write_lock, self._connect() as conn:
             conn.execute(
@@ -639,16 +621,8 @@ def _delete(conn: Conn, run_ids: list[str]) -> int:
         conn.execute("DELETE FROM models WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM batches WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM epochs WHERE run_id = ?", (run_id,))
-        conn.execute("DELETE FROM models WHERE run_id = ?", (run_id,))
         deleted += conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount
     return deleted
-
-
-def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    """Columns added after a store was made (its runs keep NULL there)."""
-    have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-    if "started_by" not in have:
-        conn.execute("ALTER TABLE runs ADD COLUMN started_by TEXT")
 
 
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
