@@ -49,8 +49,10 @@ def replicas(pg_url):  # noqa: F811 - the fixture imported above
 
 
 def status_in(manager: RunManager, run_id: str) -> str | None:
-    view = manager.view(run_id)
-    return None if view is None else view.status
+    """The run's status in the shared store, as this replica reads it (not its trainer's: a
+    trainer's status changes a moment before the store's)."""
+    record = manager.store.get_run(run_id)
+    return None if record is None else record.status
 
 
 def trainer_and_viewer(a: RunManager, b: RunManager, run_id: str) -> tuple[RunManager, RunManager]:
@@ -180,7 +182,8 @@ def test_a_replica_killed_mid_run_is_marked_interrupted_by_another(replicas, pg_
     assert record.batches["step"].tolist() == list(range(1, len(record.batches) + 1))
     # The dead server's queued run was never claimed: a live server trains it.
     wait_for(lambda: status_in(survivor, queued) == FINISHED, "the queued run to be trained")
-    assert all(s not in LIVE_STATUSES for s in survivor.store.list_runs()["status"])
+    statuses = survivor.store.list_runs()["status"].tolist()
+    assert all(s not in LIVE_STATUSES for s in statuses), statuses
 
 
 # --- the CLIs on the shared store ------------------------------------------------------------
