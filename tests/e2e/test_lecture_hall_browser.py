@@ -1,13 +1,17 @@
 """A lecture hall in Chromium: two app servers (replicas) on one PostgreSQL run store.
 
-A student on replica A starts a run; a student on replica B, another server process with its
-own run manager, opens the same run, sees it move and pauses it; A's page shows the pause.
-Whichever replica claimed the run trains it: the other reads it from the store each second.
+A student on replica A starts a run; the same student's browser lands on replica B (behind a
+load balancer both replicas share one origin, so one browser id: here B's origin is given A's),
+another server process with its own run manager, opens the same run, sees it move and pauses
+it; A's page shows the pause. Only the run's starter (or the teacher) may control it, and B
+knows the starter from the shared store. Whichever replica claimed the run trains it: the other
+reads it from the store each second.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,7 +71,13 @@ def test_a_run_started_on_one_replica_is_watched_and_paused_on_another(
     press(page, "train_pause")
     heading_shows(page, "paused", run_id)
 
+    # The student's browser id (ui.identity keeps it in localStorage), for B's origin too.
+    browser_id = page.evaluate("() => localStorage.getItem('steplr-viz-browser-id')")
+    assert browser_id
     context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(
+        f"localStorage.setItem('steplr-viz-browser-id', {json.dumps(browser_id)})"
+    )
     try:
         tab = context.new_page()
         open_page(tab, b.page_url(PAGE, f"run={run_id}"))
