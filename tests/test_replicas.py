@@ -27,6 +27,10 @@ from steplr_viz.trainer import (
 from tests.postgres import pg_url  # noqa: F401 - a fixture
 from tests.test_registry import DEADLINE_S, tiny, wait_for
 
+# A run long enough (7,500 batches, many seconds) that a control sent through the store from
+# another replica reaches it before it ends, however loaded the machine.
+LONG = TrainConfig(epochs=30, batch_size=16)
+
 pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[1]
 
@@ -103,7 +107,7 @@ def test_the_cap_and_the_queue_hold_across_replicas(replicas):
 
 def test_queue_positions_are_the_clusters(replicas):
     a, b = replicas(max_concurrent=1), replicas(max_concurrent=1)
-    first = a.submit(TrainConfig(epochs=5, batch_size=64))
+    first = a.submit(LONG)
     assert a.pause(first)
     wait_for(lambda: status_in(b, first) == PAUSED, "the first run to pause")
     second, third = b.submit(tiny()), a.submit(tiny())
@@ -117,7 +121,7 @@ def test_queue_positions_are_the_clusters(replicas):
 
 def test_another_replica_shows_the_run_live_and_controls_it(replicas):
     replicas(max_concurrent=1)
-    run_id = replicas(max_concurrent=1).submit(TrainConfig(epochs=20, batch_size=64))
+    run_id = replicas(max_concurrent=1).submit(LONG)
     a, b = trainer_and_viewer(*replicas.made, run_id)
     assert b.snapshot(run_id) is None  # b has no trainer for it: it reads the store
     wait_for(lambda: len(b.view(run_id).batches) > 0, "b to see batches of a's run")
@@ -140,7 +144,7 @@ def test_another_replica_shows_the_run_live_and_controls_it(replicas):
 
 def test_deleting_a_run_another_replica_trains_stops_it(replicas):
     replicas(max_concurrent=1)
-    run_id = replicas(max_concurrent=1).submit(TrainConfig(epochs=20, batch_size=64))
+    run_id = replicas(max_concurrent=1).submit(LONG)
     a, b = trainer_and_viewer(*replicas.made, run_id)
     wait_for(lambda: status_in(b, run_id) == RUNNING, "the run to start")
     assert b.delete(run_id)
