@@ -229,6 +229,8 @@ def buttons_ui(config: TrainConfig, view: RunView | None, viewer: permissions.Vi
         manager.stop(view.run_id)
         st.rerun()
     note_col.caption(capacity_note(manager.max_concurrent, shared=manager.shared))
+    if live and not allowed:
+        st.caption(permissions.control_hint(viewer, manager.store.started_by(view.run_id)))
     error = st.session_state.pop("train_error", None)
     if error:
         st.error(error, icon=":material/block:")
