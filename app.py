@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from steplr_viz import schedule
 from steplr_viz.figures.schedule import staircase_figure
+from steplr_viz.schedules import steplr as schedule
 from ui import explorer
 from ui.charts import show_chart
 from ui.chrome import page_setup

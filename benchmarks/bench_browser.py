@@ -24,7 +24,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a plain script from anywhere
 
-from steplr_viz.run_view import POLL_SECONDS  # noqa: E402
+from steplr_viz.store.run_view import POLL_SECONDS
 from tests.e2e.harness import (  # noqa: E402
     StreamlitServer,
     browser_unavailable_reason,

@@ -60,13 +60,14 @@ import numpy as np  # noqa: E402
 import plotly.io  # noqa: E402
 import torch  # noqa: E402
 
-from steplr_viz.data import load_mnist  # noqa: E402
+from steplr_viz.config import TrainConfig
 from steplr_viz.figures.cache import view_charts, view_pictures  # noqa: E402
-from steplr_viz.registry import RunManager  # noqa: E402
-from steplr_viz.run_plan import evaluation_digits, run_batches_per_epoch  # noqa: E402
-from steplr_viz.run_view import POLL_SECONDS, RunView, poll_seconds  # noqa: E402
-from steplr_viz.runs import RunStore  # noqa: E402
-from steplr_viz.trainer import PAUSED, QUEUED, RUNNING, TrainConfig  # noqa: E402
+from steplr_viz.store.registry import RunManager
+from steplr_viz.store.run_view import POLL_SECONDS, RunView, poll_seconds
+from steplr_viz.store.runs import RunStore
+from steplr_viz.training.data import load_mnist
+from steplr_viz.training.metrics import PAUSED, QUEUED, RUNNING
+from steplr_viz.training.run_plan import evaluation_digits, run_batches_per_epoch
 
 BATCH = 256
 

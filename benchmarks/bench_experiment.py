@@ -25,11 +25,12 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from steplr_viz.data import load_mnist  # noqa: E402
-from steplr_viz.experiments import default_experiment, run_experiment, submit_experiment  # noqa: E402
-from steplr_viz.registry import RunManager  # noqa: E402
-from steplr_viz.runs import InMemoryRunStore  # noqa: E402
-from steplr_viz.trainer import TrainConfig, Trainer  # noqa: E402
+from steplr_viz.classroom.experiments import default_experiment, run_experiment, submit_experiment
+from steplr_viz.config import TrainConfig
+from steplr_viz.store.registry import RunManager
+from steplr_viz.store.runs import InMemoryRunStore
+from steplr_viz.training.data import load_mnist
+from steplr_viz.training.trainer import Trainer
 
 TARGET_CLI_S = 15.0
 

@@ -29,11 +29,13 @@ from PIL import Image  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from torchvision import transforms  # noqa: E402
 
-from steplr_viz.data import MnistData, load_mnist  # noqa: E402
-from steplr_viz.model import SimpleNet  # noqa: E402
-from steplr_viz.recorder import StoreRecorder  # noqa: E402
-from steplr_viz.runs import RunStore  # noqa: E402
-from steplr_viz.trainer import FINISHED, TrainConfig, Trainer  # noqa: E402
+from steplr_viz.config import TrainConfig
+from steplr_viz.store.recorder import StoreRecorder
+from steplr_viz.store.runs import RunStore
+from steplr_viz.training.data import MnistData, load_mnist
+from steplr_viz.training.metrics import FINISHED
+from steplr_viz.training.model import SimpleNet
+from steplr_viz.training.trainer import Trainer
 
 BATCH = 64
 TARGET_VS_SEED = 8.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from steplr_viz.run_view import poll_seconds
+from steplr_viz.store.run_view import poll_seconds
 from ui import experiments, training
 from ui.chrome import page_setup
 from ui.identity import teacher_key_ui, viewer

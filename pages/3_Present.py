@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from steplr_viz import guided_path
+from steplr_viz.classroom import guided_path
 from ui import present, present_steps
 from ui.chrome import page_setup
 from ui.query import warn_bad_query_params

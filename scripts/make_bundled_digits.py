@@ -27,12 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a plain script from anywhere
 
-from steplr_viz.data import (  # noqa: E402
-    BUNDLED_FILES,
-    IMAGES_MAGIC,
-    LABELS_MAGIC,
-    digits_sha256,
-)
+from steplr_viz.training.data import BUNDLED_FILES, IMAGES_MAGIC, LABELS_MAGIC, digits_sha256
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:

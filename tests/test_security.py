@@ -17,11 +17,13 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
-from steplr_viz import data, registry, runs
-from steplr_viz.recorder import StoreRecorder
-from steplr_viz.registry import RunManager
-from steplr_viz.runs import InMemoryRunStore, RunStore
-from steplr_viz.trainer import BatchPoint, EpochPoint, TrainConfig
+from steplr_viz.config import TrainConfig
+from steplr_viz.store import registry, runs
+from steplr_viz.store.recorder import StoreRecorder
+from steplr_viz.store.registry import RunManager
+from steplr_viz.store.runs import InMemoryRunStore, RunStore
+from steplr_viz.training import data
+from steplr_viz.training.metrics import BatchPoint, EpochPoint
 
 REPO = Path(__file__).resolve().parents[1]
 APP_CODE = ["app.py", "pages", "ui", "steplr_viz"]  # everything the server runs

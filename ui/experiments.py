@@ -1,7 +1,7 @@
 """The training page's experiment sections: "Does StepLR help?", predict, reveal, the seed's script.
 
 An experiment is a group of real runs that differ in one setting, each arm over the same seeds,
-submitted through the same queue and cap as single runs (steplr_viz/experiments.py). Its id
+submitted through the same queue and cap as single runs (steplr_viz/classroom/experiments.py). Its id
 travels in the link as `exp`, so a refresh or a second tab shows the same experiment.
 """
 
@@ -12,18 +12,19 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from steplr_viz import experiments, run_plan
-from steplr_viz.data import full_data_present, load_mnist
-from steplr_viz.experiment_state import ExperimentState, experiment_state
+from steplr_viz.classroom import experiments
+from steplr_viz.classroom.experiment_state import ExperimentState, experiment_state
+from steplr_viz.classroom.permissions import Viewer
+from steplr_viz.classroom.predictions import Predictions
+from steplr_viz.config import OPTIMIZERS, SCHEDULERS, TrainConfig
 from steplr_viz.figures import experiments as figs
-from steplr_viz.permissions import Viewer
-from steplr_viz.predictions import Predictions
-from steplr_viz.registry import ClassFullError
-from steplr_viz.run_view import POLL_SECONDS
-from steplr_viz.runs import check_run_id
-from steplr_viz.schedulers import SCHEDULER_NAMES, SCHEDULERS
-from steplr_viz.seed_script import SEED_OUTPUT, data_note, seed_script
-from steplr_viz.trainer import OPTIMIZERS, TrainConfig
+from steplr_viz.schedules.choices import SCHEDULER_NAMES
+from steplr_viz.store.registry import ClassFullError
+from steplr_viz.store.run_view import POLL_SECONDS
+from steplr_viz.store.runs import check_run_id
+from steplr_viz.training import run_plan
+from steplr_viz.training.data import full_data_present, load_mnist
+from steplr_viz.training.seed_script import SEED_OUTPUT, data_note, seed_script
 from ui.charts import show_chart
 from ui.run_registry import get_manager
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from steplr_viz import schedule
 from steplr_viz.figures.schedule import PinnedCurve
+from steplr_viz.schedules import steplr as schedule
 from steplr_viz.validation import check_int
 from ui.query import parse_bool, parse_number
 from ui.schedule_controls import STEP_SIZE_MAX, schedule_checks, schedule_controls

@@ -6,7 +6,7 @@ import uuid
 
 import streamlit as st
 
-from steplr_viz import permissions
+from steplr_viz.classroom import permissions
 
 # The browser keeps a random id in localStorage, so every tab of one browser reports the same
 # one; nothing is fetched and no cookie is set. The store keeps only its digest (starter_id).

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from steplr_viz import lab, schedule
+from steplr_viz import lab
 from steplr_viz.figures import lab as figures
+from steplr_viz.schedules import steplr as schedule
 from steplr_viz.validation import check_int
 from ui.charts import show_chart
 from ui.query import parse_number

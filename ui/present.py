@@ -7,11 +7,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from steplr_viz import guided_path, join
-from steplr_viz.class_answers import ClassAnswers, check_class_id, new_class_id
+from steplr_viz.classroom import guided_path, join
+from steplr_viz.classroom.class_answers import ClassAnswers, check_class_id, new_class_id
+from steplr_viz.classroom.guided_path import Question, Settings
 from steplr_viz.figures import present as figs
-from steplr_viz.guided_path import Question, Settings
-from steplr_viz.runs import check_run_id
+from steplr_viz.store.runs import check_run_id
 from steplr_viz.validation import check_int
 from ui.charts import show_chart
 from ui.query import parse_bool, parse_number

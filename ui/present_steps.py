@@ -10,18 +10,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from steplr_viz import experiments, guided_path, lab, schedule
-from steplr_viz.experiment_state import experiment_state
+from steplr_viz import lab
+from steplr_viz.classroom import experiments, guided_path
+from steplr_viz.classroom.experiment_state import experiment_state
+from steplr_viz.classroom.guided_path import Question, Settings, Step
+from steplr_viz.config import TrainConfig
 from steplr_viz.figures import lab as lab_figs
 from steplr_viz.figures import present as figs
 from steplr_viz.figures.cache import view_charts
 from steplr_viz.figures.schedule import staircase_figure
 from steplr_viz.figures.style import new_figure
-from steplr_viz.guided_path import Question, Settings, Step
-from steplr_viz.registry import ClassFullError
-from steplr_viz.run_view import RunView, poll_seconds
-from steplr_viz.runs import check_run_id
-from steplr_viz.trainer import TrainConfig
+from steplr_viz.schedules import steplr as schedule
+from steplr_viz.store.registry import ClassFullError
+from steplr_viz.store.run_view import RunView, poll_seconds
+from steplr_viz.store.runs import check_run_id
 from ui.charts import show_chart
 from ui.run_registry import get_manager
 

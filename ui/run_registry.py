@@ -7,7 +7,7 @@ import os
 import streamlit as st
 import torch
 
-from steplr_viz.registry import RunManager
+from steplr_viz.store.registry import RunManager
 from steplr_viz.validation import check_int
 
 # Settings a teacher can change without touching code (bad values fall back to the defaults).

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from steplr_viz import schedule
-from steplr_viz.schedulers import format_milestones, parse_milestones
+from steplr_viz.schedules import steplr as schedule
+from steplr_viz.schedules.choices import format_milestones, parse_milestones
 from steplr_viz.validation import check_float, check_int
 from ui.query import one_of, parse_number
 

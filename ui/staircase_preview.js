@@ -52,7 +52,7 @@ function sameValues(a, b) {
   return KEYS.every((k) => a[k] === b[k]);
 }
 
-// As steplr_viz.schedule.decay_epochs: none with γ = 1, where multiplying changes nothing.
+// As steplr_viz.schedules.steplr.decay_epochs: none with γ = 1, where multiplying changes nothing.
 function decayEpochs(v) {
   const decays = [];
   if (v.gamma === 1) return decays;

@@ -11,30 +11,35 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from steplr_viz import export, permissions, run_plan
-from steplr_viz.data import DataError, download_mnist, raw_folder
+from steplr_viz.classroom import permissions
+from steplr_viz.cli import export
+from steplr_viz.config import (
+    DATA_SOURCES,
+    MAX_SEED,
+    OPTIMIZERS,
+    SCHEDULER_STEPS,
+    SCHEDULERS,
+    TrainConfig,
+)
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import view_charts, view_pictures
-from steplr_viz.model import load_snippet
-from steplr_viz.registry import KEEP_FINAL_SNAPSHOTS, ClassFullError
-from steplr_viz.run_view import RunView, run_label, run_labels
-from steplr_viz.runs import check_run_id
-from steplr_viz.schedulers import SCHEDULER_NAMES, SCHEDULERS
-from steplr_viz.trainer import (
-    DATA_SOURCES,
+from steplr_viz.schedules.choices import SCHEDULER_NAMES
+from steplr_viz.store.registry import KEEP_FINAL_SNAPSHOTS, ClassFullError
+from steplr_viz.store.run_view import RunView, run_label, run_labels
+from steplr_viz.store.runs import check_run_id
+from steplr_viz.training import run_plan
+from steplr_viz.training.data import DataError, download_mnist, raw_folder
+from steplr_viz.training.metrics import (
     DIVERGED,
     FAILED,
     FINISHED,
     INTERRUPTED,
-    MAX_SEED,
-    OPTIMIZERS,
     PAUSED,
     QUEUED,
     RUNNING,
-    SCHEDULER_STEPS,
     STOPPED,
-    TrainConfig,
 )
+from steplr_viz.training.model import load_snippet
 from steplr_viz.validation import check_int
 from ui import experiments as experiments_ui
 from ui.charts import show_chart

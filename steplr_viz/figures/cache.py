@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from steplr_viz.caching import LatestPerRun, SharedCache
 from steplr_viz.figures import training as figs
-from steplr_viz.run_plan import predicted_label, predicted_lrs
+from steplr_viz.store.caching import LatestPerRun, SharedCache
+from steplr_viz.training.run_plan import predicted_label, predicted_lrs
 
 if TYPE_CHECKING:
     from steplr_viz.figures.training import RunCharts, RunPictures
-    from steplr_viz.run_view import RunView
+    from steplr_viz.store.run_view import RunView
 
 __all__ = ["RUN_CHARTS", "RUN_PICTURES", "view_charts", "view_pictures"]
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.optim import lr_scheduler
 
-from steplr_viz import schedule
+from steplr_viz.schedules import steplr as schedule
 from steplr_viz.validation import check_base_lr, check_gamma, check_int, check_step_size
 
 # Longest horizon the lab simulates: enough to see many decays, small enough to stay instant.

@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from steplr_viz import schedule
 from steplr_viz.lab.common import format_lr
+from steplr_viz.schedules import steplr as schedule
 from steplr_viz.validation import check_float
 
 QUIZ_BASE_LRS = (1.0, 0.5, 0.2, 0.1, 0.05, 0.01, 0.001)

@@ -7,8 +7,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from steplr_viz import data, schedule
 from steplr_viz.lab import common
+from steplr_viz.schedules import steplr as schedule
+from steplr_viz.training import data
 from steplr_viz.validation import check_int
 
 # The seed's loader: DataLoader(datasets.MNIST(train=True), batch_size=64, shuffle=True).

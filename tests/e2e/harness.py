@@ -259,7 +259,13 @@ def write_full_mnist_stand_in(data_dir: Path) -> Path:
     time enough to hold a trainer, queue behind it, or kill the server mid-run."""
     import numpy as np
 
-    from steplr_viz.data import IMAGES_MAGIC, LABELS_MAGIC, RAW_FILES, load_mnist, raw_folder
+    from steplr_viz.training.data import (
+        IMAGES_MAGIC,
+        LABELS_MAGIC,
+        RAW_FILES,
+        load_mnist,
+        raw_folder,
+    )
 
     bundled = load_mnist("bundled")
     folder = raw_folder(data_dir)

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 
-from steplr_viz.runs import RunStore
+from steplr_viz.store.runs import RunStore
 
 from . import harness
 from .conftest import VIEWPORT

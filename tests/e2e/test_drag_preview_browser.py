@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from steplr_viz.schedule import decay_epochs, step_lr
+from steplr_viz.schedules.steplr import decay_epochs, step_lr
 from ui.drag_preview import JS_PATH
 
 from .harness import (

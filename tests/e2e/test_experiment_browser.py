@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from steplr_viz import experiments
-from steplr_viz.runs import RunStore
+from steplr_viz.classroom import experiments
+from steplr_viz.store.runs import RunStore
 
 from .harness import (
     assert_no_exception,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steplr_viz.schedule import SEED_EXAMPLE, lr_curve, torch_lr_curve
+from steplr_viz.schedules.steplr import SEED_EXAMPLE, lr_curve, torch_lr_curve
 
 from .harness import (
     SCREENSHOTS,

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from steplr_viz.dialects import DATABASE_URL_ENV
-from steplr_viz.runs import RunStore
+from steplr_viz.store.dialects import DATABASE_URL_ENV
+from steplr_viz.store.runs import RunStore
 
 from ..postgres import fresh_database
 from .conftest import VIEWPORT

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import pytest
 
-from steplr_viz import guided_path
+from steplr_viz.classroom import guided_path
 
 from .harness import (
     REPO,

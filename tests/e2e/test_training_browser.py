@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 
-from steplr_viz.data import load_mnist
-from steplr_viz.run_view import RunView
-from steplr_viz.runs import RunStore
-from steplr_viz.schedule import torch_lr_curve
+from steplr_viz.schedules.steplr import torch_lr_curve
+from steplr_viz.store.run_view import RunView
+from steplr_viz.store.runs import RunStore
+from steplr_viz.training.data import load_mnist
 
 from ..plotly_data import expand_staircase
 from . import harness

@@ -1,0 +1,1 @@
+"""Teaching a class: presenter steps, class answers, join address, permissions, experiments."""

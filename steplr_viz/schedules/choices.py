@@ -1,0 +1,184 @@
+"""The LR schedules a run may use: real torch.optim.lr_scheduler objects and their predicted curves.
+
+Every choice is a torch scheduler built from a TrainConfig and stepped as the seed steps StepLR:
+once per epoch after the batch loop (or after each optimizer step when scheduler_step is
+"batch"); ReduceLROnPlateau is stepped on the epoch's test loss.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch.optim.lr_scheduler import (
+    ConstantLR,
+    CosineAnnealingLR,
+    ExponentialLR,
+    LinearLR,
+    LRScheduler,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
+)
+
+from steplr_viz.config import SCHEDULERS, TrainConfig
+from steplr_viz.schedules.steplr import _LrHolder
+from steplr_viz.validation import check_milestones
+
+# What each choice is, in torch's words (for labels and help texts).
+SCHEDULER_NAMES = {
+    "steplr": "StepLR",
+    "constant": "ConstantLR (factor 1)",
+    "multistep": "MultiStepLR",
+    "exponential": "ExponentialLR",
+    "cosine": "CosineAnnealingLR",
+    "plateau": "ReduceLROnPlateau",
+    "warmup_steplr": "LinearLR warm-up + StepLR (SequentialLR)",
+}
+# LinearLR's own default: the warm-up starts at η₀/3 and reaches η₀ after warmup_epochs.
+WARMUP_START_FACTOR = 1.0 / 3.0
+PLATEAU_NOTE = (
+    "ReduceLROnPlateau decays only when the test loss stops improving, so no decay is known in "
+    "advance: the predicted curve is η₀ until the run shows a plateau."
+)
+
+__all__ = [
+    "PLATEAU_NOTE",
+    "SCHEDULER_NAMES",
+    "WARMUP_START_FACTOR",
+    "format_milestones",
+    "make_scheduler",
+    "parse_milestones",
+    "prediction_note",
+    "predicted_lr_curve",
+    "step_epoch",
+]
+
+
+def parse_milestones(text: str) -> tuple[int, ...]:
+    """MultiStepLR's milestones from text such as "2, 4" (ValueError naming the rule)."""
+    parts = [p.strip() for p in str(text).split(",")]
+    # ASCII digits only: Python's int() would also read "１０".
+    if len(text) > 200 or not all(p.isascii() and p.isdigit() for p in parts):
+        raise ValueError("milestones must be whole numbers separated by commas, such as 2, 4")
+    return check_milestones([int(p) for p in parts])
+
+
+def format_milestones(milestones: tuple[int, ...]) -> str:
+    """The text parse_milestones reads back: "2, 4"."""
+    return ", ".join(str(m) for m in milestones)
+
+
+def make_scheduler(
+    config: TrainConfig, optimizer: torch.optim.Optimizer, batches_per_epoch: int = 1
+) -> LRScheduler:
+    """The torch scheduler the config names, on this optimizer.
+
+    Counts (step_size, milestones, warm-up, cosine's T_max) are in scheduler steps: epochs for
+    the seed's per-epoch stepping, optimizer steps when stepped per batch (then cosine's T_max is
+    the run's epochs · batches_per_epoch, so it reaches its minimum at the end of the run).
+    """
+    c = config
+    if c.scheduler == "constant":
+        return ConstantLR(optimizer, factor=1.0, total_iters=0)
+    if c.scheduler == "multistep":
+        return MultiStepLR(optimizer, milestones=list(c.milestones), gamma=c.gamma)
+    if c.scheduler == "exponential":
+        return ExponentialLR(optimizer, gamma=c.gamma)
+    if c.scheduler == "cosine":
+        per_batch = c.scheduler_step == "batch"
+        return CosineAnnealingLR(
+            optimizer, T_max=c.epochs * (batches_per_epoch if per_batch else 1)
+        )
+    if c.scheduler == "plateau":
+        return ReduceLROnPlateau(optimizer, mode="min", factor=c.gamma, patience=c.patience)
+    if c.scheduler == "warmup_steplr":
+        warmup = LinearLR(optimizer, start_factor=WARMUP_START_FACTOR, total_iters=c.warmup_epochs)
+        decay = StepLR(optimizer, step_size=c.step_size, gamma=c.gamma)
+        return SequentialLR(optimizer, [warmup, decay], milestones=[c.warmup_epochs])
+    if c.scheduler == "steplr":
+        return StepLR(optimizer, step_size=c.step_size, gamma=c.gamma)
+    raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}; got {c.scheduler!r}")
+
+
+def step_epoch(scheduler: LRScheduler, test_loss: float) -> None:
+    """The end-of-epoch step: ReduceLROnPlateau watches the test loss, the others count epochs."""
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(test_loss)
+    else:
+        scheduler.step()
+
+
+def prediction_note(config: TrainConfig) -> str | None:
+    """What a predicted curve cannot show for this config (plateau), else None."""
+    return PLATEAU_NOTE if config.scheduler == "plateau" else None
+
+
+def predicted_lr_curve(
+    config: TrainConfig,
+    epochs: int | None = None,
+    batches_per_epoch: int = 1,
+    test_losses: tuple[float, ...] | None = None,
+) -> np.ndarray:
+    """The LR each epoch (or, stepped per batch, each optimizer step) uses, from real torch.
+
+    Recorded from the config's torch scheduler on a parameter-free optimizer, stepped as the
+    trainer steps it. For plateau, pass the run's per-epoch test losses to replay its decays;
+    without them the curve is η₀ throughout (see prediction_note).
+    """
+    epochs = config.epochs if epochs is None else epochs
+    per_batch = config.scheduler_step == "batch"
+    losses = None if test_losses is None else tuple(float(x) for x in test_losses)
+    key = (
+        config.scheduler,
+        float(config.lr),
+        float(config.gamma),
+        int(config.step_size),
+        tuple(config.milestones),
+        int(config.warmup_epochs),
+        int(config.patience),
+        int(epochs),
+        int(batches_per_epoch),
+        per_batch,
+        losses,
+    )
+    # Cached: a page draws the curve on every rerun.
+    return np.array(_curve(key, config.epochs))
+
+
+@lru_cache(maxsize=256)
+def _curve(key: tuple, config_epochs: int) -> tuple[float, ...]:
+
+    scheduler_name, lr, gamma, step_size, milestones, warmup, patience = key[:7]
+    epochs, batches_per_epoch, per_batch, losses = key[7:]
+    config = TrainConfig(
+        scheduler=scheduler_name,
+        lr=lr,
+        gamma=gamma,
+        step_size=step_size,
+        milestones=milestones,
+        warmup_epochs=warmup,
+        patience=patience,
+        epochs=config_epochs,
+        scheduler_step="batch" if per_batch else "epoch",
+    )
+    optimizer = _LrHolder(lr)
+    scheduler = make_scheduler(config, optimizer, batches_per_epoch)
+    group = optimizer.param_groups[0]
+    lrs: list[float] = []
+    for epoch in range(epochs):
+        for _ in range(batches_per_epoch if per_batch else 1):
+            lrs.append(float(group["lr"]))
+            optimizer.step()  # the right order: optimizer first, then the scheduler
+            if per_batch:
+                scheduler.step()
+        if not per_batch:
+            if isinstance(scheduler, ReduceLROnPlateau):
+                if losses is None or epoch >= len(losses):
+                    continue  # no decay known in advance
+                scheduler.step(losses[epoch])
+            else:
+                scheduler.step()
+    return tuple(lrs)

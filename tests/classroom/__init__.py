@@ -1,0 +1,1 @@
+"""Tests of steplr_viz/classroom/."""

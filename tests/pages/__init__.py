@@ -1,0 +1,1 @@
+"""AppTest of every page: app.py and pages/."""
