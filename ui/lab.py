@@ -226,11 +226,14 @@ def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
         "The chart is on a log scale because the per-batch LR falls through many decades; "
         "an LR of exactly 0.0 (float underflow) cannot be drawn on it. Stepped once per epoch, "
         + (
-            f"the LR first drops below {low} of η₀ at epoch t = {low_epoch}, the line the "
+            f"the LR is first at most {low} of η₀ at epoch t = {low_epoch}, the line the "
             f"seed's printout calls “Epoch {low_epoch + 1}”."
             if low_epoch is not None
-            else f"the LR stays above {low} of η₀ for all {epochs} epochs shown."
+            else f"the LR stays above {low} of η₀ for all {epochs} epochs shown "
+            f"(t = 0 to {epochs - 1})."
         )
+        + " In the table, batches are counted from 1 (batch 1 is the first of training, as "
+        "the training page's step axis counts them) and epochs from 0, as t in η_t."
     )
 
 
@@ -238,16 +241,17 @@ def _stepping_facts(sim: lab.Stepping, n_train: int) -> dict[str, str]:
     """What one loader's simulation shows, as display strings for the comparison table."""
     n = sim.batches_per_epoch
 
-    def at_batch(batch: int | None) -> str:
-        if batch is None:
+    def at_batch(index: int | None) -> str:
+        """A batch index (from 0) as the table says it: its number counted from 1."""
+        if index is None:
             return "not within these epochs"
-        return f"batch {batch:,} (epoch t = {batch // n})"
+        return f"batch {lab.batch_number(index):,} (in epoch t = {index // n})"
 
     per_epoch_lr, per_batch_lr = sim.start_of_epoch(1)
     return {
         "training digits": f"{n_train:,}",
         "batches per epoch (len(loader))": f"{n:,}",
-        f"per batch: LR below {_percent(sim.low_fraction)} of η₀ from": at_batch(
+        f"per batch: LR at most {_percent(sim.low_fraction)} of η₀ from": at_batch(
             sim.first_low_batch()
         ),
         "per batch: LR exactly 0.0 from": at_batch(sim.first_zero_batch()),

@@ -18,6 +18,12 @@ MNIST_TRAIN_SIZE = data.FULL_TRAIN_SIZE  # the seed's loader reads the full trai
 MAX_BATCH_EPOCHS = 10
 
 
+def batch_number(index: int) -> int:
+    """A batch as every page names it: counted from 1 (index 0 is batch 1), as the training
+    page's step axis and the seed's "Epoch 1" count; epochs in the formula stay t, from 0."""
+    return int(index) + 1
+
+
 def batches_per_epoch(n_samples: int, batch_size: int = SEED_BATCH_SIZE) -> int:
     """len(DataLoader) for n_samples at the seed's batch size (drop_last=False, as in the seed)."""
     return schedule.batches_per_epoch(n_samples, batch_size)
@@ -52,12 +58,12 @@ class Stepping:
     low_fraction: float
 
     def first_low_batch(self) -> int | None:
-        """First global batch whose per-batch LR is below low_fraction · η₀."""
-        return _first_below(self.per_batch, self.low_fraction * self.per_batch[0])
+        """First global batch (from 0) whose per-batch LR is at most low_fraction · η₀."""
+        return _first_at_most(self.per_batch, self.low_fraction * self.per_batch[0])
 
     def first_low_epoch(self) -> int | None:
-        """First epoch whose per-epoch LR is below low_fraction · η₀."""
-        return _first_below(self.per_epoch, self.low_fraction * self.per_epoch[0])
+        """First epoch t whose per-epoch LR is at most low_fraction · η₀."""
+        return _first_at_most(self.per_epoch, self.low_fraction * self.per_epoch[0])
 
     def first_zero_batch(self) -> int | None:
         """First global batch at which the per-batch LR underflowed to exactly 0.0."""
@@ -69,9 +75,11 @@ class Stepping:
         return self.per_epoch[epoch], self.per_batch[epoch * self.batches_per_epoch]
 
 
-def _first_below(values: tuple[float, ...], threshold: float) -> int | None:
-    below = np.flatnonzero(np.asarray(values) < threshold)
-    return int(below[0]) if below.size else None
+def _first_at_most(values: tuple[float, ...], threshold: float) -> int | None:
+    """ "At most" as the explorer counts it: exact arithmetic's 1 % (0.1 · 0.1 of η₀) is 1 %,
+    whichever way torch's chained multiplications rounded it."""
+    at_most = np.flatnonzero(np.asarray(values) <= threshold * (1 + schedule.LOW_TOLERANCE))
+    return int(at_most[0]) if at_most.size else None
 
 
 def per_batch_stepping(

@@ -161,6 +161,23 @@ def test_per_batch_stepping_collapses_within_the_first_epoch():
     assert math.isclose(sim.per_batch[938], 0.1 * 0.5**93, rel_tol=1e-12)  # ⌊938/10⌋ decays
 
 
+def test_low_means_at_most_as_the_explorer_counts_it():
+    """The seed's schedule (1e-3, γ = 0.1, s = 2): torch's LR at t = 4 is exactly 1 % of η₀."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.1)
+    torch_lrs = []
+    for _ in range(5):
+        torch_lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    sim = lab.per_batch_stepping(0.001, 0.1, 2, 5, 938)
+    assert list(sim.per_epoch) == torch_lrs and torch_lrs[4] == 0.01 * 0.001
+    assert sim.first_low_epoch() == 4 == schedule.epochs_until_low(0.1, 2)
+    assert sim.first_low_batch() == 4  # index 4: batch 5 counted from 1
+    assert lab.batch_number(sim.first_low_batch()) == 5
+    assert lab.batch_number(sim.first_zero_batch()) == 643
+
+
 def test_per_batch_stepping_underflows_to_zero():
     sim = lab.per_batch_stepping(0.1, 0.5, 1, 2, 938)
     lr, expected = 0.1, 0

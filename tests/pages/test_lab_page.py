@@ -195,11 +195,52 @@ def test_per_batch_curve_is_a_torch_run(page):
     table = at.dataframe[0].value
     assert table.loc["batches per epoch (len(loader))"].tolist() == ["938", "63"]
     assert table.loc["training digits"].tolist() == ["60,000", "4,000"]
-    # s = 10, γ = 0.5: below 1% after 7 decays, i.e. batch 70 (epoch 0 of 938, epoch 1 of 63).
-    assert table.loc["per batch: LR below 1% of η₀ from"].tolist() == [
-        "batch 70 (epoch t = 0)",
-        "batch 70 (epoch t = 1)",
+    # s = 10, γ = 0.5: at most 1% after 7 decays, i.e. from index 70: batch 71 counted from 1
+    # (epoch 0 of 938, epoch 1 of 63).
+    assert table.loc["per batch: LR at most 1% of η₀ from"].tolist() == [
+        "batch 71 (in epoch t = 0)",
+        "batch 71 (in epoch t = 1)",
     ]
+
+
+def _torch_stepped(base_lr, gamma, step_size, epochs, n_batches, per_batch):
+    """The LR of every batch of the seed's loop, torch's StepLR stepped per batch or per epoch."""
+    optimizer = _sgd(base_lr)
+    scheduler = lr_scheduler.StepLR(optimizer, step_size, gamma)
+    lrs = []
+    for _ in range(epochs):
+        for _ in range(n_batches):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if per_batch:
+                scheduler.step()
+        if not per_batch:
+            scheduler.step()
+    return lrs
+
+
+def test_per_batch_section_with_the_seeds_schedule_says_what_torch_gives():
+    """η₀ = 1e-3, γ = 0.1, s = 2: at t = 4 the LR is exactly 1 % of η₀ (the explorer's epoch)."""
+    at = _app({"lab_lr0": "0.001", "lab_gamma": "0.1", "lab_step_size": "2"})
+    per_epoch = _torch_stepped(0.001, 0.1, 2, 5, 938, per_batch=False)[::938]
+    per_batch = _torch_stepped(0.001, 0.1, 2, 5, 938, per_batch=True)
+    one_percent = 0.01 * 0.001
+    t = next(i for i, lr in enumerate(per_epoch) if lr <= one_percent)
+    assert t == 4 == schedule.epochs_until_low(0.1, 2)  # the explorer's "from epoch 4"
+    caption = next(c.value for c in at.caption if "Stepped once per epoch" in c.value)
+    assert f"first at most 1% of η₀ at epoch t = {t}" in caption and "“Epoch 5”" in caption
+    assert "stays above" not in caption and "counted from 1" in caption
+    # Per batch: counted from 1, as the presenter's step 4 says it.
+    zero = per_batch.index(0.0)
+    low = next(i for i, lr in enumerate(per_batch) if lr <= one_percent)
+    table = at.dataframe[0].value
+    assert table.loc["per batch: LR exactly 0.0 from", "full MNIST, the seed's loader"] == (
+        f"batch {zero + 1} (in epoch t = 0)"
+    )
+    assert table.loc["per batch: LR at most 1% of η₀ from", "full MNIST, the seed's loader"] == (
+        f"batch {low + 1} (in epoch t = 0)"
+    )
+    assert (zero + 1, low + 1) == (643, 5)
 
 
 @pytest.fixture
@@ -214,11 +255,11 @@ def low_fraction_5_percent(monkeypatch):
 def test_the_low_fraction_in_the_text_is_the_constant(low_fraction_5_percent):
     at = _app()
     per_batch = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 5 * 938)
-    first = int(np.flatnonzero(np.asarray(per_batch) < 0.05 * 0.1)[0])
-    assert first == 50  # 0.5**5 < 5% <= 0.5**4
+    first = int(np.flatnonzero(np.asarray(per_batch) <= 0.05 * 0.1)[0])
+    assert first == 50  # 0.5**5 < 5% < 0.5**4
     table = at.dataframe[0].value
-    expected = [f"batch {first} (epoch t = 0)"] * 2  # on both loaders
-    assert table.loc["per batch: LR below 5% of η₀ from"].tolist() == expected
+    expected = [f"batch {first + 1} (in epoch t = 0)"] * 2  # on both loaders, counted from 1
+    assert table.loc["per batch: LR at most 5% of η₀ from"].tolist() == expected
     captions = " ".join(c.value for c in at.caption)
     assert "stays above 5% of η₀ for all 5 epochs" in captions and "1%" not in captions
 
