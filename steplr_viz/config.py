@@ -70,8 +70,8 @@ class TrainConfig:
     # Scheduler choice (steplr_viz/schedulers.py); counts are in scheduler steps (epochs).
     scheduler: str = "steplr"  # seed: StepLR | constant | multistep | exponential | cosine | ...
     milestones: tuple[int, ...] = (3,)  # MultiStepLR: the LR is multiplied by γ at these
-    warmup_epochs: int = 1  # warmup_steplr: LinearLR from η₀/3 to η₀, then StepLR
-    patience: int = 1  # plateau: epochs without a test-loss improvement before a γ decay
+    warmup_epochs: int = 1  # warmup_steplr: LinearLR η₀/3 -> η₀, then StepLR, its decays later
+    patience: int = 1  # plateau: × γ after patience + 1 epochs not beating the best by 0.01 %
     experiment: str = ""  # id of the experiment the run belongs to; "" for a single run
 
     def __post_init__(self) -> None:

@@ -7,7 +7,11 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 
 from steplr_viz.schedules import steplr as schedule
-from steplr_viz.schedules.choices import format_milestones, parse_milestones
+from steplr_viz.schedules.choices import (
+    PLATEAU_PATIENCE_HELP,
+    format_milestones,
+    parse_milestones,
+)
 from steplr_viz.validation import check_float, check_int
 from ui.query import one_of, parse_number
 
@@ -87,6 +91,12 @@ def schedule_controls(
 
 
 MAX_WARMUP_EPOCHS = 10
+# The warm-up as the note under the predicted schedule computes it (schedules.choices).
+WARMUP_HELP = (
+    "LinearLR climbs from η₀/3 to η₀ over this many scheduler steps (epochs; batches when the "
+    "scheduler steps after each batch); then SequentialLR starts StepLR at its own step 0, so "
+    "every StepLR decay comes that many steps later than without a warm-up."
+)
 MAX_PATIENCE = 5
 
 
@@ -126,7 +136,7 @@ def scheduler_params_ui(prefix: str, scheduler: str, defaults) -> dict:
             defaults.warmup_epochs,
             key=f"{prefix}warmup_epochs",
             bind="query-params",
-            help="LinearLR climbs from η₀/3 to η₀ over these epochs; then StepLR takes over.",
+            help=WARMUP_HELP,
         )
         return {"warmup_epochs": int(warmup)}
     if scheduler == "plateau":
@@ -137,7 +147,7 @@ def scheduler_params_ui(prefix: str, scheduler: str, defaults) -> dict:
             max(1, defaults.patience),
             key=f"{prefix}patience",
             bind="query-params",
-            help="Epochs without a lower test loss before the LR is multiplied by γ.",
+            help=PLATEAU_PATIENCE_HELP,
         )
         return {"patience": int(patience)}
     return {}

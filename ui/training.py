@@ -381,12 +381,12 @@ def metrics_ui(view: RunView) -> None:
             "mean of the epoch before.",
             **change(loss_now - view.previous_epoch_loss, lower_is_better=True),
         )
-        lr_now, lr_first = batches["lr"].iloc[-1], batches["lr"].iloc[0]
+        lr_now = float(batches["lr"].iloc[-1])
         cols[1].metric(
             "LR in use",
             # 3 significant digits, not the seed's %.6f: after a few decays that reads 0.000000.
             f"{lr_now:.3g}",
-            delta=f"η₀ × {lr_now / lr_first:.3g}" if lr_now < lr_first else None,
+            delta=lr_delta(lr_now, view.config.lr),
             delta_color="off",
             delta_arrow="down",
         )
@@ -405,6 +405,12 @@ def metrics_ui(view: RunView) -> None:
     elif len(epochs):
         cols[2].metric("Test accuracy", f"{epochs['test_acc'].iloc[-1]:.2f}%")
         cols[3].metric("Test loss", f"{epochs['test_loss'].iloc[-1]:.4f}")
+
+
+def lr_delta(lr_now: float, base_lr: float) -> str | None:
+    """The LR in use as a multiple of the config's η₀: not of the first batch's LR, which a
+    warm-up starts at η₀/3. None while it is η₀."""
+    return f"η₀ × {lr_now / base_lr:.3g}" if lr_now < base_lr else None
 
 
 def change(diff: float, *, unit: str = "", lower_is_better: bool = False) -> dict:

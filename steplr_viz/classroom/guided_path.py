@@ -18,12 +18,11 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import pandas as pd
-import torch
-from torch.optim import lr_scheduler
 
 from steplr_viz import lab
 from steplr_viz.classroom import experiments
 from steplr_viz.config import TrainConfig
+from steplr_viz.schedules import choices as schedule_choices
 from steplr_viz.schedules import steplr as schedule
 from steplr_viz.validation import check_base_lr, check_gamma, check_int, check_step_size
 
@@ -31,8 +30,7 @@ SEED = schedule.SEED_EXAMPLE  # η₀ = 0.1, γ = 0.5, s = 10 over 40 epochs
 HORIZON = SEED["epochs"]
 FORMULA_EPOCH = 25  # the worked example's epoch: after two decays
 PLATEAU_AT = 15  # where the scripted loss flattens for ReduceLROnPlateau
-WARMUP_EPOCHS = 5
-WARMUP_START = 0.1  # warm-up starts at 10 % of η₀ and reaches η₀ after WARMUP_EPOCHS
+WARMUP_EPOCHS = 5  # the training page's warm-up (LinearLR from η₀/3, then StepLR), 5 epochs
 ALTERNATIVES_EPOCH = 20  # half-way: where cosine and StepLR are compared
 LIVE_EPOCH = 3  # the live run's epoch (1-based, as the training page counts) asked about
 # The experiments engine's default lesson varies γ (0.1, 0.5, 1 over the same seeds), shown
@@ -128,25 +126,34 @@ def _formula(settings: Settings, quiz_seed: int) -> Step:
 def _knobs(settings: Settings, quiz_seed: int) -> Step:
     base, gamma, s = settings.base_lr, settings.gamma, settings.step_size
     facts = schedule.schedule_facts(base, gamma, s, HORIZON)
-    low = facts["epochs_until_low"]
-    low_text = "never" if low is None else f"from epoch {low}"
+    final = lab.format_lr(facts["final_lr"])
+    if gamma == 1.0:
+        shape = (
+            f"γ = 1 multiplies by 1, so the LR never changes: no decay in {HORIZON} epochs, "
+            f"every epoch trains at {final}."
+        )
+    else:
+        decays = facts["decays"]
+        shape = (
+            f"{decays} decay{'s' if decays != 1 else ''} in {HORIZON} epochs, and the last "
+            f"epoch trains at {final}."
+        )
+    # The question's answer (the seed's 1 % epoch) is left to the explanation, not told here.
     idea = (
         f"**γ sets how deep each step is, s how long each stair lasts.** With η₀ = {base:g}, "
-        f"γ = {gamma:g}, s = {s}: {facts['decays']} decays in {HORIZON} epochs, the last epoch "
-        f"trains at {lab.format_lr(facts['final_lr'])}, and the LR is at most "
-        f"{schedule.LOW_FRACTION:.0%} of η₀ {low_text}."
+        f"γ = {gamma:g}, s = {s}: {shape}"
     )
     seed_low = schedule.epochs_until_low(SEED["gamma"], SEED["step_size"])
     step_s = SEED["step_size"]
     choices = [str(seed_low + d * step_s) for d in (-2, -1, 0, 1)]
     question = Question(
         "knobs-low",
-        f"γ = {SEED['gamma']:g}, s = {step_s}: from which epoch is the LR at most "
-        f"{schedule.LOW_FRACTION:.0%} of η₀?",
+        f"γ = {SEED['gamma']:g}, s = {step_s}: from which epoch t (counted from 0, as in η_t) "
+        f"is the LR at most {schedule.LOW_FRACTION:.0%} of η₀?",
         tuple(choices),
         choices.index(str(seed_low)),
         f"{SEED['gamma']:g}^k ≤ {schedule.LOW_FRACTION:g} first for k = {seed_low // step_s}, "
-        f"reached after {seed_low // step_s} × {step_s} = {seed_low} epochs.",
+        f"reached after {seed_low // step_s} × {step_s} = {seed_low} epochs: from t = {seed_low}.",
     )
     return Step(
         0,
@@ -165,20 +172,24 @@ def _call_order(settings: Settings, quiz_seed: int) -> Step:
     right_first = first_decayed(result.right)
     choices = [str(right_first + d) for d in (-1, 0, 1)]
     warned = (
-        f" PyTorch warns: “{result.warning.split('. ')[0].rstrip('.')}.”" if result.warning else ""
+        f" PyTorch notices and warns: “{result.warning.split('. ')[0].rstrip('.')}.”"
+        if result.warning
+        else ""
     )
+    # The mechanism, not its outcome: where the first decay lands is the question's answer.
     idea = (
-        "**`optimizer.step()` first, then `scheduler.step()`.** Swapped, the schedule moves "
-        f"before any training happened: with s = {s} the first decay arrives at epoch "
-        f"{wrong_first} instead of {right_first}, every decay one epoch early.{warned}"
+        "**`optimizer.step()` first, then `scheduler.step()`.** Swapped, the scheduler takes "
+        f"a step before any training has happened.{warned}"
     )
     question = Question(
         "call-order",
-        "`scheduler.step()` is called before `optimizer.step()`: which epoch is the first to "
-        "train with the decayed LR?",
+        f"StepLR(step_size={s}, gamma={gamma:g}), and `scheduler.step()` is called before "
+        "`optimizer.step()`: which epoch t (counted from 0, as in η_t) is the first to train "
+        "with the decayed LR?",
         tuple(choices),
         choices.index(str(wrong_first)) if str(wrong_first) in choices else None,
-        f"Torch's run: the decayed LR first trains epoch {wrong_first}, not {right_first}.",
+        f"Torch's run: the decayed LR first trains epoch t = {wrong_first}, not t = "
+        f"{right_first}: every decay comes one epoch early.",
     )
     return Step(
         0,
@@ -200,20 +211,27 @@ def seed_batches_per_epoch() -> int:
     return lab.batches_per_epoch(lab.MNIST_TRAIN_SIZE, lab.SEED_BATCH_SIZE)
 
 
+EARLY_BATCHES = 10  # step 4: the LR after this many batches shows training has all but stopped
+
+
 def _per_batch(settings: Settings, quiz_seed: int) -> Step:
     seed = TrainConfig()
     n = seed_batches_per_epoch()
     result = lab.per_batch_stepping(seed.lr, seed.gamma, seed.step_size, 2, n)
     last_of_first = result.per_batch[n - 1]
+    early = result.per_batch[EARLY_BATCHES]  # the LR after EARLY_BATCHES scheduler steps
     zero = result.first_zero_batch()
     zero_text = (
-        f"it reaches exactly 0.0 at batch {zero + 1:,}" if zero is not None else "it stays > 0"
+        f"it is exactly 0.0 from batch {lab.batch_number(zero):,}"
+        if zero is not None
+        else "it stays > 0"
     )
+    # The per-batch outcome is the question's answer: the idea says only what is counted.
     idea = (
         f"**`step_size` counts `scheduler.step()` calls, not epochs.** The seed's "
         f"StepLR(step_size={seed.step_size}, gamma={seed.gamma:g}) stepped once per epoch keeps "
-        f"lr = {seed.lr:g} for all {n:,} batches of epoch 1. Stepped after every batch, it decays "
-        f"every {seed.step_size} batches: {zero_text}, and the model stops learning."
+        f"lr = {seed.lr:g} for all {n:,} batches of epoch 1. Stepped after every batch, it "
+        f"counts batches instead. Batches are counted from 1 here: batch 1 is the first."
     )
     question = _value_question(
         "per-batch",
@@ -222,7 +240,8 @@ def _per_batch(settings: Settings, quiz_seed: int) -> Step:
         [seed.lr, seed.lr * seed.gamma, seed.lr * seed.gamma**10],
         last_of_first,
         f"{n - 1:,} scheduler steps = {(n - 1) // seed.step_size} decays by {seed.gamma:g}: "
-        f"{_lr_text(last_of_first)}.",
+        f"{_lr_text(last_of_first)}. Training had in effect stopped long before: after "
+        f"{EARLY_BATCHES} batches the LR is already {_lr_text(early)}, and {zero_text}.",
     )
     return Step(
         0,
@@ -243,18 +262,22 @@ def _live_run(settings: Settings, quiz_seed: int) -> Step:
         for a, b, lr in zip(table["first_epoch"], table["last_epoch"], table["lr"], strict=True)
     )
     truth = schedule.step_lr(seed.lr, seed.gamma, seed.step_size, LIVE_EPOCH - 1)
+    # The schedule itself answers the question: it goes to the explanation.
     idea = (
         f"**The seed's script, live:** a `Linear(784, 10)` learns MNIST with Adam "
         f"(lr = {seed.lr:g}) and StepLR(step_size={seed.step_size}, gamma={seed.gamma:g}) for "
-        f"{seed.epochs} epochs. The schedule it follows: {spans}."
+        f"{seed.epochs} epochs. Its printout counts epochs from 1 (“Epoch 1” to "
+        f"“Epoch {seed.epochs}”), the formula's t from 0: “Epoch N” trains with η_t at t = N − 1."
     )
     question = _value_question(
         "live-lr3",
-        f"Which learning rate does epoch {LIVE_EPOCH} of the seed's run train with?",
+        f"Which learning rate does “Epoch {LIVE_EPOCH}” of the seed's run (its printout counts "
+        "from 1) train with?",
         [seed.lr * seed.gamma**j for j in range(3)],
         truth,
-        f"Epoch {LIVE_EPOCH} is t = {LIVE_EPOCH - 1}: ⌊{LIVE_EPOCH - 1}/{seed.step_size}⌋ = "
-        f"{(LIVE_EPOCH - 1) // seed.step_size} decay, lr = {lab.format_lr(truth)}.",
+        f"“Epoch {LIVE_EPOCH}” is t = {LIVE_EPOCH - 1}: ⌊{LIVE_EPOCH - 1}/{seed.step_size}⌋ = "
+        f"{(LIVE_EPOCH - 1) // seed.step_size} decay, lr = {lab.format_lr(truth)}. The whole "
+        f"schedule: {spans}.",
     )
     return Step(
         0,
@@ -331,9 +354,9 @@ def _alternatives(settings: Settings, quiz_seed: int) -> Step:
     names = ", ".join(name for name, _ in alternative_curves())
     idea = (
         f"**StepLR is one choice among many:** {names}. Cosine annealing glides down instead of "
-        "jumping; ReduceLROnPlateau waits for the loss to stall; a warm-up starts at "
-        f"{WARMUP_START:.0%} of η₀ and reaches it after {WARMUP_EPOCHS} epochs before StepLR's "
-        "stairs."
+        "jumping; ReduceLROnPlateau waits for the loss to stall. A warm-up, the Live training "
+        f"page's own (η₀ = {SEED['base_lr']:g}, γ = {SEED['gamma']:g}, s = {SEED['step_size']}, "
+        f"{WARMUP_EPOCHS} epochs): {schedule_choices.warmup_note(warmup_config())}"
     )
     question = Question(
         "alt-cosine20",
@@ -360,20 +383,21 @@ def alternative_curves() -> tuple[tuple[str, tuple[float, ...]], ...]:
     return (*comparison.curves, (f"warm-up {WARMUP_EPOCHS} + StepLR", _warmup_curve()))
 
 
-@lru_cache(maxsize=1)
+def warmup_config() -> TrainConfig:
+    """The warm-up step 7 shows: the training page's LinearLR + StepLR, on the seed's example."""
+    return TrainConfig(
+        scheduler="warmup_steplr",
+        lr=SEED["base_lr"],
+        gamma=SEED["gamma"],
+        step_size=SEED["step_size"],
+        warmup_epochs=WARMUP_EPOCHS,
+        epochs=HORIZON,
+    )
+
+
 def _warmup_curve() -> tuple[float, ...]:
-    """LinearLR warm-up chained with StepLR, as torch runs it (the right call order)."""
-    base, gamma, s = SEED["base_lr"], SEED["gamma"], SEED["step_size"]
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base)
-    warmup = lr_scheduler.LinearLR(optimizer, start_factor=WARMUP_START, total_iters=WARMUP_EPOCHS)
-    steps = lr_scheduler.StepLR(optimizer, step_size=s, gamma=gamma)
-    chained = lr_scheduler.ChainedScheduler([warmup, steps])
-    lrs = []
-    for _ in range(HORIZON):
-        lrs.append(float(optimizer.param_groups[0]["lr"]))
-        optimizer.step()
-        chained.step()
-    return tuple(lrs)
+    """The training page's warm-up (SequentialLR: LinearLR, then StepLR), as torch runs it."""
+    return tuple(float(lr) for lr in schedule_choices.predicted_lr_curve(warmup_config()))
 
 
 def quiz_question(quiz_seed: int) -> lab.Question:

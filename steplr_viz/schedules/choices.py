@@ -24,7 +24,7 @@ from torch.optim.lr_scheduler import (
 )
 
 from steplr_viz.config import SCHEDULERS, TrainConfig
-from steplr_viz.schedules.steplr import _LrHolder
+from steplr_viz.schedules.steplr import _LrHolder, decay_epochs
 from steplr_viz.validation import check_milestones
 
 # What each choice is, in torch's words (for labels and help texts).
@@ -44,14 +44,32 @@ PLATEAU_NOTE = (
     "advance: the predicted curve is η₀ until the run shows a plateau."
 )
 
+
+def _plateau_threshold() -> tuple[float, str]:
+    """torch's default improvement threshold and its mode, read off a real ReduceLROnPlateau."""
+    plateau = ReduceLROnPlateau(_LrHolder(1.0), mode="min")
+    return float(plateau.threshold), str(plateau.threshold_mode)
+
+
+PLATEAU_THRESHOLD, PLATEAU_THRESHOLD_MODE = _plateau_threshold()
+PLATEAU_PATIENCE_HELP = (
+    "ReduceLROnPlateau multiplies the LR by γ at the end of the (patience + 1)-th epoch in a "
+    "row whose test loss does not beat the best so far by more than "
+    f"{PLATEAU_THRESHOLD:.2%} of it (torch's threshold={PLATEAU_THRESHOLD:g}, "
+    f"threshold_mode='{PLATEAU_THRESHOLD_MODE}'); then it counts again from 0."
+)
+
 __all__ = [
     "PLATEAU_NOTE",
+    "PLATEAU_PATIENCE_HELP",
     "SCHEDULER_NAMES",
     "WARMUP_START_FACTOR",
     "format_milestones",
     "make_scheduler",
     "parse_milestones",
     "prediction_note",
+    "warmup_decays",
+    "warmup_note",
     "predicted_lr_curve",
     "step_epoch",
 ]
@@ -112,8 +130,56 @@ def step_epoch(scheduler: LRScheduler, test_loss: float) -> None:
 
 
 def prediction_note(config: TrainConfig) -> str | None:
-    """What a predicted curve cannot show for this config (plateau), else None."""
-    return PLATEAU_NOTE if config.scheduler == "plateau" else None
+    """What a predicted curve cannot show (plateau) or hides (a warm-up's shift), else None."""
+    if config.scheduler == "plateau":
+        return PLATEAU_NOTE
+    if config.scheduler == "warmup_steplr":
+        return warmup_note(config)
+    return None
+
+
+WARMUP_DECAYS_SHOWN = 3  # decay positions a warm-up note lists
+
+
+def warmup_decays(config: TrainConfig, count: int = WARMUP_DECAYS_SHOWN) -> tuple[list, list]:
+    """StepLR's first `count` decays (scheduler steps t, from 0) with this warm-up and without.
+
+    Read off torch's own SequentialLR curve: at the milestone SequentialLR starts StepLR at its
+    step 0, so every decay comes warmup_epochs steps later than StepLR alone would take it.
+    """
+    horizon = config.warmup_epochs + (count + 1) * config.step_size
+    alone = decay_epochs(config.step_size, horizon, config.gamma)[:count]
+    per_step = TrainConfig.from_dict({**config.to_dict(), "scheduler_step": "epoch"})
+    curve = predicted_lr_curve(per_step, epochs=horizon)
+    warm = config.warmup_epochs
+    shifted = [t for t in range(warm + 1, horizon) if curve[t] < curve[t - 1]][:count]
+    return shifted, alone
+
+
+def warmup_note(config: TrainConfig) -> str:
+    """A warm-up in words: LinearLR from η₀/3 to η₀, then StepLR with its decays moved later."""
+    w = config.warmup_epochs
+    per_batch = config.scheduler_step == "batch"
+    unit = "batches" if per_batch else "epochs"
+    span = f"{w} {unit}" if w != 1 else f"1 {unit[:-2] if per_batch else unit[:-1]}"
+    ramp = (
+        f"LinearLR warms up from η₀/3 at t = 0 to η₀ at t = {w}; then SequentialLR starts "
+        "StepLR at its own step 0"
+    )
+    counted = (
+        "t counts scheduler steps from 0: step t trains batch t + 1"
+        if per_batch
+        else "t counts epochs from 0: the printout's “Epoch t + 1”"
+    )
+    shifted, alone = warmup_decays(config)
+    if not alone:
+        return f"{ramp}, and with γ = 1 StepLR never changes the LR after that."
+    listed = ", ".join(str(t) for t in shifted)
+    before = ", ".join(str(t) for t in alone)
+    return (
+        f"{ramp}, so StepLR's decays come {span} later than without the warm-up: at "
+        f"t = {listed}, … instead of {before}, … ({counted})."
+    )
 
 
 def predicted_lr_curve(

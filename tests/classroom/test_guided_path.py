@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -68,8 +69,36 @@ def test_knobs_step_text_follows_the_teachers_settings():
     s = step(2, Settings(base_lr=0.2, gamma=0.1, step_size=5))
     assert "η₀ = 0.2, γ = 0.1, s = 5" in s.idea
     assert "7 decays in 40 epochs" in s.idea  # decays at 5, 10, ..., 35
-    assert "from epoch 10" in s.idea  # 0.1² is 1 % after two decays
-    assert "never" in step(2, Settings(gamma=1.0)).idea
+    lrs = schedule.torch_lr_curve(0.2, 0.1, 5, 40)
+    assert f"the last epoch trains at {lab.format_lr(lrs[-1])}." in s.idea
+
+
+def test_knobs_step_with_gamma_one_says_the_lr_never_changes():
+    """γ = 1: torch's StepLR keeps η₀ throughout; no '1 % of η₀ never', no decay counted."""
+    s = step(2, Settings(base_lr=0.2, gamma=1.0, step_size=10))
+    lrs = schedule.torch_lr_curve(0.2, 1.0, 10, guided_path.HORIZON)
+    assert set(lrs) == {0.2}
+    assert "the LR never changes: no decay in 40 epochs, every epoch trains at 0.2." in s.idea
+    assert "decays in" not in s.idea and "1 %" not in s.idea and "1%" not in s.idea
+
+
+@pytest.mark.parametrize("number", [2, 3, 4, 5])
+def test_the_idea_does_not_give_the_answer_away(number):
+    """Steps 2-5: the true choice appears in the explanation, never in the idea shown before."""
+    s = step(number)
+    truth = s.question.choices[s.question.answer].split(" ")[0]  # "0.0 (underflowed)": 0.0
+    assert truth in s.question.explanation
+    assert not re.search(rf"(?<![\d.]){re.escape(truth)}(?!\d)", s.idea), (truth, s.idea)
+
+
+def test_steps_say_how_they_count_epochs_and_batches():
+    """Steps 2 and 3 count epochs from 0 (t, as in η_t), step 5 from 1 (the printout), and
+    step 4 counts batches from 1; each question says so."""
+    assert "epoch t (counted from 0, as in η_t)" in step(2).question.text
+    assert "epoch t (counted from 0, as in η_t)" in step(3).question.text
+    assert "(its printout counts from 1)" in step(5).question.text
+    assert "“Epoch N” trains with η_t at t = N − 1" in step(5).idea
+    assert "Batches are counted from 1" in step(4).idea
 
 
 def test_knobs_question_matches_a_torch_run():
@@ -91,7 +120,8 @@ def test_call_order_question_matches_a_torch_loop_in_the_wrong_order():
             optimizer.step()
     first = next(t for t, lr in enumerate(used) if lr < base)
     assert int(_true_choice(3)) == first == s - 1
-    assert "PyTorch warns" in step(3).idea
+    assert "PyTorch notices and warns" in step(3).idea
+    assert f"first trains epoch t = {first}, not t = {s}" in step(3).question.explanation
 
 
 def test_per_batch_question_matches_a_torch_loop_stepped_every_batch():
@@ -108,12 +138,33 @@ def test_per_batch_question_matches_a_torch_loop_stepped_every_batch():
     assert truth == ("0.0 (underflowed)" if last == 0.0 else lab.format_lr(last))
 
 
+def test_per_batch_step_says_when_training_stops_in_effect_and_when_the_lr_is_zero():
+    """Torch, stepped every batch: after 10 batches the LR is 1e-08; it is 0.0 from batch 643
+    counted from 1 (the lab's table says the same batch)."""
+    seed = TrainConfig()
+    optimizer = _optimizer(seed.lr)
+    scheduler = lr_scheduler.StepLR(optimizer, step_size=seed.step_size, gamma=seed.gamma)
+    used = []
+    for _ in range(guided_path.seed_batches_per_epoch()):
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    after_ten, zero = used[guided_path.EARLY_BATCHES], used.index(0.0) + 1
+    assert (after_ten, zero) == (pytest.approx(1e-08, rel=1e-12), 643)
+    s = step(4)
+    assert f"after 10 batches the LR is already {lab.format_lr(after_ten)}" in (
+        s.question.explanation
+    )
+    assert f"exactly 0.0 from batch {zero}." in s.question.explanation
+    assert "stops learning" not in s.idea + s.question.explanation
+
+
 def test_live_run_question_matches_the_seed_schedule():
     seed = TrainConfig()
     epoch = guided_path.LIVE_EPOCH
     lrs = schedule.torch_lr_curve(seed.lr, seed.gamma, seed.step_size, seed.epochs)
     assert float(_true_choice(5)) == lrs[epoch - 1] == pytest.approx(1e-4)
-    assert "epochs 1–2: 0.001, epochs 3–4: 0.0001, epoch 5: 1e-05" in step(5).idea
+    assert "epochs 1–2: 0.001, epochs 3–4: 0.0001, epoch 5: 1e-05" in step(5).question.explanation
 
 
 def test_comparison_question_is_answered_by_the_experiments_runs():
@@ -181,14 +232,31 @@ def test_alternatives_question_matches_torchs_cosine_and_steplr():
     assert _true_choice(7) == ("cosine annealing" if cosine_lr > step_lr else "StepLR")
 
 
-def test_warm_up_curve_ramps_to_eta0_then_follows_steplr():
+def test_warm_up_is_the_training_pages_and_says_its_shift():
+    """Step 7's warm-up is the training page's (SequentialLR: LinearLR from η₀/3, then StepLR),
+    run here by torch itself: StepLR's decays move WARMUP_EPOCHS epochs later."""
+    base, gamma, s = SEED["base_lr"], SEED["gamma"], SEED["step_size"]
+    w = guided_path.WARMUP_EPOCHS
+    optimizer = _optimizer(base)
+    warmup = lr_scheduler.LinearLR(optimizer, start_factor=1 / 3, total_iters=w)
+    decay = lr_scheduler.StepLR(optimizer, step_size=s, gamma=gamma)
+    sequential = lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[w])
+    torch_lrs = []
+    for _ in range(guided_path.HORIZON):
+        torch_lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        sequential.step()
     curves = dict(guided_path.alternative_curves())
-    warm = curves[f"warm-up {guided_path.WARMUP_EPOCHS} + StepLR"]
-    base = SEED["base_lr"]
-    assert warm[0] == pytest.approx(base * guided_path.WARMUP_START)
-    assert all(a < b for a, b in zip(warm[:5], warm[1:6], strict=True))  # the ramp
-    assert warm[guided_path.WARMUP_EPOCHS] == pytest.approx(base)
-    assert warm[10] == pytest.approx(base * SEED["gamma"])  # StepLR's first decay
+    warm = curves[f"warm-up {w} + StepLR"]
+    assert list(warm) == pytest.approx(torch_lrs, rel=1e-12)
+    assert warm[0] == pytest.approx(base / 3) and warm[w] == base
+    decays = [t for t in range(1, len(torch_lrs)) if torch_lrs[t] < torch_lrs[t - 1]]
+    assert decays == [s + w, 2 * s + w, 3 * s + w] == [15, 25, 35]
+    idea = step(7).idea
+    assert "from η₀/3 at t = 0 to η₀ at t = 5" in idea
+    assert "decays come 5 epochs later than without the warm-up: at t = 15, 25, 35" in idea
+    assert "10 %" not in idea and "10%" not in idea
+    assert guided_path.warmup_config().scheduler == "warmup_steplr"  # the page's scheduler
     assert set(curves) >= {"StepLR", "CosineAnnealingLR", "ReduceLROnPlateau"}
 
 

@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
@@ -219,6 +220,52 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     np.testing.assert_array_equal(
         trace_array(shown["z"]), figs.confusion_matrix(data.test_y.numpy(), final.test_predictions)
     )
+
+
+def test_the_warm_up_and_patience_help_say_what_torch_does():
+    """The warm-up's shift of StepLR's decays is said under the predicted schedule (the note
+    tests/schedules checks against torch), and the help texts say the same."""
+    from steplr_viz.schedules.choices import PLATEAU_PATIENCE_HELP, warmup_note
+
+    at = open_page({"train_scheduler": "warmup_steplr", "train_warmup_epochs": "2"})
+    config = TrainConfig(scheduler="warmup_steplr", warmup_epochs=2)
+    note = warmup_note(config)
+    assert "decays come 2 epochs later than without the warm-up: at t = 4, 6, 8" in note
+    assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
+    help_text = at.slider(key="train_warmup_epochs").proto.help
+    assert "SequentialLR starts StepLR at its own step 0" in help_text
+    assert "takes over" not in help_text
+    at = open_page({"train_scheduler": "plateau"})
+    assert at.slider(key="train_patience").proto.help == PLATEAU_PATIENCE_HELP
+
+
+def test_the_lr_in_use_delta_is_a_multiple_of_the_configs_eta0_not_of_the_first_lr():
+    """Warm-up 1 + StepLR(s = 1, γ = 0.1) from η₀ = 1e-3: torch's SequentialLR trains epoch
+    t = 2 with 1e-4, η₀ × 0.1; the first batch's LR is η₀/3, so a ratio to it would say 0.3."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1 / 3, total_iters=1)
+    decay = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.1)
+    sequential = torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, decay], [1])
+    used = []
+    for _ in range(3):
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        sequential.step()
+    assert used == pytest.approx([0.001 / 3, 0.001, 0.0001], rel=1e-12)
+    query = {
+        "train_scheduler": "warmup_steplr",
+        "train_epochs": "3",
+        "train_step_size": "1",
+        "train_batch_size": "1024",
+    }
+    at = open_page(query)
+    at.button(key="train_start").click().run()
+    poll_until(at, lambda a: "finished" in run_heading(a))
+    shown = metrics(at)["LR in use"]
+    assert float(shown.value) == pytest.approx(used[-1])
+    assert shown.delta == f"η₀ × {used[-1] / 0.001:.3g}" == "η₀ × 0.1"
+    assert training.lr_delta(used[0], 0.001) == "η₀ × 0.333"  # during the warm-up
+    assert training.lr_delta(0.001, 0.001) is None
 
 
 def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():

@@ -13,9 +13,11 @@ from steplr_viz.cli import train
 from steplr_viz.config import SCHEDULERS, TrainConfig
 from steplr_viz.schedules.choices import (
     PLATEAU_NOTE,
+    PLATEAU_PATIENCE_HELP,
     make_scheduler,
     predicted_lr_curve,
     prediction_note,
+    warmup_note,
 )
 from steplr_viz.store.runs import InMemoryRunStore, RunStore
 from steplr_viz.training.data import MnistData, load_mnist
@@ -204,3 +206,59 @@ def test_the_run_views_predicted_lrs_follow_the_chosen_scheduler(step: str, smal
     snap = run(config, small)
     predicted = predicted_lrs(config, snap.batches_per_epoch)
     assert list(predicted) == [p.lr for p in snap.batches]
+
+
+def _sgd(lr: float) -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+
+
+@pytest.mark.parametrize(("warm", "step_size", "gamma"), [(1, 2, 0.1), (3, 4, 0.5), (5, 10, 0.5)])
+def test_the_warm_up_note_says_where_torchs_sequential_lr_puts_the_decays(warm, step_size, gamma):
+    """SequentialLR starts StepLR at its step 0 after the warm-up: each decay moves `warm` later."""
+    optimizer = _sgd(0.1)
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1 / 3, total_iters=warm)
+    decay = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    sequential = torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, decay], [warm])
+    lrs = []
+    for _ in range(warm + 4 * step_size):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        sequential.step()
+    decays = [t for t in range(warm + 1, len(lrs)) if lrs[t] < lrs[t - 1]][:3]
+    assert decays == [warm + k * step_size for k in (1, 2, 3)]
+    assert lrs[0] == pytest.approx(0.1 / 3) and lrs[warm] == pytest.approx(0.1)
+    config = TrainConfig(
+        scheduler="warmup_steplr", lr=0.1, gamma=gamma, step_size=step_size, warmup_epochs=warm
+    )
+    note = warmup_note(config)
+    assert prediction_note(config) == note
+    unit = "epoch" if warm == 1 else "epochs"
+    assert f"from η₀/3 at t = 0 to η₀ at t = {warm};" in note
+    assert f"decays come {warm} {unit} later than without the warm-up" in note
+    plain = [k * step_size for k in (1, 2, 3)]
+    shifted, plain = (", ".join(map(str, ts)) for ts in (decays, plain))
+    assert f"at t = {shifted}, … instead of {plain}, …" in note
+    assert "takes over" not in note
+
+
+def test_the_warm_up_note_with_gamma_one_names_no_decay():
+    note = warmup_note(TrainConfig(scheduler="warmup_steplr", gamma=1.0))
+    assert "never changes the LR" in note and "later" not in note
+
+
+@pytest.mark.parametrize("patience", [0, 1, 3])
+def test_the_patience_help_says_when_torch_cuts(patience):
+    """Flat after epoch 0, then a loss that improves by 0.005 % (under torch's 0.01 %) each
+    epoch: torch cuts at the end of the (patience + 1)-th such epoch, as the help says."""
+    optimizer = _sgd(1.0)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=patience)
+    cut_after = None
+    for epoch in range(10):
+        plateau.step(1.0 * (1 - 0.5e-4) ** min(epoch, 1))  # epoch 1 beats epoch 0 by 0.005 %
+        if optimizer.param_groups[0]["lr"] < 1.0:
+            cut_after = epoch
+            break
+    assert cut_after == patience + 1  # epochs 1 .. patience + 1 did not count as improvements
+    assert "(patience + 1)-th epoch in a row" in PLATEAU_PATIENCE_HELP
+    assert "by more than 0.01% of it" in PLATEAU_PATIENCE_HELP
+    assert plateau.threshold == 1e-4 and plateau.threshold_mode == "rel"
