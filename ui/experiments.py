@@ -272,7 +272,7 @@ def reveal_ui(experiment_id: str, table: pd.DataFrame) -> None:
 
 
 def seed_script_section(config: TrainConfig) -> None:
-    """The seed's program with the sidebar's values, its sample output, and why ours differ."""
+    """The seed's program with the sidebar's values, its output example, and what is known of it."""
     st.subheader(":material/description: The seed's script, with these settings")
     left, right = st.columns([3, 2])
     with left:
@@ -280,6 +280,6 @@ def seed_script_section(config: TrainConfig) -> None:
         # code blocks must; tests/test_seed_script.py runs it on the bundled digits instead.
         st.code(seed_script(config), language="text")
     with right:
-        st.markdown("**The seed's sample output** (full MNIST)")
+        st.markdown("**The seed's output example** (as the seed prints it; values may vary)")
         st.code(SEED_OUTPUT, language="text")
         st.caption(data_note(load_mnist("bundled").n_train, full_data_present()))

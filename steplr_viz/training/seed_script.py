@@ -1,4 +1,4 @@
-"""The seed's program with a config's values filled in, its sample output, why ours differ.
+"""The seed's program with a config's values filled in, its output example, what is known of it.
 
 The text is the seed's script line for line; only the values a page can set change (lr, batch
 size, epochs, optimizer, scheduler and where it steps), plus a torch.manual_seed line for the
@@ -11,7 +11,8 @@ from steplr_viz.config import TrainConfig
 from steplr_viz.schedules.choices import WARMUP_START_FACTOR
 from steplr_viz.training.data import FULL_TRAIN_SIZE
 
-# The seed's own "Output Example" (trained on full MNIST's 60,000 digits).
+# The seed's own "Output Example", verbatim. The seed says no more of it than "Actual values
+# may vary due to random initialization": not how it was measured, so nothing here says why.
 SEED_OUTPUT = """\
 Epoch 1, Loss: 0.4321, LR: 0.001000
 Test Accuracy: 92.50%
@@ -52,6 +53,7 @@ def _optimizer_line(c: TrainConfig) -> str:
 def _scheduler_line(c: TrainConfig) -> str:
     per_batch = c.scheduler_step == "batch"
     unit = "batches" if per_batch else "epochs"
+    one = "batch" if per_batch else "epoch"
     if c.scheduler == "constant":
         return "scheduler = ConstantLR(optimizer, factor=1.0, total_iters=0)  # the LR stays"
     if c.scheduler == "multistep":
@@ -63,7 +65,11 @@ def _scheduler_line(c: TrainConfig) -> str:
         return f"scheduler = ExponentialLR(optimizer, gamma={c.gamma!r})  # × {c.gamma:g} each step"
     if c.scheduler == "cosine":
         t_max = f"{c.epochs} * len(train_loader)" if per_batch else str(c.epochs)
-        return f"scheduler = CosineAnnealingLR(optimizer, T_max={t_max})  # down to 0 at the end"
+        return (
+            f"scheduler = CosineAnnealingLR(optimizer, T_max={t_max})  "
+            f"# half a cosine: 0 only after the last step, the last {one} "
+            "still trains above 0"
+        )
     if c.scheduler == "plateau":
         return (
             f"scheduler = ReduceLROnPlateau(optimizer, mode='min', factor={c.gamma!r}, "
@@ -75,7 +81,8 @@ def _scheduler_line(c: TrainConfig) -> str:
         return (
             f"warmup = LinearLR(optimizer, start_factor={start}, total_iters={c.warmup_epochs})\n"
             f"scheduler = SequentialLR(optimizer, [warmup, {step}], "
-            f"milestones=[{c.warmup_epochs}])  # warm up, then StepLR"
+            f"milestones=[{c.warmup_epochs}])  # StepLR from step 0 after the warm-up: "
+            f"its decays {c.warmup_epochs} {unit if c.warmup_epochs != 1 else one} later"
         )
     return f"scheduler = {step}  # Every {c.step_size} {unit}, learning rate × {c.gamma:g}"
 
@@ -169,18 +176,19 @@ for epoch in range(1, epochs + 1):
 
 
 def data_note(n_train_here: int, full_present: bool) -> str:
-    """Why this page's runs end below the seed's sample output, and how to compare."""
+    """What is known about the seed's sample output next to this page's runs, and how to compare."""
     ratio = FULL_TRAIN_SIZE / n_train_here
     compare = (
         "Full MNIST's files are in the data folder: pick Data → full in the sidebar to train on "
-        "the same 60,000 digits and compare."
+        "the same 60,000 digits as the script and compare."
         if full_present
         else "To compare, download full MNIST (Data → full in the sidebar; about 12 MB) and "
-        "train on the same 60,000 digits."
+        "train on the same 60,000 digits as the script."
     )
     return (
-        f"The seed's output reaches {SEED_FINAL_ACCURACY:.2f} % because its script trains on "
+        f"The seed calls its output (final accuracy {SEED_FINAL_ACCURACY:.2f} %) an example and "
+        "says actual values may vary; it does not say how it was measured. Its script trains on "
         f"full MNIST's {FULL_TRAIN_SIZE:,} training digits; the bundled digits this page uses "
-        f"offline hold {n_train_here:,}, about {ratio:.0f}× fewer, so the same model sees fewer "
-        f"examples per epoch, takes fewer optimizer steps and ends lower. {compare}"
+        f"offline hold {n_train_here:,}, about {ratio:.0f}× fewer, so each epoch here takes "
+        f"about {ratio:.0f}× fewer optimizer steps. {compare}"
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import pathlib
 import re
 
 import pytest
+import torch
 from torch.utils.data import TensorDataset
 from torchvision import datasets
 
@@ -42,8 +44,6 @@ def run_script(config: TrainConfig, monkeypatch) -> list[str]:
 
 def test_the_seeds_settings_give_the_seeds_program_back():
     """With the seed's values the script is the seed's own, but for the seed line and blanks."""
-    import pathlib
-
     path = pathlib.Path(SEED_TEXT_PATH)
     if not path.exists():
         pytest.skip("the seed's text is not on this machine")
@@ -100,3 +100,41 @@ def test_the_data_note_says_how_many_digits_and_how_to_compare():
     note = data_note(n, full_present=False)
     assert f"{n:,}" in note and f"{FULL_TRAIN_SIZE:,}" in note and "download" in note
     assert "pick Data → full" in data_note(n, full_present=True)
+
+
+def test_the_data_note_says_what_the_seed_says_of_its_output_and_no_cause():
+    """The seed calls its output an example that may vary: the note says so, and names no
+    cause for 94.50 % (nothing says how the seed measured it)."""
+    seed_text = pathlib.Path(SEED_TEXT_PATH)
+    if seed_text.exists():
+        assert "Actual values may vary" in seed_text.read_text()
+    n = load_mnist("bundled").n_train
+    note = data_note(n, full_present=False)
+    assert "94.50 %" in note and "an example" in note and "may vary" in note
+    assert "because" not in note and "ends lower" not in note
+    steps_full, steps_here = -(-FULL_TRAIN_SIZE // 64), -(-n // 64)  # len(DataLoader), seed's 64
+    assert f"about {FULL_TRAIN_SIZE / n:.0f}× fewer optimizer steps" in note
+    assert round(steps_full / steps_here) == round(FULL_TRAIN_SIZE / n)
+
+
+@pytest.mark.parametrize("scheduler_step", ["epoch", "batch"])
+def test_the_cosine_comment_says_torch_reaches_0_only_after_the_last_step(scheduler_step):
+    config = TrainConfig(scheduler="cosine", epochs=5, scheduler_step=scheduler_step)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=config.lr)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    used = []
+    for _ in range(config.epochs):
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        cosine.step()
+    assert used[-1] > 0 and optimizer.param_groups[0]["lr"] == pytest.approx(0, abs=1e-18)
+    line = next(ln for ln in seed_script(config).splitlines() if "CosineAnnealingLR(" in ln)
+    unit = "epoch" if scheduler_step == "epoch" else "batch"
+    assert f"0 only after the last step, the last {unit} still trains above 0" in line
+    assert "down to 0 at the end" not in line
+
+
+@pytest.mark.parametrize(("warm", "said"), [(1, "1 epoch"), (3, "3 epochs")])
+def test_the_warm_up_comment_says_the_shift(warm, said):
+    text = seed_script(TrainConfig(scheduler="warmup_steplr", warmup_epochs=warm))
+    assert f"StepLR from step 0 after the warm-up: its decays {said} later" in text
