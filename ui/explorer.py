@@ -122,20 +122,27 @@ def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -
         rf"\eta_{{{t}}} &= {base_lr:g} \cdot {gamma:g}^{{{k}}} = {lr_t:.6g}"
         r"\end{aligned}"
         "\n$$\n\n"
-        f":small[:gray[{worked_example_sentence(t, k, step_size)}]]\n\n" + seed_example_text()
+        f":small[:gray[{worked_example_sentence(t, k, step_size, gamma)}]]\n\n"
+        + seed_example_text()
     )
     return t
 
 
-def worked_example_sentence(t: int, k: int, step_size: int) -> str:
-    """Where epoch t sits among the decays, in words."""
+def worked_example_sentence(t: int, k: int, step_size: int, gamma: float) -> str:
+    """Where epoch t sits among the decays, in words (γ = 1: there are none, as the facts say)."""
+    listed = ", ".join(str(step_size * i) for i in range(1, min(k, 4) + 1))
+    at = f"at epoch{'s' if k > 1 else ''} {listed}{', …' if k > 4 else ''}"
+    if gamma == 1.0:
+        if not k:
+            return f"Epoch {t} trains with η₀, as every epoch does with γ = 1: no decay is counted."
+        return (
+            f"Epoch {t} follows {k} multiplication{'s' if k > 1 else ''} by γ = 1 ({at}), which "
+            f"change{'s' if k == 1 else ''} nothing: the LR is η₀, as in every epoch, and no "
+            "decay is counted."
+        )
     if not k:
         return f"Epoch {t} comes before the first decay at epoch {step_size}: the LR is still η₀."
-    shown = ", ".join(str(step_size * i) for i in range(1, min(k, 4) + 1))
-    return (
-        f"Epoch {t} lies after {k} decay{'s' if k != 1 else ''} "
-        f"(at epochs {shown}{', …' if k > 4 else ''})."
-    )
+    return f"Epoch {t} lies after {k} decay{'s' if k != 1 else ''} ({at})."
 
 
 # The metric's label says exactly what is counted: "at most", from epoch t (counted from 0).

@@ -90,7 +90,10 @@ def _int_slider(label: str, low: int, high: int, value: int, *, key: str) -> int
     return int(st.slider(label, min_value=low, max_value=high, value=value, key=key))
 
 
-def _decays(k: int) -> str:
+def _decays(k: int, gamma: float | None = None) -> str:
+    """'2 decays'; with γ = 1 they are multiplications by 1, and said so (the facts count 0)."""
+    if gamma == 1.0:
+        return f"{k} multiplication{'' if k == 1 else 's'} by γ = 1 (no decay)"
     return f"{k} decay" if k == 1 else f"{k} decays"
 
 
@@ -136,6 +139,12 @@ def call_order_section(base_lr: float, gamma: float, step_size: int, epochs: int
             f"already trains it with {lab.format_lr(result.wrong[first])}, the right order "
             f"with {lab.format_lr(result.right[first])}."
         )
+    elif gamma == 1.0:
+        hint = (
+            f"With γ = 1 both orders train every epoch with {lab.format_lr(result.right[-1])}: "
+            "the wrong order still multiplies by γ one epoch early, but by 1, so nothing moves. "
+            "The default is just the last epoch drawn."
+        )
     else:
         hint = (
             f"Within these {epochs} epochs both orders train every epoch with "
@@ -165,8 +174,8 @@ def call_order_section(base_lr: float, gamma: float, step_size: int, epochs: int
             delta_arrow="off",
         )
         st.caption(
-            f"Right: ⌊{t}/{step_size}⌋ = {_decays(t // step_size)}. "
-            f"Wrong: ⌊{t + 1}/{step_size}⌋ = {_decays((t + 1) // step_size)}. "
+            f"Right: ⌊{t}/{step_size}⌋ = {_decays(t // step_size, gamma)}. "
+            f"Wrong: ⌊{t + 1}/{step_size}⌋ = {_decays((t + 1) // step_size, gamma)}. "
             f"The right order made PyTorch emit {len(result.right_warnings)} warnings."
         )
     with chart_col:
@@ -419,8 +428,8 @@ def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, lo
         "keeps η₀ as `initial_lr` in the optimizer's param groups, which a scheduler writes "
         "there and `optimizer.load_state_dict()` restores. Even then `last_epoch` is a trap: "
         "the constructor takes one `step()` itself, which applies γ once more when k is a "
-        "decay boundary, and `initial_lr` typed in by hand on a fresh optimizer forgets the "
-        "decays taken so far. The reliable way is to save `optimizer.state_dict()` and "
+        f"decay boundary. {_by_hand_text(gamma, step_size)} "
+        "The reliable way is to save `optimizer.state_dict()` and "
         "`scheduler.state_dict()` in the checkpoint and load both into freshly built objects."
     )
     _torch_says("KeyError", result.key_error or "(no KeyError in this version of PyTorch)")
@@ -445,6 +454,21 @@ def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, lo
             "afresh and loads it. It runs as is and prints the LR epoch k trains with."
         )
     st.code(lab.resume_code(base_lr, gamma, step_size, int(k)), language="python")
+
+
+def _by_hand_text(gamma: float, step_size: int) -> str:
+    """What `initial_lr` set by hand gives back (the table's ✓/✗ column, in words)."""
+    if gamma == 1.0:
+        return (
+            "`initial_lr` typed in by hand on a fresh optimizer starts again from η₀, which "
+            "with γ = 1 is the LR every epoch trains with anyway."
+        )
+    return (
+        "`initial_lr` typed in by hand on a fresh optimizer starts again from η₀, and of the "
+        "decays taken so far just the one γ of the constructor's comes back: it is right while "
+        f"at most one decay has been taken (k ≤ s = {step_size}) and one or more decays short "
+        "after that."
+    )
 
 
 def _resume_verdict(result: lab.Resume) -> str:

@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from steplr_viz.schedules import steplr as schedule
@@ -126,6 +127,28 @@ def test_worked_example_follows_the_chosen_epoch():
     at.number_input(key="t").set_value(5).run()
     text = " ".join(e.value for e in at.markdown)
     assert "Epoch 5 comes before the first decay at epoch 10" in text
+
+
+def test_worked_example_with_gamma_one_counts_no_decay_as_the_facts_do():
+    """γ = 1: torch's StepLR keeps η₀ at every epoch; the sentence beside the '0 decays' metric
+    names multiplications by 1, not decays."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=1.0)
+    used = []
+    for _ in range(40):
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert set(used) == {0.1}
+    at = _app({"gamma": "1"})
+    assert {m.label: m.value for m in at.metric}["Decays within the horizon"] == "0"
+    text = " ".join(e.value for e in at.markdown)
+    assert "Epoch 25 follows 2 multiplications by γ = 1 (at epochs 10, 20)" in text
+    assert "no decay is counted" in text and "lies after" not in text
+    at.number_input(key="t").set_value(5).run()
+    text = " ".join(e.value for e in at.markdown)
+    assert "Epoch 5 trains with η₀, as every epoch does with γ = 1" in text
+    assert "before the first decay" not in text
 
 
 def test_a_link_reproduces_the_view():

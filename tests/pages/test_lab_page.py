@@ -348,6 +348,35 @@ def test_resume_table_shows_the_traps_torch_computes(page):
     assert "optimizer.load_state_dict()` restores" in intro and "only" not in intro
 
 
+def _by_hand_resume(k: int, base_lr=0.1, gamma=0.5, step_size=10, epochs=40) -> list[float]:
+    """Resume at k on a fresh optimizer with initial_lr set by hand and last_epoch = k − 1."""
+    optimizer = _sgd(base_lr)
+    optimizer.param_groups[0]["initial_lr"] = base_lr
+    scheduler = lr_scheduler.StepLR(optimizer, step_size, gamma, last_epoch=k - 1)
+    lrs = []
+    for _ in range(epochs - k):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+def test_initial_lr_by_hand_is_right_exactly_up_to_k_equal_s_as_the_text_says(page):
+    """Torch, every k: by hand gives the uninterrupted rest bit for bit iff k ≤ s (at k = s the
+    constructor's own step() supplies the one decay taken), and the table shows ✓ at k = s."""
+    whole = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 40)
+    exact = [k for k in range(1, 40) if _by_hand_resume(k) == whole[k:]]
+    assert exact == list(range(1, 11))
+    intro = _section_intros(page)[SECTIONS_BY_START["5. Resuming"]]
+    assert "it is right while at most one decay has been taken (k ≤ s = 10)" in intro
+    assert "forgets the decays" not in intro
+    table = page.dataframe[3].value.set_index("resume at k")
+    assert table.loc["10 (decay boundary)", "initial_lr by hand + last_epoch=k−1"] == "0.05 ✓"
+    at = _app({"lab_gamma": "1"})
+    intro = _section_intros(at)[SECTIONS_BY_START["5. Resuming"]]
+    assert "with γ = 1 is the LR every epoch trains with anyway" in intro
+
+
 def test_precision_text_states_the_computed_first_difference(page):
     chain = _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.9), 0.1, 1000)
     first = next(t for t in range(1000) if chain[t] != 0.1 * 0.9**t)
@@ -366,6 +395,20 @@ def test_call_order_help_follows_the_computed_curves(page):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Right order: LR at t"] == metrics["Wrong order: LR at t"] == "0.1"
     assert metrics["ExponentialLR vs StepLR at decay points"] == "no decay point to compare"
+
+
+def test_call_order_with_gamma_one_says_nothing_moves_rather_than_no_decay_inside():
+    """γ = 1: torch trains every epoch with η₀ in both orders, though its steps (× 1) fall
+    inside the horizon; the page says so instead of 'no decay falls inside the horizon'."""
+    right = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 1.0), 0.1, 40)
+    wrong = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 1.0), 0.1, 40, wrong_order=True)
+    assert set(right) == set(wrong) == {0.1}
+    at = _app({"lab_gamma": "1"})
+    help_text = at.number_input(key="lab_order_epoch").proto.help
+    assert "no decay falls inside" not in help_text
+    assert "With γ = 1 both orders train every epoch with 0.1" in help_text
+    caption = next(c.value for c in at.caption if c.value.startswith("Right: ⌊"))
+    assert "multiplications by γ = 1 (no decay)" in caption
 
 
 def test_cosine_text_says_where_torch_reaches_zero(page):
