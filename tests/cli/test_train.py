@@ -335,3 +335,21 @@ def test_save_model_writes_a_state_dict_the_seeds_simplenet_loads(tmp_path):
     state = torch.load(target)
     assert set(state) == {"fc.weight", "fc.bias"}
     SimpleNet().load_state_dict(state)  # strict: every key and shape matches the seed's model
+
+
+def test_the_readme_says_what_the_cli_is_and_is_not():
+    """Not 'the seed's script, exactly': the seed's setup and output format, the app's own loop,
+    the bundled digits by default. Each claim is checked against the CLI's own defaults."""
+    readme = (REPO / "README.md").read_text()
+    paragraph = readme.split("## The command line", 1)[1].split("```console", 1)[0]
+    flat = " ".join(paragraph.split())
+    assert "exactly" not in flat
+    assert "It is not the seed's script run as is" in flat
+    assert "the app's own training loop (the `Trainer` the Live training page uses)" in flat
+    assert "on the bundled digits unless you pass `--data-source full`" in flat
+    d = TrainConfig()
+    assert (d.optimizer, d.lr, d.step_size, d.gamma, d.epochs) == ("adam", 1e-3, 2, 0.1, 5)
+    assert "Adam, lr 1e-3, StepLR with step_size 2 and γ 0.1, 5 epochs" in flat
+    args = train.build_parser().parse_args([])
+    assert args.data_source == "bundled"
+    assert "--data-source" in flat and "then a throughput line" in flat
