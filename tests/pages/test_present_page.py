@@ -196,8 +196,9 @@ def test_the_teachers_settings_drive_the_knobs_step():
 
 def test_gamma_one_never_decays_on_the_knobs_step():
     at = ok(open_page({"step": "2", "class": CLASS, "gamma": "1"}))
-    assert "0 decays in 40 epochs" in markdown_text(at)
-    assert "never" in markdown_text(at)
+    text = markdown_text(at)
+    assert "the LR never changes: no decay in 40 epochs, every epoch trains at 0.1" in text
+    assert "% of η₀ never" not in text  # the old "at most 1 % of η₀ never"
     names = [t["name"] for t in charts(at)["present_chart_knobs"]["data"]]
     assert not any(name.startswith("decay") for name in names)
 
