@@ -428,7 +428,7 @@ def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, lo
         "keeps η₀ as `initial_lr` in the optimizer's param groups, which a scheduler writes "
         "there and `optimizer.load_state_dict()` restores. Even then `last_epoch` is a trap: "
         "the constructor takes one `step()` itself, which applies γ once more when k is a "
-        f"decay boundary. {_by_hand_text(gamma, step_size)} "
+        f"decay boundary, and {_by_hand_text(gamma, step_size)} "
         "The reliable way is to save `optimizer.state_dict()` and "
         "`scheduler.state_dict()` in the checkpoint and load both into freshly built objects."
     )
@@ -464,7 +464,7 @@ def _by_hand_text(gamma: float, step_size: int) -> str:
             "with γ = 1 is the LR every epoch trains with anyway."
         )
     return (
-        "`initial_lr` typed in by hand on a fresh optimizer starts again from η₀, and of the "
+        "`initial_lr` typed in by hand on a fresh optimizer starts again from η₀, so of the "
         "decays taken so far just the one γ of the constructor's comes back: it is right while "
         f"at most one decay has been taken (k ≤ s = {step_size}) and one or more decays short "
         "after that."

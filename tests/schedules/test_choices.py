@@ -63,7 +63,8 @@ def test_per_epoch_lr_of_a_real_run_equals_the_predicted_curve(name: str, small:
     assert [p.lr for p in snap.epochs] == list(predicted)
     for p in snap.batches:  # stepped per epoch: every batch of an epoch uses the epoch's LR
         assert p.lr == predicted[p.epoch - 1]
-    assert prediction_note(config) is None
+    # Only the warm-up has something the curve hides: the shift of StepLR's decays.
+    assert (prediction_note(config) is None) == (name != "warmup_steplr")
 
 
 @pytest.mark.parametrize("name", EPOCH_SCHEDULERS)
