@@ -9,7 +9,15 @@ import plotly.graph_objects as go
 
 from steplr_viz.figures import style
 from steplr_viz.figures.style import CLOSED_FORM, DECAY, MUTED, SERIES, TORCH, new_figure
-from steplr_viz.lab import CallOrder, Comparison, LrReadings, Precision, Resume, Stepping
+from steplr_viz.lab import (
+    CallOrder,
+    Comparison,
+    LrReadings,
+    Precision,
+    Resume,
+    Stepping,
+    batch_number,
+)
 
 HOVER = "epoch %{x}<br>LR %{y:.6g}<extra>%{fullData.name}</extra>"
 STEP_HOVER = "step %{x}<br>LR %{y:.6g}<extra>%{fullData.name}</extra>"
@@ -93,8 +101,10 @@ def stepping_figure(result: Stepping, *, log_y: bool = True) -> go.Figure:
     per_epoch = np.append(result.per_epoch, result.per_epoch[-1])
     batches = np.arange(len(result.per_batch))
     per_batch = _line(batches / n, result.per_batch, PER_BATCH, CLOSED_FORM, width=2)
-    per_batch["customdata"] = batches
-    per_batch["hovertemplate"] = "batch %{customdata}<br>LR %{y:.6g}<extra>%{fullData.name}</extra>"
+    per_batch["customdata"] = [batch_number(i) for i in batches]  # counted from 1, as the text
+    per_batch["hovertemplate"] = (
+        "batch %{customdata} (from 1)<br>LR %{y:.6g}<extra>%{fullData.name}</extra>"
+    )
     traces = [_line(np.arange(len(per_epoch)), per_epoch, PER_EPOCH, TORCH), per_batch]
     return _figure(traces, _layout(log_y=log_y, x_title="epoch (a batch is 1/len(loader) of one)"))
 

@@ -199,3 +199,26 @@ def test_experiment_figures_are_valid_plotly_and_mark_the_decays():
     assert list(mean.y) == [81.5, 82.5, 83.5]
     steps = np.arange(1, 7)
     validated(exp_figs.arm_lr_figure([("gamma=0.1", steps, np.repeat([1e-3, 1e-4], 3))]))
+
+
+def test_the_per_batch_hover_counts_batches_from_1_as_the_texts_do():
+    """Torch stepped per batch on the seed's schedule: the LR is 0.0 from the 643rd batch; the
+    hover names that batch 643, as the lab's table and the presenter's step 4 do."""
+    import torch
+
+    from steplr_viz import lab
+    from steplr_viz.figures import lab as lab_figures
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.1)
+    used = []
+    for _ in range(938):
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    fig = lab_figures.stepping_figure(lab.per_batch_stepping(0.001, 0.1, 2, 2, 938))
+    per_batch = next(t for t in fig.data if t.name == lab_figures.PER_BATCH)
+    numbers = list(per_batch.customdata)
+    assert numbers[0] == 1 and "(from 1)" in per_batch.hovertemplate
+    first_zero = used.index(0.0)
+    assert numbers[first_zero] == 643 and per_batch.y[first_zero] == 0.0
