@@ -73,7 +73,9 @@ def _scheduler_line(c: TrainConfig) -> str:
     if c.scheduler == "plateau":
         return (
             f"scheduler = ReduceLROnPlateau(optimizer, mode='min', factor={c.gamma!r}, "
-            f"patience={c.patience})  # × {c.gamma:g} when the test loss stops improving"
+            f"patience={c.patience})  # × {c.gamma:g} after {c.patience + 1} "
+            f"epoch{'s' if c.patience else ''} in a row "
+            "not beating the best test loss by 0.01 %"
         )
     step = f"StepLR(optimizer, step_size={c.step_size}, gamma={c.gamma!r})"
     if c.scheduler == "warmup_steplr":

@@ -138,3 +138,17 @@ def test_the_cosine_comment_says_torch_reaches_0_only_after_the_last_step(schedu
 def test_the_warm_up_comment_says_the_shift(warm, said):
     text = seed_script(TrainConfig(scheduler="warmup_steplr", warmup_epochs=warm))
     assert f"StepLR from step 0 after the warm-up: its decays {said} later" in text
+
+
+def test_the_plateau_comment_counts_as_torch_does():
+    """patience = 1: torch cuts after 2 epochs in a row that do not beat the best by 0.01 %."""
+    config = TrainConfig(scheduler="plateau", patience=1, gamma=0.5)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
+    lrs = []
+    for loss in (1.0, 0.99995, 0.99995, 0.99995):  # 0.005 % better: not better enough
+        plateau.step(loss)
+        lrs.append(optimizer.param_groups[0]["lr"])
+    assert lrs == [1.0, 1.0, 0.5, 0.5]  # cut at the end of the 2nd such epoch
+    line = next(ln for ln in seed_script(config).splitlines() if "ReduceLROnPlateau(" in ln)
+    assert "# × 0.5 after 2 epochs in a row not beating the best test loss by 0.01 %" in line
