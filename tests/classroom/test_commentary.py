@@ -118,9 +118,7 @@ def test_a_decay_within_the_noise_cannot_be_told_apart():
         ("g=0.5", s, None, [ep(1, 1e-3, 0.5, 80.0), ep(2, 5e-4, 0.5 - f, 85.0)])
         for s, f in enumerate((0.09, 0.11, 0.10))
     ]
-    flat = [
-        ("g=1", s, None, [ep(1, 1e-3, 0.5, 80.0), ep(2, 1e-3, 0.4, 85.0)]) for s in range(3)
-    ]
+    flat = [("g=1", s, None, [ep(1, 1e-3, 0.5, 80.0), ep(2, 1e-3, 0.4, 85.0)]) for s in range(3)]
     line = commentary(points_frame(noisy + flat))[-1]
     assert line.startswith("g=0.5, epoch 2 (counted from 1): the LR fell from 0.001 to 0.0005;")
     assert "against a fall of 0.1000 in g=1, which kept the LR at 0.001: the two cannot be " \
