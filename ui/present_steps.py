@@ -199,17 +199,31 @@ def _side_name(side: str) -> str:
     return f"Side {number}: {presets.preset(side).title}"
 
 
+def _linked_side() -> str:
+    """The side in the link (`side`), the first when absent or not one of them."""
+    raw = st.query_params.get("side")
+    try:
+        return guided_path.check_side(raw) if raw else guided_path.COMPARE_SIDES[0]
+    except ValueError:
+        return guided_path.COMPARE_SIDES[0]  # warn_bad_query_params has said so
+
+
+def _remember_side() -> None:
+    """The side lives in the link too, so the join code takes students to the same side."""
+    st.query_params["side"] = st.session_state["present_side"]
+
+
 def _compare_body(settings: Settings, present: bool, question: Question | None):
     side = st.segmented_control(
         "Which side",
         guided_path.COMPARE_SIDES,
         format_func=_side_name,
-        default=guided_path.COMPARE_SIDES[0],
-        key="side",
-        bind="query-params",
+        default=_linked_side(),
+        key="present_side",
+        on_change=_remember_side,
         required=True,
     )
-    side = side if side in guided_path.COMPARE_SIDES else guided_path.COMPARE_SIDES[0]
+    side = side if side in guided_path.COMPARE_SIDES else _linked_side()
     experiment_id = linked_id(side_key(side))
     state = comparison_state(experiment_id)
     st.button(

@@ -67,7 +67,7 @@ PRESETS = (
         values=GAMMAS,
         seeds=PRESET_SEEDS,
         expected="gamma=1",
-        setup="the seed's script as it is: Adam, lr 0.001, StepLR s = 2, 5 epochs",
+        setup="the seed's settings: Adam, lr 0.001, StepLR s = 2, 5 epochs",
         lesson=(
             "After 2 epochs Adam at lr 0.001 is still improving quickly, so cutting the LR "
             "tenfold there (and again after epoch 4) slows the learning before it has arrived, "

@@ -72,7 +72,7 @@ def test_the_default_experiment_is_the_seeds_preset_and_your_own_design_is_one_c
     assert at.radio(key="exp_preset").value == "seed"
     assert at.radio(key="exp_prediction").options == ["gamma=0.1", "gamma=0.5", "gamma=1"]
     text = " ".join(m.value for m in at.markdown)
-    assert "**The seed's setup.** The seed's script as it is" in text
+    assert "**The seed's setup.** The seed's settings: Adam, lr 0.001" in text
     assert "each over the same 5 seeds" in text
     assert not any(r.key == "exp_vary" for r in at.radio)
     at.radio(key="exp_preset").set_value("design").run()
