@@ -213,7 +213,7 @@ def experiment_panel(experiment_id: str, was_live: bool) -> None:
         text=f"{ended} of {state.runs} runs ended · experiment `{experiment_id}`",
     )
     points = state.points
-    if not len(points):
+    if not (points["epoch"] > 0).any():
         st.caption("The runs have started: the first epochs are on their way.")
     else:
         charts_ui(state, points)

@@ -10,6 +10,7 @@ runs of the seeds every arm completed; classroom/commentary.py says what they sh
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -244,10 +245,14 @@ def points_frame(runs: Iterable[tuple]) -> pd.DataFrame:
         if not isinstance(epochs, pd.DataFrame):
             epochs = pd.DataFrame([dataclasses.asdict(p) for p in epochs], columns=EPOCH_COLUMNS)
         frame = epochs[EPOCH_COLUMNS].copy()
+        if frame.empty:
+            # A run with no epoch yet (queued, or ended before its first) still holds its seed
+            # out of the verdicts: one row at epoch 0, no metrics.
+            frame = pd.DataFrame([{c: 0 if c == "epoch" else math.nan for c in EPOCH_COLUMNS}])
         frame.insert(0, "arm", arm)
         frame.insert(1, "seed", int(seed))
         frame.insert(2, "run_id", run_id)
-        status, planned = more if more else (FINISHED, len(frame))
+        status, planned = more if more else (FINISHED, int(frame["epoch"].max()))
         frame["status"] = status
         frame["planned"] = int(planned)
         frames.append(frame)

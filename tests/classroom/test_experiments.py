@@ -106,6 +106,22 @@ def test_a_run_still_training_counts_only_once_complete():
     assert run_outcomes(points)["complete"].sum() == 5
 
 
+def test_a_run_with_no_epoch_yet_holds_its_seed_out_of_every_arm():
+    queued = [(a, s, r, [] if s == 2 else e, "queued" if s == 2 else "finished", 3)
+              for a, s, r, e in STALLED]  # fmt: skip
+    points = points_frame(queued + CONSTANT)
+    runs = run_outcomes(points).set_index(["arm", "seed"])
+    assert runs.loc[("gamma=0.1", 2), "reached"] == 0
+    assert not runs.loc[("gamma=0.1", 2), "complete"]
+    assert sorted(set(comparable(points)["seed"])) == [0, 1]
+    assert (results_table(points)["seeds"] == 2).all()
+    assert list(bands(points)["epoch"].unique()) == [1, 2, 3]  # no epoch-0 row in the bands
+    stopped = [(a, s, r, e, "stopped", 3) if s == 2 else (a, s, r, e, st, n)
+               for a, s, r, e, st, n in queued]  # fmt: skip
+    lines = commentary(points_frame(stopped + CONSTANT))
+    assert lines[0].startswith("Left out: gamma=0.1 seed 2 (stopped at epoch 0 of 3).")
+
+
 def test_ties_follow_one_rule():
     # 0.1 + 0.2 and 0.3 differ in the last bit: the same accuracy for every page.
     a = arm_runs("a=1", [1e-3] * 3, [0.5, 0.4, 0.3], [0.1 + 0.2])
