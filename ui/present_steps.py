@@ -231,7 +231,7 @@ def _compare_body(settings: Settings, present: bool, question: Question | None):
         icon=":material/play_arrow:",
         key=f"present_start_compare_{side}",
         type="primary",
-        disabled=state.live,
+        disabled=bool(state.live),
         on_click=submit_comparison,
         args=(side,),
     )
