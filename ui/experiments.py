@@ -1,8 +1,9 @@
 """The training page's experiment sections: "Does StepLR help?", predict, reveal, the seed's script.
 
 An experiment is a group of real runs that differ in one setting, each arm over the same seeds,
-submitted through the same queue and cap as single runs (steplr_viz/classroom/experiments.py). Its id
-travels in the link as `exp`, so a refresh or a second tab shows the same experiment.
+submitted through the same queue and cap as single runs (steplr_viz/classroom/experiments.py);
+one click starts a preset (classroom/presets.py). Its id travels in the link as `exp`, so a
+refresh or a second tab shows the same experiment.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from steplr_viz.classroom import experiments
+from steplr_viz.classroom import experiments, presets
+from steplr_viz.classroom.commentary import commentary, first_place_note, pair_comparisons
 from steplr_viz.classroom.experiment_state import ExperimentState, experiment_state
 from steplr_viz.classroom.permissions import Viewer
 from steplr_viz.classroom.predictions import Predictions
@@ -54,6 +56,7 @@ VALUE_NAMES = {
 }
 MAX_SEEDS = 5
 START = {"icon": ":material/play_arrow:", "type": "primary"}
+DESIGN = "design"  # the experiment chooser's last option: your own design from the sidebar
 
 
 def sections(config: TrainConfig, me: Viewer) -> None:
@@ -79,15 +82,16 @@ def _predictions() -> Predictions:
 
 
 def experiment_section(base: TrainConfig, me: Viewer) -> None:
-    """Design an experiment, predict its winner, run it, and watch it."""
+    """Pick a preset or design an experiment, predict its winner, run it, and watch it."""
     st.header(":material/science: Does StepLR help?")
     st.caption(
         "One click trains a group of real runs that differ in one setting, each over the same "
-        "seeds, so that the difference is the setting alone. The sidebar holds everything else."
+        "seeds, so that the difference is the setting alone. Two presets show both sides; "
+        "your own design takes everything else from the sidebar."
     )
     experiment_id = linked_experiment()
     state = experiment_state(get_manager(), experiment_id) if experiment_id else None
-    design_ui(base, me, live=bool(state and state.live))
+    choose_ui(base, me, live=bool(state and state.live))
     if experiment_id is None:
         return
     if state is None or not state.runs:
@@ -100,8 +104,37 @@ def experiment_section(base: TrainConfig, me: Viewer) -> None:
     panel(experiment_id, bool(state.live))
 
 
-def design_ui(base: TrainConfig, me: Viewer, *, live: bool) -> None:
-    """What varies, its values, the seeds, the prediction and the Start button."""
+def _choice_name(choice: str) -> str:
+    return "Design your own" if choice == DESIGN else presets.preset(choice).title
+
+
+def choose_ui(base: TrainConfig, me: Viewer, *, live: bool) -> None:
+    """A preset (its settings said) or your own design; then the prediction and Start."""
+    choice = st.radio(
+        "Experiment",
+        [*(p.id for p in presets.PRESETS), DESIGN],
+        format_func=_choice_name,
+        horizontal=True,
+        key="exp_preset",
+    )
+    if choice == DESIGN:
+        experiment = design_ui(base)
+        if experiment is None:
+            return
+    else:
+        chosen = presets.preset(choice)
+        experiment = chosen.experiment()
+        st.markdown(
+            f"**{chosen.title}.** {chosen.setup[0].upper()}{chosen.setup[1:]}; "
+            f"γ = {', '.join(f'{v:g}' for v in chosen.values[:-1])} and "
+            f"{chosen.values[-1]:g} (a constant LR), each over the same {chosen.seeds} seeds. "
+            "The sidebar's settings do not apply."
+        )
+    predict_and_start(experiment, me, live=live)
+
+
+def design_ui(base: TrainConfig) -> experiments.Experiment | None:
+    """What varies, its values and the seeds (the sidebar holds the rest); None if invalid."""
     vary = st.radio(
         "Compare",
         list(VARY_LABELS),
@@ -120,12 +153,16 @@ def design_ui(base: TrainConfig, me: Viewer, *, live: bool) -> None:
     )
     seeds = right.slider("Seeds per arm", 1, MAX_SEEDS, experiments.DEFAULT_SEEDS, key="exp_seeds")
     try:
-        experiment = experiments.Experiment(
+        return experiments.Experiment(
             TrainConfig.from_dict(base.to_dict()), vary, tuple(values), tuple(range(seeds))
         ).validated()
     except ValueError as err:
         st.error(f"This experiment cannot run: {err}", icon=":material/block:")
-        return
+        return None
+
+
+def predict_and_start(experiment: experiments.Experiment, me: Viewer, *, live: bool) -> None:
+    """The prediction over the experiment's arms and the Start button."""
     st.radio(
         "Predict first: which arm will reach the highest final test accuracy?",
         experiment.arms,
@@ -138,8 +175,8 @@ def design_ui(base: TrainConfig, me: Viewer, *, live: bool) -> None:
     row.button("Run the experiment", key="exp_start", on_click=start, disabled=live, **START)
     runs = len(experiment.configs())
     row.caption(
-        f"{len(experiment.arms)} arms × {seeds} seeds = {runs} runs of {base.epochs} epochs, "
-        "through the same queue as single runs."
+        f"{len(experiment.arms)} arms × {len(experiment.seeds)} seeds = {runs} runs of "
+        f"{experiment.base.epochs} epochs, through the same queue as single runs."
     )
     error = st.session_state.pop("exp_error", None)
     if error:
@@ -168,7 +205,7 @@ def start_problem(experiment: experiments.Experiment, started_by: str | None) ->
 
 
 def experiment_panel(experiment_id: str, was_live: bool) -> None:
-    """The experiment's progress, bands, LRs, table and (once done) commentary and reveal."""
+    """The experiment's progress, bands, LRs, table, verdicts and (once done) the reveal."""
     state = experiment_state(get_manager(), experiment_id)
     ended = state.runs - state.live
     st.progress(
@@ -176,17 +213,17 @@ def experiment_panel(experiment_id: str, was_live: bool) -> None:
         text=f"{ended} of {state.runs} runs ended · experiment `{experiment_id}`",
     )
     points = state.points
-    if not len(points):
+    if not (points["epoch"] > 0).any():
         st.caption("The runs have started: the first epochs are on their way.")
     else:
         charts_ui(state, points)
-        results_ui(points)
+        results_ui(state, points)
         if state.done:
-            reveal_ui(experiment_id, experiments.results_table(points))
+            reveal_ui(experiment_id, points)
         else:
             guess = _predictions().predicted.get(experiment_id)
             if guess:
-                st.caption(f"Your prediction: {guess}. The winner shows when every run has ended.")
+                st.caption(f"Your prediction: {guess}. The answer shows when every run has ended.")
     if was_live and not state.live:
         st.rerun(scope="app")  # all ended: the page redraws once (Start back) and stops polling
 
@@ -195,6 +232,11 @@ def charts_ui(state: ExperimentState, points: pd.DataFrame) -> None:
     """Test accuracy and loss per epoch (seeds as bands, decays marked) and the LR per batch."""
     band = experiments.bands(points)
     decays = experiments.arm_decays(band)
+    if state.live:
+        st.caption(
+            "While runs train, the bands and the table hold only the seeds that every arm has "
+            "finished, so that every point is a mean over the same seeds."
+        )
     left, right = st.columns(2)
     with left:
         show_chart(
@@ -233,39 +275,51 @@ def results_frame(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def results_ui(points: pd.DataFrame) -> None:
-    """The results per arm and the engine's commentary on them."""
+def results_ui(state: ExperimentState, points: pd.DataFrame) -> None:
+    """The results per arm, the per-seed differences and the engine's commentary on them."""
     table = experiments.results_table(points)
-    st.dataframe(
-        results_frame(table),
-        hide_index=True,
-        width="stretch",
-        key="exp_results",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.2f")
-            for c in results_frame(table).columns
-            if "%" in c or "±" in c
-        },
-    )
-    st.markdown("\n".join(f"- {line}" for line in experiments.commentary(points)))
+    if len(table):
+        st.dataframe(
+            results_frame(table),
+            hide_index=True,
+            width="stretch",
+            key="exp_results",
+            column_config={
+                c: st.column_config.NumberColumn(format="%.2f")
+                for c in results_frame(table).columns
+                if "%" in c or "±" in c
+            },
+        )
+    comparisons = pair_comparisons(points) if state.done else []
+    if comparisons:
+        show_chart(
+            figs.paired_figure(comparisons),
+            key="exp_paired_chart",
+            subject="Final test accuracy differences between arms, one dot per seed",
+        )
+    lines = commentary(points, live=state.live, preset=state.preset)
+    st.markdown("\n".join(f"- {line}" for line in lines))
 
 
-def reveal_ui(experiment_id: str, table: pd.DataFrame) -> None:
-    """The winner against the student's prediction, and the session's score."""
+def reveal_ui(experiment_id: str, points: pd.DataFrame) -> None:
+    """The arm first by mean, how far its lead holds, the student's prediction and score."""
     predictions = _predictions()
-    reveal = predictions.reveal(experiment_id, table)
+    reveal = predictions.reveal(experiment_id, experiments.results_table(points))
+    if not reveal.winners:
+        return
     won = " and ".join(reveal.winners)
+    head = f"Highest mean final test accuracy: {won}. {first_place_note(points)}".strip()
     text, score = st.columns([3, 1])
     if reveal.correct is None:
-        text.info(f"Winner: {won}. You made no prediction for this one.", icon=":material/flag:")
+        text.info(f"{head} You made no prediction for this one.", icon=":material/flag:")
     elif reveal.correct:
         text.success(
-            f"Winner: {won}. You predicted {reveal.predicted}: right.",
+            f"{head} You predicted {reveal.predicted}: right.",
             icon=":material/check_circle:",
         )
     else:
         text.warning(
-            f"Winner: {won}. You predicted {reveal.predicted}: not this time.",
+            f"{head} You predicted {reveal.predicted}: not this time.",
             icon=":material/cancel:",
         )
     score.metric("Predictions right this session", f"{predictions.right} / {predictions.asked}")

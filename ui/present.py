@@ -32,7 +32,9 @@ URL_CHECKS = {
     "step": lambda t: check_int("step", parse_number(t), low=1, high=guided_path.STEP_COUNT),
     "class": check_class_id,
     "run": check_run_id,
-    "exp": check_run_id,  # the comparison's experiment id (made like a run id)
+    "exp": check_run_id,  # step 6's experiment ids, one per side (made like a run id)
+    "exp_lr": check_run_id,
+    "side": guided_path.check_side,
 }
 
 # Large type for the back of the room, in sizes only: the theme's colours (light or dark) stay.

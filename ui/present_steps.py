@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from steplr_viz import lab
-from steplr_viz.classroom import experiments, guided_path
+from steplr_viz.classroom import experiments, guided_path, presets
+from steplr_viz.classroom.commentary import commentary, first_place_note, lesson_shown
 from steplr_viz.classroom.experiment_state import experiment_state
 from steplr_viz.classroom.guided_path import Question, Settings, Step
 from steplr_viz.config import TrainConfig
@@ -127,15 +128,23 @@ def submit_run() -> None:
         st.session_state["present_run_error"] = str(err)
 
 
-def submit_comparison() -> None:
-    """Start the default experiment (every arm, every seed); its id goes into the link."""
-    experiment = guided_path.comparison_experiment()
+# Each side's experiment id has its own key in the link, so both sides' runs stay reachable.
+SIDE_KEYS = {"seed": "exp", "large-lr": "exp_lr"}
+
+
+def side_key(side: str) -> str:
+    return SIDE_KEYS[side]
+
+
+def submit_comparison(side: str) -> None:
+    """Start one side's preset (every arm, every seed); its id goes into the link."""
+    experiment = guided_path.comparison_experiment(side)
     try:
         experiments.submit_experiment(get_manager(), experiment)
     except (ClassFullError, ValueError, RuntimeError) as err:
         st.session_state["present_run_error"] = str(err)
         return
-    st.query_params["exp"] = experiment.experiment_id
+    st.query_params[side_key(side)] = experiment.experiment_id
 
 
 def _run_error() -> None:
@@ -185,47 +194,97 @@ def _live_run_panel(run_id: str, present: bool, was_live: bool) -> None:
         chart(charts.lr, "present_chart_live_lr", present)
 
 
+def _side_name(side: str) -> str:
+    number = guided_path.COMPARE_SIDES.index(side) + 1
+    return f"Side {number}: {presets.preset(side).title}"
+
+
+def _linked_side() -> str:
+    """The side in the link (`side`), the first when absent or not one of them."""
+    raw = st.query_params.get("side")
+    try:
+        return guided_path.check_side(raw) if raw else guided_path.COMPARE_SIDES[0]
+    except ValueError:
+        return guided_path.COMPARE_SIDES[0]  # warn_bad_query_params has said so
+
+
+def _remember_side() -> None:
+    """The side lives in the link too, so the join code takes students to the same side."""
+    st.query_params["side"] = st.session_state["present_side"]
+
+
 def _compare_body(settings: Settings, present: bool, question: Question | None):
-    experiment_id = linked_id("exp")
+    side = st.segmented_control(
+        "Which side",
+        guided_path.COMPARE_SIDES,
+        format_func=_side_name,
+        default=_linked_side(),
+        key="present_side",
+        on_change=_remember_side,
+        required=True,
+    )
+    side = side if side in guided_path.COMPARE_SIDES else _linked_side()
+    experiment_id = linked_id(side_key(side))
     state = comparison_state(experiment_id)
     st.button(
-        "Start the runs",
+        "Start this side's runs",
         icon=":material/play_arrow:",
-        key="present_start_compare",
+        key=f"present_start_compare_{side}",
         type="primary",
-        disabled=state.live,
+        disabled=bool(state.live),
         on_click=submit_comparison,
+        args=(side,),
     )
     _run_error()
+    question = guided_path.comparison_question(side)
     if experiment_id is None:
-        st.caption("No runs yet: Start trains the seed's script for every γ and seed.")
+        runs = len(guided_path.comparison_experiment(side).configs())
+        st.caption(f"No runs yet: Start trains this side's {runs} runs, every γ on every seed.")
         return question
     panel = st.fragment(_compare_panel, run_every=1.0 if state.live else None)
     panel(experiment_id, present, state.live)
-    truth = guided_path.comparison_answer(state.accuracies) if state.done else None
-    return None if question is None else replace(question, answer=truth)
+    if not state.done:
+        return question
+    truth = guided_path.comparison_answer(state.accuracies)
+    return replace(question, answer=truth, explanation=_answer_text(state, truth))
+
+
+def _answer_text(state: ComparisonState, truth: int | None) -> str:
+    """Why the answer is the answer: the ranking's winner, how far its lead holds, the lesson."""
+    if truth is None:
+        return "No single arm is first: the highest mean final test accuracies are tied."
+    table = experiments.results_table(state.points)
+    best = experiments.ranked(table).iloc[0]
+    text = (
+        f"{guided_path.comparison_label(guided_path.COMPARE_GAMMAS[truth])} ends first with "
+        f"{best['final_acc_mean']:.2f} % (mean over {best['seeds']} seeds). "
+        f"{first_place_note(state.points)}"
+    )
+    shown = state.preset is not None and lesson_shown(state.preset, state.points)
+    return text + (f" {state.preset.lesson}" if shown else "")
 
 
 @dataclass(frozen=True)
 class ComparisonState:
-    """Where the comparison's runs stand: counted, any still live, all done, mean accuracies."""
+    """Where a side's runs stand: counted, any still live, all done, mean accuracies, preset."""
 
     runs: int
-    live: bool
+    live: int
     done: bool
     accuracies: list[float | None]
     points: pd.DataFrame
+    preset: presets.Preset | None = None
 
 
 def comparison_state(experiment_id: str | None) -> ComparisonState:
-    """The comparison's runs as the store and the run manager have them now."""
+    """A side's runs as the store and the run manager have them now."""
     if experiment_id is None:
-        return ComparisonState(0, False, False, [None] * len(guided_path.COMPARE_GAMMAS), None)
+        return ComparisonState(0, 0, False, [None] * len(guided_path.COMPARE_GAMMAS), None)
     state = experiment_state(get_manager(), experiment_id)  # the training page's, too
     points = state.points
-    done = state.done and state.runs == len(guided_path.comparison_experiment().configs())
+    done = state.done and state.preset is not None
     accuracies = guided_path.arm_accuracies(points)
-    return ComparisonState(state.runs, bool(state.live), done, accuracies, points)
+    return ComparisonState(state.runs, state.live, done, accuracies, points, state.preset)
 
 
 def _compare_panel(experiment_id: str, present: bool, was_live: bool) -> None:
@@ -234,8 +293,8 @@ def _compare_panel(experiment_id: str, present: bool, was_live: bool) -> None:
         st.info("Those runs no longer exist. Start them again.")
         return
     points = state.points
-    if len(points):
-        table = experiments.results_table(points)
+    table = experiments.results_table(points) if len(points) else pd.DataFrame()
+    if len(table):
         labels = {
             experiments.arm_label(experiments.DEFAULT_FIELD, g): guided_path.comparison_label(g)
             for g in guided_path.COMPARE_GAMMAS
@@ -247,6 +306,7 @@ def _compare_panel(experiment_id: str, present: bool, was_live: bool) -> None:
                 "epochs": table["epochs"],
                 "final test accuracy (%)": table["final_acc_mean"],
                 "± std over seeds": table["final_acc_std"],
+                "best epoch's (%)": table["best_acc_mean"],
             }
         )
         st.dataframe(
@@ -254,8 +314,8 @@ def _compare_panel(experiment_id: str, present: bool, was_live: bool) -> None:
             hide_index=True,
             width="stretch",
             column_config={
-                "final test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-                "± std over seeds": st.column_config.NumberColumn(format="%.2f"),
+                c: st.column_config.NumberColumn(format="%.2f")
+                for c in ("final test accuracy (%)", "± std over seeds", "best epoch's (%)")
             },
         )
         band = experiments.bands(points)
@@ -264,10 +324,14 @@ def _compare_panel(experiment_id: str, present: bool, was_live: bool) -> None:
             for arm, g in band.groupby("arm", observed=True, sort=False)
         ]
         chart(figs.accuracy_figure(curves), "present_chart_compare", present)
-        if not state.live:
-            st.markdown("\n".join(f"- {line}" for line in experiments.commentary(points)))
     else:
-        st.caption(f"{state.runs} runs started: the first epochs are on their way.")
+        ended = state.runs - state.live
+        st.caption(
+            f"{ended} of {state.runs} runs ended: the table fills once every arm has finished "
+            "a seed."
+        )
+    lines = commentary(points, live=state.live, brief=True)
+    st.markdown("\n".join(f"- {line}" for line in lines))
     if was_live and not state.live:
         st.rerun(scope="app")  # all ended: the full run shows the true answer and stops polling
 

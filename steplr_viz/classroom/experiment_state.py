@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from steplr_viz.classroom import experiments
+from steplr_viz.classroom.presets import Preset, preset_of
+from steplr_viz.config import TrainConfig
 from steplr_viz.store.registry import RunManager
 from steplr_viz.store.run_view import RunView
 
@@ -45,6 +47,15 @@ class ExperimentState:
         """Epochs finished over epochs planned, across every run."""
         planned = sum(v.config.epochs for v in self.views)
         return sum(len(v.epochs) for v in self.views) / planned if planned else 0.0
+
+    @property
+    def configs(self) -> list[TrainConfig]:
+        return [v.config for v in self.views]
+
+    @property
+    def preset(self) -> Preset | None:
+        """The named preset these runs are, if they are one."""
+        return preset_of(self.configs)
 
     @property
     def points(self) -> pd.DataFrame:

@@ -1,9 +1,10 @@
-"""Experiments: runs that differ in one setting, each arm over the same seeds, and what they show.
+"""Experiments: runs that differ in one setting, each arm over the same seeds, and their results.
 
 An Experiment is a base TrainConfig, one varied field (the arms) and the seeds every arm runs,
 so the data, the initial weights and the batch order match across arms and only the setting
 differs. Its runs carry the experiment id in their config, so the store groups them. The
-results (table, per-epoch bands, commentary) are computed from the runs' epoch points.
+results (table, per-epoch bands) are computed from the runs' epoch points, over the complete
+runs of the seeds every arm completed; classroom/commentary.py says what they show.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 
 import pandas as pd
 
+from steplr_viz.classroom.paired import same
 from steplr_viz.config import TrainConfig
 from steplr_viz.store.recorder import StoreRecorder
 from steplr_viz.store.registry import ClassFullError, RunManager, class_full_message
 from steplr_viz.store.run_view import RunView
 from steplr_viz.store.runs import Store, new_run_id
 from steplr_viz.training.data import MnistData
-from steplr_viz.training.metrics import EPOCH_COLUMNS, FINISHED, EpochPoint, Snapshot
+from steplr_viz.training.metrics import EPOCH_COLUMNS, FINISHED, Snapshot
 from steplr_viz.training.trainer import Trainer
 
 VARIABLE_FIELDS = ("gamma", "step_size", "scheduler", "optimizer")
@@ -30,35 +32,39 @@ DEFAULT_SEEDS = 3
 # The lesson a class sees first: the seed's γ = 0.1 against γ = 0.5 and a constant LR.
 DEFAULT_FIELD = "gamma"
 DEFAULT_VALUES = (0.1, 0.5, 1.0)
-# A loss fall after a decay below this fraction of the reference fall (an arm that kept the LR,
-# else the epoch before) counts as a stall.
-STALL_FRACTION = 0.25
-MAX_DECAYS_DESCRIBED = 3  # per arm; an exponential schedule decays every epoch
 POINT_COLUMNS = ["arm", "seed", "run_id", *EPOCH_COLUMNS]
+# What points_frame adds per row: its run's status and planned epochs (a verdict needs both).
+RUN_COLUMNS = ["status", "planned"]
 
 __all__ = [
     "DEFAULT_FIELD",
     "DEFAULT_SEEDS",
     "DEFAULT_VALUES",
     "POINT_COLUMNS",
+    "RUN_COLUMNS",
     "VARIABLE_FIELDS",
     "Experiment",
     "ExperimentRun",
+    "arm_decays",
+    "arm_frames",
     "arm_label",
     "bands",
-    "commentary",
+    "comparable",
     "default_experiment",
     "experiment_run_ids",
+    "final_by_seed",
     "points_frame",
     "points_from_runs",
     "points_from_store",
+    "points_from_views",
+    "ranked",
     "results_table",
     "run_experiment",
+    "run_outcomes",
     "submit_experiment",
+    "tied_first",
     "varied_field",
     "winners",
-    "arm_decays",
-    "points_from_views",
 ]
 
 
@@ -213,30 +219,45 @@ def points_from_views(views: Sequence[RunView]) -> pd.DataFrame:
     """The epoch points of an experiment's runs as views (stored or live), one row per epoch."""
     name = varied_field([v.config for v in views])
     rows = [
-        (arm_label(name, getattr(v.config, name)), v.config.seed, v.run_id, v.epochs) for v in views
+        (
+            arm_label(name, getattr(v.config, name)),
+            v.config.seed,
+            v.run_id,
+            v.epochs,
+            v.status,
+            v.config.epochs,
+        )
+        for v in views
     ]
     return points_frame(rows)
 
 
-def points_frame(
-    runs: Iterable[tuple[str, int, str | None, pd.DataFrame | Sequence[EpochPoint]]],
-) -> pd.DataFrame:
-    """A long frame (POINT_COLUMNS) from (arm, seed, run_id, epoch points) per run.
+def points_frame(runs: Iterable[tuple]) -> pd.DataFrame:
+    """A long frame (POINT_COLUMNS + RUN_COLUMNS) from each run's epoch points.
 
+    Each run is (arm, seed, run_id, epoch points) or (arm, seed, run_id, epoch points, status,
+    planned epochs); without the last two a run counts as finished after its last epoch point.
     Epoch points may be a stored run's epochs frame or a snapshot's EpochPoints; arms keep the
     order in which they first appear.
     """
     frames = []
-    for arm, seed, run_id, epochs in runs:
+    for arm, seed, run_id, epochs, *more in runs:
         if not isinstance(epochs, pd.DataFrame):
             epochs = pd.DataFrame([dataclasses.asdict(p) for p in epochs], columns=EPOCH_COLUMNS)
         frame = epochs[EPOCH_COLUMNS].copy()
+        if frame.empty:
+            # A run with no epoch yet (queued, or ended before its first) still holds its seed
+            # out of the verdicts: one row at epoch 0, no metrics.
+            frame = pd.DataFrame([{c: 0 if c == "epoch" else math.nan for c in EPOCH_COLUMNS}])
         frame.insert(0, "arm", arm)
         frame.insert(1, "seed", int(seed))
         frame.insert(2, "run_id", run_id)
+        status, planned = more if more else (FINISHED, int(frame["epoch"].max()))
+        frame["status"] = status
+        frame["planned"] = int(planned)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=POINT_COLUMNS)
+        return pd.DataFrame(columns=[*POINT_COLUMNS, *RUN_COLUMNS])
     points = pd.concat(frames, ignore_index=True)
     order = list(dict.fromkeys(points["arm"]))
     points["arm"] = pd.Categorical(points["arm"], categories=order, ordered=True)
@@ -244,10 +265,56 @@ def points_frame(
 
 
 def points_from_runs(runs: Iterable[ExperimentRun]) -> pd.DataFrame:
-    """The epoch points of finished runs (from run_experiment)."""
+    """The epoch points of ended runs (from run_experiment), each with its status."""
     return points_frame(
-        (r.arm, r.seed, r.run_id, r.snapshot.epochs) for r in runs if r.snapshot.status == FINISHED
+        (r.arm, r.seed, r.run_id, r.snapshot.epochs, r.snapshot.status, r.snapshot.config.epochs)
+        for r in runs
     )
+
+
+def _with_status(points: pd.DataFrame) -> pd.DataFrame:
+    """Points with RUN_COLUMNS; a frame without them counts each run finished at its last epoch."""
+    if all(c in points.columns for c in RUN_COLUMNS):
+        return points
+    points = points.copy()
+    points["status"] = FINISHED
+    points["planned"] = points.groupby(["arm", "seed"], observed=True)["epoch"].transform("max")
+    return points
+
+
+def run_outcomes(points: pd.DataFrame) -> pd.DataFrame:
+    """Per run (arm, seed): its status, epochs planned and reached, and whether it is complete.
+
+    Complete: finished every planned epoch. Only complete runs have a final accuracy; a run
+    stopped, diverged, failed or still training does not.
+    """
+    points = _with_status(points)
+    if points.empty:
+        return pd.DataFrame(columns=["arm", "seed", "status", "planned", "reached", "complete"])
+    runs = points.groupby(["arm", "seed"], observed=True, sort=True).agg(
+        status=("status", "first"), planned=("planned", "first"), reached=("epoch", "max")
+    )
+    runs = runs.reset_index()
+    runs["complete"] = (runs["status"] == FINISHED) & (runs["reached"] >= runs["planned"])
+    return runs
+
+
+def comparable(points: pd.DataFrame) -> pd.DataFrame:
+    """The points a verdict may use: complete runs, on the seeds that are complete in every arm.
+
+    Every arm is then compared over the same seeds and the same, finished epochs.
+    """
+    points = _with_status(points)
+    runs = run_outcomes(points)
+    if runs.empty:
+        return points.iloc[0:0]
+    done = runs[runs["complete"]]
+    seeds = set(runs["seed"])
+    for arm in runs["arm"].unique():
+        seeds &= set(done.loc[done["arm"] == arm, "seed"])
+    pairs = {(str(a), int(s)) for a, s in zip(done["arm"], done["seed"], strict=True) if s in seeds}
+    keep = [(str(a), int(s)) in pairs for a, s in zip(points["arm"], points["seed"], strict=True)]
+    return points[keep].reset_index(drop=True)
 
 
 def _spread(values: pd.Series) -> float:
@@ -255,13 +322,35 @@ def _spread(values: pd.Series) -> float:
     return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
+def final_by_seed(points: pd.DataFrame, metric: str = "final_acc") -> dict[str, dict[int, float]]:
+    """Per arm of comparable(points), {seed: final (or best) test accuracy}."""
+    column = {"final_acc": "last", "best_acc": "max"}[metric]
+    per_run = (
+        comparable(points)
+        .groupby(["arm", "seed"], observed=True, sort=True)["test_acc"]
+        .agg(column)
+    )
+    out: dict[str, dict[int, float]] = {}
+    for (arm, seed), value in per_run.items():
+        out.setdefault(str(arm), {})[int(seed)] = float(value)
+    return out
+
+
 def results_table(points: pd.DataFrame) -> pd.DataFrame:
-    """Per arm: seeds, epochs reached, final and best test accuracy (mean, std, min, max)."""
-    per_run = points.groupby(["arm", "seed"], observed=True, sort=True).agg(
-        final_acc=("test_acc", "last"),
-        best_acc=("test_acc", "max"),
-        final_loss=("test_loss", "last"),
-        epochs=("epoch", "max"),
+    """Per arm, over comparable(points): seeds, epochs, final and best test accuracy.
+
+    Final: the last epoch's accuracy (mean, std, min, max over seeds); best: each run's best
+    epoch (picked by looking at the test set).
+    """
+    per_run = (
+        comparable(points)
+        .groupby(["arm", "seed"], observed=True, sort=True)
+        .agg(
+            final_acc=("test_acc", "last"),
+            best_acc=("test_acc", "max"),
+            final_loss=("test_loss", "last"),
+            epochs=("epoch", "max"),
+        )
     )
     rows = []
     for arm, runs in per_run.groupby(level="arm", observed=True, sort=True):
@@ -278,14 +367,18 @@ def results_table(points: pd.DataFrame) -> pd.DataFrame:
                 "best_acc_std": _spread(runs["best_acc"]),
                 "final_loss_mean": float(runs["final_loss"].mean()),
                 "final_acc_by_seed": tuple(float(x) for x in runs["final_acc"]),
+                "seed_list": tuple(int(s) for s in runs.index.get_level_values("seed")),
             }
         )
     return pd.DataFrame(rows)
 
 
 def bands(points: pd.DataFrame) -> pd.DataFrame:
-    """Per arm and epoch: min, mean and max over seeds of test accuracy and test loss, and LR."""
-    grouped = points.groupby(["arm", "epoch"], observed=True, sort=True)
+    """Per arm and epoch, over comparable(points): min, mean and max over seeds, and the LR.
+
+    Every epoch of every arm is then a mean over the same seeds.
+    """
+    grouped = comparable(points).groupby(["arm", "epoch"], observed=True, sort=True)
     out = grouped.agg(
         seeds=("seed", "nunique"),
         test_acc_min=("test_acc", "min"),
@@ -299,23 +392,8 @@ def bands(points: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _points(value: float) -> str:
-    return f"{value:.1f} point" + ("" if round(value, 1) == 1.0 else "s")
-
-
-def commentary(points: pd.DataFrame) -> list[str]:
-    """Sentences computed from the runs: the winner and by how much, noise, loss after decays."""
-    table = results_table(points)
-    if table.empty:
-        return ["No epoch has finished yet."]
-    lines = [_winner_sentence(table)]
-    if len(table) > 1:
-        lines.append(_noise_sentence(table))
-    lines.extend(_decay_sentences(bands(points)))
-    return lines
-
-
-def _ranked(table: pd.DataFrame) -> pd.DataFrame:
+def ranked(table: pd.DataFrame) -> pd.DataFrame:
+    """The results table, highest mean final accuracy first (the given order among ties)."""
     return table.sort_values("final_acc_mean", ascending=False, kind="stable")
 
 
@@ -323,127 +401,24 @@ def winners(table: pd.DataFrame) -> list[str]:
     """The arm(s) with the highest mean final test accuracy (several when tied); [] if none."""
     if table.empty:
         return []
-    return list(_tied_first(_ranked(table))["arm"])
+    return list(tied_first(ranked(table))["arm"])
 
 
-def _tied_first(ranked: pd.DataFrame) -> pd.DataFrame:
-    top = ranked.iloc[0]["final_acc_mean"]
-    return ranked[[math.isclose(m, top, rel_tol=1e-12) for m in ranked["final_acc_mean"]]]
+def tied_first(ranked_table: pd.DataFrame) -> pd.DataFrame:
+    """The rows level with the first, by the one tie rule (paired.same)."""
+    top = ranked_table.iloc[0]["final_acc_mean"]
+    return ranked_table[[same(m, top) for m in ranked_table["final_acc_mean"]]]
 
 
-def _winner_sentence(table: pd.DataFrame) -> str:
-    ranked = _ranked(table)
-    best = ranked.iloc[0]
-    top = best["final_acc_mean"]
-    seeds = f"{best['seeds']} seed" + ("" if best["seeds"] == 1 else "s")
-    if len(ranked) == 1:
-        return f"{best['arm']} reached a mean final test accuracy of {top:.1f} % over {seeds}."
-    tied = _tied_first(ranked)
-    rest = ranked.iloc[len(tied) :]
-    head = f"{' and '.join(tied['arm'])} tied first" if len(tied) > 1 else f"{best['arm']} won"
-    others = [
-        f"{_points(top - row['final_acc_mean'])} above {row['arm']} ({row['final_acc_mean']:.1f} %)"
-        for _, row in rest.iterrows()
-    ]
-    return (
-        f"{head}: mean final test accuracy {top:.1f} % over {seeds}"
-        + "".join(f", {o}" for o in others)
-        + "."
-    )
-
-
-def _noise_sentence(table: pd.DataFrame) -> str:
-    ranked = _ranked(table)
-    first, second = ranked.iloc[0], ranked.iloc[1]
-    gap = first["final_acc_mean"] - second["final_acc_mean"]
-    if min(first["seeds"], second["seeds"]) < 2:
-        return (
-            f"With one seed in an arm there is no seed-to-seed spread to judge the "
-            f"{_points(gap)} gap against: run more seeds."
-        )
-    ranges = {
-        arm: row["final_acc_max"] - row["final_acc_min"]
-        for arm, row in ((first["arm"], first), (second["arm"], second))
-    }
-    widest = max(ranges, key=ranges.get)
-    spread = ranges[widest]
-    about = (
-        f"The gap between {first['arm']} and {second['arm']} ({_points(gap)}) is "
-        f"{'larger than' if gap > spread else 'within'} the seed-to-seed spread "
-        f"(the range of {widest}'s seeds: {_points(spread)})"
-    )
-    if gap > spread:
-        apart = first["final_acc_min"] > second["final_acc_max"]
-        tail = (
-            f"; even {first['arm']}'s worst seed ({first['final_acc_min']:.1f} %) beats "
-            f"{second['arm']}'s best ({second['final_acc_max']:.1f} %)"
-            if apart
-            else ""
-        )
-        return about + tail + ": more than noise."
-    return about + ": with these seeds the difference could be noise."
-
-
-def _arm_frames(band: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def arm_frames(band: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per arm of bands(), its rows indexed by epoch."""
     return {str(arm): g.set_index("epoch") for arm, g in band.groupby("arm", observed=True)}
 
 
 def arm_decays(band: pd.DataFrame) -> dict[str, list[int]]:
     """Per arm (of bands()), the epochs whose LR is below the epoch before's: the decays."""
     out = {}
-    for arm, g in _arm_frames(band).items():
+    for arm, g in arm_frames(band).items():
         epochs = list(g.index)
         out[arm] = [e for e in epochs[1:] if g.at[e, "lr"] < g.at[e - 1, "lr"] * (1 - 1e-9)]
     return out
-
-
-def _decay_sentences(band: pd.DataFrame) -> list[str]:
-    """What the mean test loss did in the epoch after each LR decay, per arm."""
-    lines = []
-    frames = _arm_frames(band)
-    for arm, decays in arm_decays(band).items():
-        g = frames[arm]
-        for e in decays[:MAX_DECAYS_DESCRIBED]:
-            lines.append(_one_decay(arm, g, e, frames))
-        if len(decays) > MAX_DECAYS_DESCRIBED:
-            more = len(decays) - MAX_DECAYS_DESCRIBED
-            lines.append(f"{arm}: {more} more decay{'' if more == 1 else 's'} not described.")
-    return lines
-
-
-def _one_decay(arm: str, g: pd.DataFrame, e: int, frames: dict[str, pd.DataFrame]) -> str:
-    """One decay: the loss change in the epoch after it, against a reference change.
-
-    The reference is the same epoch in an arm that kept this arm's LR from before the decay
-    (what would have happened without it, on the same seeds), else this arm's own epoch before.
-    """
-    loss = g["test_loss_mean"]
-    change = loss[e] - loss[e - 1]
-    ref, ref_name = None, ""
-    kept = g.at[e - 1, "lr"]
-    for other, h in frames.items():
-        same = other != arm and e in h.index and (e - 1) in h.index
-        if same and math.isclose(h.at[e - 1, "lr"], kept) and math.isclose(h.at[e, "lr"], kept):
-            ref = h.at[e, "test_loss_mean"] - h.at[e - 1, "test_loss_mean"]
-            ref_name = f"in {other} (no decay) that epoch"
-            break
-    if ref is None and (e - 2) in loss.index:
-        ref = loss[e - 1] - loss[e - 2]
-        ref_name = f"in epoch {e - 1}, before the decay"
-    head = (
-        f"{arm}: the LR fell from {g.at[e - 1, 'lr']:.3g} to {g.at[e, 'lr']:.3g} for epoch {e}; "
-        f"the test loss (mean over seeds)"
-    )
-    if change >= 0:
-        what = f" stalled: it rose by {change:.4f}"
-        if ref is not None:
-            what += f", against a change of {ref:+.4f} {ref_name}"
-    elif ref is not None and ref < 0:
-        share = change / ref
-        verdict = "stalled" if share < STALL_FRACTION else "dropped"
-        what = (
-            f" {verdict}: it fell by {-change:.4f}, {share:.0%} of the {-ref:.4f} fall {ref_name}"
-        )
-    else:
-        what = f" dropped: it fell by {-change:.4f}"
-    return head + what + "."

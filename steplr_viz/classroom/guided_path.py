@@ -20,7 +20,8 @@ from functools import lru_cache
 import pandas as pd
 
 from steplr_viz import lab
-from steplr_viz.classroom import experiments
+from steplr_viz.classroom import experiments, presets
+from steplr_viz.classroom.paired import same
 from steplr_viz.config import TrainConfig
 from steplr_viz.schedules import choices as schedule_choices
 from steplr_viz.schedules import steplr as schedule
@@ -33,9 +34,10 @@ PLATEAU_AT = 15  # where the scripted loss flattens for ReduceLROnPlateau
 WARMUP_EPOCHS = 5  # the training page's warm-up (LinearLR from η₀/3, then StepLR), 5 epochs
 ALTERNATIVES_EPOCH = 20  # half-way: where cosine and StepLR are compared
 LIVE_EPOCH = 3  # the live run's epoch (1-based, as the training page counts) asked about
-# The experiments engine's default lesson varies γ (0.1, 0.5, 1 over the same seeds), shown
-# here as constant LR, a gentle and a sharp StepLR.
+# Step 6 shows both sides with the two presets (classroom/presets.py), each over γ = 1, 0.5
+# and 0.1 on the same seeds: constant LR, a gentle and a sharp StepLR.
 COMPARE_GAMMAS = tuple(sorted(experiments.DEFAULT_VALUES, reverse=True))
+COMPARE_SIDES = tuple(p.id for p in presets.PRESETS)  # the seed's setup first
 
 
 @dataclass(frozen=True)
@@ -289,13 +291,16 @@ def _live_run(settings: Settings, quiz_seed: int) -> Step:
     )
 
 
-def comparison_experiment() -> experiments.Experiment:
-    """The seed's run over γ = 1, 0.5 and 0.1, each arm on the same seeds (a fresh id each call)."""
-    return experiments.default_experiment(TrainConfig())
+def comparison_experiment(side: str = COMPARE_SIDES[0]) -> experiments.Experiment:
+    """One side's preset over γ = 1, 0.5 and 0.1, each arm on the same seeds (a fresh id)."""
+    return presets.preset(side).experiment()
 
 
 def arm_accuracies(points: pd.DataFrame) -> list[float | None]:
-    """Mean final test accuracy per arm, in COMPARE_GAMMAS order (None: no epoch yet)."""
+    """Mean final test accuracy per arm, in COMPARE_GAMMAS order (None: no complete seed yet).
+
+    Over the runs that finished, on the seeds every arm finished (experiments.comparable).
+    """
     table = experiments.results_table(points) if len(points) else pd.DataFrame()
     means = dict(zip(table.get("arm", []), table.get("final_acc_mean", []), strict=True))
     return [means.get(experiments.arm_label(experiments.DEFAULT_FIELD, g)) for g in COMPARE_GAMMAS]
@@ -307,40 +312,60 @@ def comparison_label(gamma: float) -> str:
 
 
 def comparison_answer(final_accuracies: Sequence[float | None]) -> int | None:
-    """The arm with the best (mean) final test accuracy; None until all finished, or on a tie."""
+    """The arm with the best (mean) final test accuracy; None until all finished, or on a tie.
+
+    A tie is the training page's tie (paired.same), so both pages name the same winners.
+    """
     if len(final_accuracies) != len(COMPARE_GAMMAS) or any(
         a is None or not math.isfinite(a) for a in final_accuracies
     ):
         return None
     best = max(final_accuracies)
-    winners = [i for i, a in enumerate(final_accuracies) if a == best]
+    winners = [i for i, a in enumerate(final_accuracies) if same(a, best)]
     return winners[0] if len(winners) == 1 else None
 
 
-def _compare(settings: Settings, quiz_seed: int) -> Step:
-    seed = TrainConfig()
-    experiment = comparison_experiment()
-    arms = ", ".join(comparison_label(g) for g in COMPARE_GAMMAS)
-    idea = (
-        f"**Does StepLR help?** The seed's script, {seed.epochs} epochs, with three γ: {arms}; "
-        f"each on the same {len(experiment.seeds)} seeds ({len(experiment.configs())} runs). "
-        "Same data, same initial weights, same batch order: only the schedule differs, and the "
-        "spread over seeds shows how much is noise."
-    )
-    question = Question(
-        "compare-best",
-        "Which γ ends with the highest test accuracy (mean over seeds)?",
+def check_side(side: object) -> str:
+    """A side of step 6 (a preset id); ValueError naming the choices otherwise."""
+    if side not in COMPARE_SIDES:
+        raise ValueError(f"side must be one of {', '.join(COMPARE_SIDES)}")
+    return str(side)
+
+
+def comparison_question(side: str) -> Question:
+    """One side's prediction question; its answer is known only once its runs have ended."""
+    chosen = presets.preset(side)
+    runs = len(comparison_experiment(side).configs())
+    return Question(
+        f"compare-{side}",
+        f"{chosen.title}: which γ ends with the highest mean final test accuracy?",
         tuple(comparison_label(g) for g in COMPARE_GAMMAS),
         None,  # the runs tell: see comparison_answer
-        "The true answer appears once all three runs have finished.",
+        f"The true answer appears once all {runs} runs of this side have finished.",
+    )
+
+
+def _compare(settings: Settings, quiz_seed: int) -> Step:
+    sides = [presets.preset(side) for side in COMPARE_SIDES]
+    experiment = comparison_experiment(COMPARE_SIDES[0])
+    arms = ", ".join(comparison_label(g) for g in COMPARE_GAMMAS)
+    listed = " ".join(
+        f"**Side {i}, {p.title[0].lower()}{p.title[1:]}:** {p.setup}."
+        for i, p in enumerate(sides, 1)
+    )
+    idea = (
+        f"**Does StepLR help? Two setups, a prediction for each.** {listed} Each side runs "
+        f"{arms} on the same {len(experiment.seeds)} seeds ({len(experiment.configs())} runs a "
+        "side): same data, same initial weights, same batch order, so the arms are compared "
+        "seed by seed, and the spread over seeds shows how much is noise."
     )
     return Step(
         0,
         "compare",
         "Does StepLR help?",
         idea,
-        "Start the runs and predict the winner before they finish.",
-        question,
+        "Predict each side's winner, then start its runs.",
+        comparison_question(COMPARE_SIDES[0]),
     )
 
 

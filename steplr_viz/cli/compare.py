@@ -1,8 +1,10 @@
 """Compare runs that differ in one setting: `python -m steplr_viz.compare --vary gamma=1,0.5,0.1`.
 
 Trains every arm over the same seeds (in this process, one run after another, on the same data),
-prints one line per arm beginning with its setting, then the winner and whether the gap exceeds
-the seed-to-seed spread. The `train` CLI's flags set everything held fixed.
+prints one line per arm beginning with its setting, then the ranking and, on a line of its own
+per pair of arms, the paired verdict (mean per-seed difference, its 95 % interval, the seeds
+favouring each arm). The `train` CLI's flags set everything held fixed; `--preset` runs one of
+the named presets instead (`--preset seed`, `--preset large-lr`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+from steplr_viz.classroom.commentary import commentary
 from steplr_viz.classroom.experiments import (
     DEFAULT_FIELD,
     DEFAULT_SEEDS,
@@ -23,11 +26,11 @@ from steplr_viz.classroom.experiments import (
     VARIABLE_FIELDS,
     Experiment,
     ExperimentRun,
-    commentary,
     points_from_runs,
     results_table,
     run_experiment,
 )
+from steplr_viz.classroom.presets import PRESETS, preset, preset_of
 from steplr_viz.cli.train import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -70,9 +73,9 @@ def build_compare_parser() -> argparse.ArgumentParser:
     p = build_parser()
     p.prog = "python -m steplr_viz.compare"
     p.description = (
-        "Train runs that differ in one setting, each over the same seeds, and say which won and "
-        "whether the gap exceeds the seed-to-seed spread. The other flags are held fixed; "
-        "--seed is the first seed."
+        "Train runs that differ in one setting, each over the same seeds, and compare them seed "
+        "by seed: for each pair of arms the mean difference, its 95 % interval and how many "
+        "seeds favour each. The other flags are held fixed; --seed is the first seed."
     )
     p.add_argument(
         "--vary",
@@ -80,7 +83,18 @@ def build_compare_parser() -> argparse.ArgumentParser:
         help=f"the setting to compare, FIELD=V1,V2,... (FIELD: {', '.join(VARIABLE_FIELDS)})",
     )
     p.add_argument(
-        "--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds per arm, 1..{MAX_SEEDS}"
+        "--seeds",
+        type=int,
+        default=None,
+        help=f"seeds per arm, 1..{MAX_SEEDS} (default: {DEFAULT_SEEDS}, or the preset's)",
+    )
+    p.add_argument(
+        "--preset",
+        choices=[x.id for x in PRESETS],
+        default=None,
+        help="run a named preset instead: "
+        + "; ".join(f"{x.id}: {x.name} ({x.setup})" for x in PRESETS)
+        + ". Its settings replace --vary and the training flags",
     )
     return p
 
@@ -93,22 +107,27 @@ def arm_lines(table: pd.DataFrame) -> list[str]:
         n = row["seeds"]
         by_seed = " / ".join(f"{x:.1f}" for x in row["final_acc_by_seed"])
         lines.append(
-            f"{row['arm']:<{width}}  final test accuracy {row['final_acc_mean']:.1f} % "
-            f"± {row['final_acc_std']:.1f} ({n} seed{'' if n == 1 else 's'})  "
-            f"best {row['best_acc_mean']:.1f} %  seeds: {by_seed}"
+            f"{row['arm']:<{width}}  final test accuracy {row['final_acc_mean']:.2f} % "
+            f"± {row['final_acc_std']:.2f} ({n} seed{'' if n == 1 else 's'})  "
+            f"best {row['best_acc_mean']:.2f} %  seeds: {by_seed}"
         )
     return lines
 
 
 def _experiment_from_args(args: argparse.Namespace) -> Experiment:
+    if args.seeds is not None and not 1 <= args.seeds <= MAX_SEEDS:
+        raise ValueError(f"argument --seeds: must be an integer in [1, {MAX_SEEDS}]")
+    if args.preset is not None:
+        chosen = preset(args.preset).experiment()
+        if args.seeds is not None:
+            chosen = Experiment(chosen.base, chosen.vary, chosen.values, tuple(range(args.seeds)))
+        return chosen.validated()
     base = config_from_args(args)
     try:
         vary, values = parse_vary(args.vary)
     except ValueError as exc:
         raise ValueError(f"argument --vary: {exc}") from exc
-    if not 1 <= args.seeds <= MAX_SEEDS:
-        raise ValueError(f"argument --seeds: must be an integer in [1, {MAX_SEEDS}]")
-    seeds = tuple(base.seed + i for i in range(args.seeds))
+    seeds = tuple(base.seed + i for i in range(args.seeds or DEFAULT_SEEDS))
     try:
         # --experiment ID adds these runs to an earlier experiment (more seeds, say).
         same_id = {"experiment_id": base.experiment} if base.experiment else {}
@@ -192,7 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not points.empty:
         for line in arm_lines(results_table(points)):
             print(line)
-        for line in commentary(points):
+        configs = [r.snapshot.config for r in runs]
+        for line in commentary(points, preset=preset_of(configs)):
             print(line)
     if store is not None:
         print(f"Recorded as experiment {experiment.experiment_id}.", flush=True)

@@ -1,4 +1,5 @@
-"""Charts for an experiment: each arm's seeds as a min–max band with the mean, and its LRs."""
+"""Charts for an experiment: each arm's seeds as a band with the mean, its LRs, and the per-seed
+differences between arms."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from steplr_viz.classroom.paired import PairedComparison
 from steplr_viz.figures.style import DECAY, SERIES, layout, new_figure, vertical_line
 from steplr_viz.figures.training import RunCurve, compare_figure, staircase_corners
 
@@ -117,4 +119,75 @@ def arm_lr_figure(arms: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> go.Figu
         y_title="learning rate",
         log_y=True,
         step=True,
+    )
+
+
+def paired_figure(comparisons: Sequence[PairedComparison]) -> go.Figure:
+    """Per pair of arms (a row each), one dot per seed at its difference a − b, in points.
+
+    The mean and its 95 % interval are drawn over the dots; the line at 0 is "no difference":
+    an interval that crosses it could be noise.
+    """
+    rows = [f"{c.a} − {c.b}" for c in comparisons]
+    traces = []
+    for c, row in zip(comparisons, rows, strict=True):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": list(c.differences),
+                "y": [row] * c.n,
+                "mode": "markers",
+                "name": "one seed",
+                "legendgroup": "seeds",
+                "showlegend": row == rows[0],
+                "marker": {"size": 11, "color": SERIES[1], "opacity": 0.75, "symbol": "circle"},
+                "customdata": list(c.seeds),
+                "hovertemplate": "seed %{customdata}: %{x:+.2f} points<extra></extra>",
+            }
+        )
+        interval = (
+            {
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [c.high - c.mean],
+                    "arrayminus": [c.mean - c.low],
+                    "thickness": 2.5,
+                    "width": 10,
+                    "color": SERIES[0],
+                }
+            }  # fmt: skip
+            if c.low is not None
+            else {}
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [c.mean],
+                "y": [row],
+                "mode": "markers",
+                "name": "mean, 95 % interval",
+                "legendgroup": "mean",
+                "showlegend": row == rows[0],
+                "marker": {"size": 14, "color": SERIES[0], "symbol": "diamond"},
+                "hovertemplate": f"{row}: mean %{{x:+.2f}} points"
+                + (
+                    f"<br>95 % interval {c.low:+.2f} to {c.high:+.2f}"
+                    if c.low is not None
+                    else "<br>one seed: no interval"
+                )
+                + "<extra></extra>",
+                **interval,
+            }
+        )
+    return new_figure(
+        traces,
+        layout(
+            title="Final test accuracy, paired by seed: the difference per seed",
+            height=140 + 60 * max(1, len(rows)),
+            xaxis={"title": {"text": "difference (percentage points)"}, "zeroline": False},
+            yaxis={"autorange": "reversed", "type": "category"},
+            shapes=[{**vertical_line(0.0, color=DECAY, width=1.5), "xref": "x"}],
+            hovermode="closest",
+        ),
     )

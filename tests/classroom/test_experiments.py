@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 import torch
 
+from steplr_viz.classroom.commentary import commentary
 from steplr_viz.classroom.experiments import (
     Experiment,
     ExperimentRun,
     bands,
-    commentary,
+    comparable,
     default_experiment,
     experiment_run_ids,
     points_frame,
@@ -22,7 +23,9 @@ from steplr_viz.classroom.experiments import (
     points_from_store,
     results_table,
     run_experiment,
+    run_outcomes,
     submit_experiment,
+    winners,
 )
 from steplr_viz.config import TrainConfig
 from steplr_viz.store.registry import ClassFullError, RunManager
@@ -76,62 +79,54 @@ def test_bands_are_min_mean_max_over_seeds_per_epoch():
     assert (band["seeds"] == 3).all() and (band["lr"] == 1e-3).all()
 
 
-def test_commentary_names_the_winner_the_gap_and_the_stall():
-    lines = commentary(points_frame(STALLED + CONSTANT))
-    assert lines[0] == (
-        "gamma=1 won: mean final test accuracy 91.0 % over 3 seeds, "
-        "5.0 points above gamma=0.1 (86.0 %)."
-    )
-    assert lines[1] == (
-        "The gap between gamma=1 and gamma=0.1 (5.0 points) is larger than the seed-to-seed "
-        "spread (the range of gamma=1's seeds: 2.0 points); even gamma=1's worst seed (90.0 %) "
-        "beats gamma=0.1's best (87.0 %): more than noise."
-    )
-    assert lines[2] == (
-        "gamma=0.1: the LR fell from 0.001 to 0.0001 for epoch 3; the test loss (mean over "
-        "seeds) stalled: it fell by 0.0100, 10% of the 0.1000 fall in gamma=1 (no decay) "
-        "that epoch."
-    )
-    assert len(lines) == 3  # the constant arm has no decay to describe
+def test_only_complete_runs_on_seeds_every_arm_finished_are_compared():
+    # Seed 2 of gamma=0.1 was stopped after epoch 1 with a high accuracy: it has no final
+    # accuracy, and seed 2 leaves every arm so that both arms are compared on seeds 0 and 1.
+    stopped = [(a, s, r, e[:1], "stopped", 3) if s == 2 else (a, s, r, e, "finished", 3)
+               for a, s, r, e in STALLED]  # fmt: skip
+    stopped[2][3][0] = ep(1, 1e-3, 0.5, 99.0)
+    points = points_frame(stopped + CONSTANT)
+    runs = run_outcomes(points).set_index(["arm", "seed"])
+    assert runs.loc[("gamma=0.1", 2), "status"] == "stopped"
+    assert runs.loc[("gamma=0.1", 2), "reached"] == 1
+    assert not runs.loc[("gamma=0.1", 2), "complete"] and runs["complete"].sum() == 5
+    assert sorted(set(comparable(points)["seed"])) == [0, 1]
+    table = results_table(points).set_index("arm")
+    assert table["seeds"].tolist() == [2, 2] and table["seed_list"].tolist() == [(0, 1)] * 2
+    assert table.loc["gamma=0.1", "final_acc_mean"] == 85.5  # the stopped 99 % is not in it
+    assert table.loc["gamma=1", "final_acc_mean"] == 90.5
+    assert (bands(points)["seeds"] == 2).all()  # every epoch's mean over the same seeds
 
 
-def test_commentary_says_when_the_gap_is_within_the_spread():
-    wide = arm_runs("gamma=1", [1e-3] * 3, [0.5, 0.4, 0.3], [86.0, 90.0, 94.0])
-    narrow = arm_runs("gamma=0.5", [1e-3] * 3, [0.5, 0.4, 0.3], [88.0, 89.0, 90.0])
-    lines = commentary(points_frame(wide + narrow))
-    assert lines[1] == (
-        "The gap between gamma=1 and gamma=0.5 (1.0 point) is within the seed-to-seed spread "
-        "(the range of gamma=1's seeds: 8.0 points): with these seeds the difference could "
-        "be noise."
-    )
+def test_a_run_still_training_counts_only_once_complete():
+    live = [(a, s, r, e[:2], "running", 3) if s == 1 else (a, s, r, e, "finished", 3)
+            for a, s, r, e in CONSTANT]  # fmt: skip
+    points = points_frame(live + STALLED)
+    assert sorted(set(comparable(points)["seed"])) == [0, 2]
+    assert run_outcomes(points)["complete"].sum() == 5
 
 
-def test_commentary_on_a_drop_a_rise_and_without_a_reference_arm():
-    dropped = arm_runs("gamma=0.5", [1e-3, 1e-3, 5e-4], [0.5, 0.4, 0.33], [88.0, 89.0, 90.0])
-    rose = arm_runs("gamma=0.2", [1e-3, 1e-3, 2e-4], [0.5, 0.4, 0.45], [80.0, 81.0, 82.0])
-    lines = commentary(points_frame(dropped + rose + CONSTANT))
-    assert "gamma=0.5: the LR fell from 0.001 to 0.0005 for epoch 3; the test loss (mean over " \
-           "seeds) dropped: it fell by 0.0700, 70% of the 0.1000 fall in gamma=1 (no decay) " \
-           "that epoch." in lines  # fmt: skip
-    rose_line = next(line for line in lines if line.startswith("gamma=0.2: "))
-    assert rose_line.endswith(
-        "stalled: it rose by 0.0500, against a change of -0.1000 in gamma=1 (no decay) that epoch."
-    )
-    # Alone, an arm is judged against its own epoch before the decay.
-    alone = commentary(points_frame(dropped))
-    assert alone[0] == "gamma=0.5 reached a mean final test accuracy of 89.0 % over 3 seeds."
-    assert alone[1].endswith("dropped: it fell by 0.0700, 70% of the 0.1000 fall in epoch 2, "
-                             "before the decay.")  # fmt: skip
+def test_a_run_with_no_epoch_yet_holds_its_seed_out_of_every_arm():
+    queued = [(a, s, r, [] if s == 2 else e, "queued" if s == 2 else "finished", 3)
+              for a, s, r, e in STALLED]  # fmt: skip
+    points = points_frame(queued + CONSTANT)
+    runs = run_outcomes(points).set_index(["arm", "seed"])
+    assert runs.loc[("gamma=0.1", 2), "reached"] == 0
+    assert not runs.loc[("gamma=0.1", 2), "complete"]
+    assert sorted(set(comparable(points)["seed"])) == [0, 1]
+    assert (results_table(points)["seeds"] == 2).all()
+    assert list(bands(points)["epoch"].unique()) == [1, 2, 3]  # no epoch-0 row in the bands
+    stopped = [(a, s, r, e, "stopped", 3) if s == 2 else (a, s, r, e, st, n)
+               for a, s, r, e, st, n in queued]  # fmt: skip
+    lines = commentary(points_frame(stopped + CONSTANT))
+    assert lines[0].startswith("Left out: gamma=0.1 seed 2 (stopped at epoch 0 of 3).")
 
 
-def test_commentary_with_one_seed_asks_for_more():
-    one = [r for r in STALLED + CONSTANT if r[1] == 0]
-    lines = commentary(points_frame(one))
-    assert lines[1] == (
-        "With one seed in an arm there is no seed-to-seed spread to judge the 5.0 points gap "
-        "against: run more seeds."
-    )
-    assert commentary(points_frame([])) == ["No epoch has finished yet."]
+def test_ties_follow_one_rule():
+    # 0.1 + 0.2 and 0.3 differ in the last bit: the same accuracy for every page.
+    a = arm_runs("a=1", [1e-3] * 3, [0.5, 0.4, 0.3], [0.1 + 0.2])
+    b = arm_runs("a=2", [1e-3] * 3, [0.5, 0.4, 0.3], [0.3])
+    assert winners(results_table(points_frame(a + b))) == ["a=1", "a=2"]
 
 
 # --- experiments: arms, seeds, validation ---------------------------------------------------
@@ -203,7 +198,7 @@ def test_a_constant_lr_beats_the_seeds_gamma_on_the_bundled_digits(lesson):
     _, _, runs = lesson
     table = results_table(points_from_runs(runs)).set_index("arm")
     assert table.loc["gamma=1", "final_acc_mean"] > table.loc["gamma=0.1", "final_acc_mean"]
-    assert commentary(points_from_runs(runs))[0].startswith("gamma=1 won")
+    assert ": gamma=1 comes first with " in commentary(points_from_runs(runs))[0]
 
 
 def metrics(run: ExperimentRun) -> list[tuple[float, ...]]:
@@ -248,7 +243,7 @@ def test_the_table_and_bands_of_the_real_experiment_match_its_runs(lesson):
     assert lrs == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5])
     # The decays the commentary describes are the γ = 0.1 and 0.5 arms' two each.
     decays = [line for line in commentary(points) if "the LR fell" in line]
-    assert [line.split(":")[0] for line in decays] == ["gamma=0.1"] * 2 + ["gamma=0.5"] * 2
+    assert [line.split(",")[0] for line in decays] == ["gamma=0.1"] * 2 + ["gamma=0.5"] * 2
 
 
 def test_the_store_groups_the_experiments_runs(lesson):
@@ -299,22 +294,3 @@ def test_an_experiment_that_does_not_fit_is_refused_whole():
     finally:
         manager.shutdown()
     assert store.list_runs().empty  # nothing half-submitted
-
-
-def test_the_reference_for_a_decay_is_an_arm_that_kept_the_same_lr():
-    # "early" decayed before epoch 2 and holds 1e-4 through epoch 3: not a fair reference for
-    # "late", which falls from 1e-3; the constant arm, which kept 1e-3, is.
-    early = arm_runs("s=1", [1e-3, 1e-4, 1e-4], [0.5, 0.45, 0.44], [84.0, 84.0, 84.0])
-    late = arm_runs("s=2", [1e-3, 1e-3, 1e-4], [0.5, 0.4, 0.39], [85.0, 86.0, 87.0])
-    lines = commentary(points_frame(early + late + CONSTANT))
-    late_line = next(line for line in lines if line.startswith("s=2: "))
-    assert late_line.endswith("10% of the 0.1000 fall in gamma=1 (no decay) that epoch.")
-
-
-def test_arms_that_end_level_tie_first():
-    twin = arm_runs("plateau", [1e-3] * 3, [0.5, 0.4, 0.3], [90.0, 91.0, 92.0])
-    lines = commentary(points_frame(CONSTANT + twin + STALLED))
-    assert lines[0] == (
-        "gamma=1 and plateau tied first: mean final test accuracy 91.0 % over 3 seeds, "
-        "5.0 points above gamma=0.1 (86.0 %)."
-    )

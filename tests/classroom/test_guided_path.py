@@ -167,18 +167,32 @@ def test_live_run_question_matches_the_seed_schedule():
     assert "epochs 1–2: 0.001, epochs 3–4: 0.0001, epoch 5: 1e-05" in step(5).question.explanation
 
 
-def test_comparison_question_is_answered_by_the_experiments_runs():
+def test_comparison_step_shows_both_sides_with_a_question_for_each():
+    from steplr_viz.classroom import presets
 
-    q = step(6).question
-    assert q.answer is None
-    assert q.choices == tuple(guided_path.comparison_label(g) for g in (1.0, 0.5, 0.1))
-    experiment = guided_path.comparison_experiment()
-    assert experiment.vary == "gamma" and set(experiment.values) == {1.0, 0.5, 0.1}
+    assert guided_path.COMPARE_SIDES == ("seed", "large-lr")
+    questions = [guided_path.comparison_question(side) for side in guided_path.COMPARE_SIDES]
+    assert step(6).question == questions[0]
+    assert len({q.id for q in questions}) == 2  # the class's answers are counted apart
+    for side, q in zip(guided_path.COMPARE_SIDES, questions, strict=True):
+        chosen = presets.preset(side)
+        assert q.answer is None and q.text.startswith(f"{chosen.title}: which γ")
+        assert q.choices == tuple(guided_path.comparison_label(g) for g in (1.0, 0.5, 0.1))
+        experiment = guided_path.comparison_experiment(side)
+        assert experiment.vary == "gamma" and set(experiment.values) == {1.0, 0.5, 0.1}
+        n = len(experiment.configs())
+        assert n == 3 * len(experiment.seeds) == 15
+        # "once all 15 runs", not "all three": every arm over every seed
+        assert q.explanation == f"The true answer appears once all {n} runs of this side " \
+                                "have finished."  # fmt: skip
+        assert chosen.setup in step(6).idea
+        # The titles shown before the runs do not give the answer away.
+        assert "decay" not in chosen.title.lower() and "decay" not in q.text.lower()
     base = TrainConfig().to_dict()
-    for _, config in experiment.configs():  # the seed's run but for γ, seed and experiment id
+    for _, config in guided_path.comparison_experiment("seed").configs():
         differing = {k for k, v in config.to_dict().items() if base[k] != v}
-        assert differing <= {"gamma", "seed", "experiment"}
-    assert f"({len(experiment.configs())} runs)" in step(6).idea
+        assert differing <= {"gamma", "seed", "experiment"}  # the seed's run but for γ
+    assert "(15 runs a side)" in step(6).idea
 
 
 def test_arm_accuracies_are_the_mean_final_accuracy_per_gamma():
@@ -200,7 +214,8 @@ def test_arm_accuracies_are_the_mean_final_accuracy_per_gamma():
             ("gamma=1", 0, "c", run([85, 88])),
         ]
     )
-    assert guided_path.arm_accuracies(points) == [88.0, None, 91.0]
+    # Over the seeds every arm has finished (seed 0 alone): γ = 0.1's seed 1 waits for γ = 1's.
+    assert guided_path.arm_accuracies(points) == [88.0, None, 90.0]
     assert comparison_answer(guided_path.arm_accuracies(points)) is None  # γ = 0.5 not done
 
 
@@ -211,6 +226,7 @@ def test_arm_accuracies_are_the_mean_final_accuracy_per_gamma():
         ([93.0, 92.5, 91.0], 0),
         ([90.0, None, 91.0], None),  # a run still going
         ([92.0, 92.0, 91.0], None),  # a tie names no winner
+        ([0.1 + 0.2, 0.3, 0.1], None),  # ... by the training page's rule, not exact ==
         ([float("nan"), 92.0, 91.0], None),
         ([92.0, 91.0], None),
     ],

@@ -1,4 +1,5 @@
-"""CLI `python -m steplr_viz.compare`: one line per arm, the verdict, the store, errors."""
+"""CLI `python -m steplr_viz.compare`: one line per arm, the paired verdicts, presets, the store,
+errors."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ from steplr_viz.store.runs import RunStore
 
 REPO = Path(__file__).resolve().parents[2]
 ARM_RE = re.compile(
-    r"^(?P<arm>\S+)\s+final test accuracy (?P<mean>\d+\.\d) % ± (?P<std>\d+\.\d) "
-    r"\((?P<n>\d+) seeds?\)  best (?P<best>\d+\.\d) %  seeds: (?P<seeds>[\d. /]+)$"
+    r"^(?P<arm>\S+)\s+final test accuracy (?P<mean>\d+\.\d\d) % ± (?P<std>\d+\.\d\d) "
+    r"\((?P<n>\d+) seeds?\)  best (?P<best>\d+\.\d\d) %  seeds: (?P<seeds>[\d. /]+)$"
+)
+PAIR_RE = re.compile(
+    r"^(?P<a>\S+) vs (?P<b>\S+), paired by seed: mean difference (?P<mean>[+-]\d+\.\d\d) "
+    r"points \(95 % interval (?P<low>[+-]\d+\.\d\d) to (?P<high>[+-]\d+\.\d\d)\), seeds "
+    r"favouring (?P=a): (?P<na>\d) of (?P<n>\d), (?P=b): (?P<nb>\d)(, tied: (?P<nt>\d))?: "
+    r"(?P<verdict>.+)$"
 )
 
 
@@ -38,10 +45,21 @@ def test_the_cli_prints_one_line_per_arm_then_the_verdict_and_records_the_runs(t
         assert m["n"] == "2" and len(seeds) == 2
         assert float(m["mean"]) == pytest.approx(sum(seeds) / 2, abs=0.06)
     winner = max(arms, key=lambda m: float(m["mean"]))["arm"]
-    assert lines[2].startswith(f"{winner} won: mean final test accuracy")
-    assert lines[3].startswith("The gap between ")
-    assert re.search(r"(larger than|within) the seed-to-seed spread", lines[3])
-    assert lines[4].startswith("gamma=0.1: the LR fell from 0.001 to 0.0001 for epoch 2; ")
+    assert lines[2].startswith("By mean final test accuracy over seeds 0, 1, after all 2 epochs: ")
+    assert f": {winner} comes first with " in lines[2]
+    # The paired verdict, on a line of its own: per-seed differences by hand.
+    pair = PAIR_RE.fullmatch(lines[3])
+    assert pair, lines[3]
+    finals = {m["arm"]: [float(x) for x in m["seeds"].split(" / ")] for m in arms}
+    diffs = [x - y for x, y in zip(finals[pair["a"]], finals[pair["b"]], strict=True)]
+    assert float(pair["mean"]) == pytest.approx(sum(diffs) / 2, abs=0.006)
+    assert pair["n"] == "2" and int(pair["na"]) == sum(d > 1e-9 for d in diffs)
+    half = 12.706 * abs(diffs[0] - diffs[1]) / 2  # sd of 2 values / √2 = |d1 − d2| / 2
+    assert float(pair["low"]) == pytest.approx(sum(diffs) / 2 - half, abs=0.01)
+    noise = float(pair["low"]) <= 0 <= float(pair["high"])
+    assert pair["verdict"].endswith("could be noise.") == noise
+    assert lines[4].startswith("The verdicts use each run's final test accuracy")
+    assert lines[5].startswith("gamma=0.1, epoch 2 (counted from 1): the LR fell from 0.001 to ")
     m = re.fullmatch(r"Recorded as experiment ([0-9a-f]{12})\.", lines[-1])
     assert m, lines[-1]
     configs = RunStore(tmp_path / "runs").list_configs().values()
@@ -78,6 +96,7 @@ def test_no_store_trains_and_records_nothing(tmp_path, monkeypatch, capsys):
         (["--vary", "optimizer=adam,rmsprop"], "argument --vary: optimizer must be one of adam, "
                                                "sgd; got 'rmsprop'"),
         (["--seeds", "0"], "argument --seeds: must be an integer in [1, 20]"),
+        (["--preset", "seed", "--seeds", "21"], "argument --seeds: must be an integer in [1, 20]"),
         (["--gamma", "3"], "argument --gamma: gamma must be a finite number in (0, 1], got 3.0"),
     ],
 )  # fmt: skip
@@ -120,3 +139,27 @@ def test_experiment_flag_adds_the_runs_to_an_earlier_experiment(tmp_path, capsys
     assert sorted((c.experiment, c.seed) for c in configs) == [
         ("0123456789ab", 0), ("0123456789ab", 1),
     ]  # fmt: skip
+
+
+def test_a_preset_runs_its_own_settings(tmp_path, capsys):
+    from steplr_viz.classroom import presets
+
+    assert compare.main(["--preset", "large-lr", "--seeds", "1", "--runs-dir", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["gamma=0.1", "gamma=0.5", "gamma=1"]
+    assert all("(1 seed)" in line for line in lines[:3])
+    assert "with one seed there is nothing to judge the noise by" in lines[4]
+    configs = list(RunStore(tmp_path).list_configs().values())
+    base = presets.preset("large-lr").base
+    assert sorted(c.gamma for c in configs) == [0.1, 0.5, 1.0]
+    for c in configs:
+        assert (c.optimizer, c.lr, c.step_size, c.epochs, c.seed) == (
+            base.optimizer, base.lr, base.step_size, base.epochs, 0,
+        )  # fmt: skip
+
+
+def test_an_unknown_preset_is_refused(capsys):
+    with pytest.raises(SystemExit) as exc:
+        compare.main(["--preset", "nope", "--no-store"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'nope'" in capsys.readouterr().err

@@ -3,12 +3,16 @@ submit to finished, its table and commentary, predict-reveal-score, and junk exp
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from steplr_viz.classroom import experiments
+from steplr_viz.classroom import experiments, presets
+from steplr_viz.classroom.commentary import commentary, lesson_shown, pair_comparisons
 from steplr_viz.config import SCHEDULERS, TrainConfig
 from steplr_viz.schedules.choices import PLATEAU_NOTE
 from steplr_viz.training import run_plan
@@ -60,8 +64,18 @@ def test_milestones_from_the_link_move_the_predicted_decay():
     assert "Epoch 2 (t = 1): 0.0001" in caption and "Epoch 4 (t = 3): 1e-05" in caption
 
 
-def test_the_default_experiment_is_the_seeds_gamma_lesson():
+def test_the_default_experiment_is_the_seeds_preset_and_your_own_design_is_one_click_away():
     at = open_page()
+    assert at.radio(key="exp_preset").options == [
+        "The seed's setup", "A large LR", "Design your own",
+    ]  # fmt: skip
+    assert at.radio(key="exp_preset").value == "seed"
+    assert at.radio(key="exp_prediction").options == ["gamma=0.1", "gamma=0.5", "gamma=1"]
+    text = " ".join(m.value for m in at.markdown)
+    assert "**The seed's setup.** The seed's settings: Adam, lr 0.001" in text
+    assert "each over the same 5 seeds" in text
+    assert not any(r.key == "exp_vary" for r in at.radio)
+    at.radio(key="exp_preset").set_value("design").run()
     assert at.radio(key="exp_vary").value == "gamma"
     assert at.multiselect(key="exp_values_gamma").value == [0.1, 0.5, 1.0]
     assert at.slider(key="exp_seeds").value == 3
@@ -70,11 +84,12 @@ def test_the_default_experiment_is_the_seeds_gamma_lesson():
 
 def _winner_shown(at: AppTest) -> bool:
     shown = [*at.success, *at.warning, *at.info]
-    return any(e.value.startswith("Winner:") for e in shown)
+    return any(e.value.startswith("Highest mean final test accuracy:") for e in shown)
 
 
 def test_an_experiment_runs_to_the_end_with_the_engines_table_commentary_and_score():
     at = open_page(SMALL)
+    at.radio(key="exp_preset").set_value("design").run()
     at.slider(key="exp_seeds").set_value(2).run()
     at.radio(key="exp_prediction").set_value("gamma=1").run()
     at.button(key="exp_start").click().run()
@@ -97,7 +112,15 @@ def test_an_experiment_runs_to_the_end_with_the_engines_table_commentary_and_sco
     )
     assert (table["epochs"] == 2).all() and (table["seeds"] == 2).all()
     bullets = next(m.value for m in at.markdown if m.value.startswith("- "))
-    assert bullets == "\n".join(f"- {line}" for line in experiments.commentary(points))
+    assert bullets == "\n".join(f"- {line}" for line in commentary(points))
+    # One dot per seed and pair of arms: the paired differences the verdicts read.
+    paired = json.loads(next(c for c in at.get("plotly_chart") if "exp_paired_chart" in
+                             c.proto.id).proto.spec)["data"]  # fmt: skip
+    dots = [t for t in paired if t["name"] == "one seed"]
+    comparisons = pair_comparisons(points)
+    assert len(dots) == len(comparisons) == 3
+    for trace, c in zip(dots, comparisons, strict=True):
+        assert trace_array(trace["x"]).tolist() == pytest.approx(list(c.differences))
 
     won = experiments.winners(table)
     right = "gamma=1" in won
@@ -118,6 +141,33 @@ def test_an_experiment_runs_to_the_end_with_the_engines_table_commentary_and_sco
     # A second tab with the link shows the same finished experiment, with no prediction made.
     other = open_page({**SMALL, "exp": exp_id})
     assert any("no prediction" in i.value for i in other.info)
+
+
+def test_a_preset_starts_with_one_click_and_its_lesson_shows_when_the_runs_show_it(monkeypatch):
+    # The large-LR preset, made cheap (2 seeds, 2 epochs, big batches): the page takes its
+    # settings from the preset, not from the sidebar.
+    real = presets.preset("large-lr")
+    cheap = dataclasses.replace(
+        real,
+        base=dataclasses.replace(real.base, epochs=2, step_size=1, batch_size=512),
+        seeds=2,
+    )
+    monkeypatch.setattr(presets, "PRESETS", (presets.preset("seed"), cheap))
+    at = open_page({"train_epochs": "3"})
+    at.radio(key="exp_preset").set_value("large-lr").run()
+    assert "each over the same 2 seeds" in " ".join(m.value for m in at.markdown)
+    at.button(key="exp_start").click().run()
+    exp_id = at.query_params["exp"]
+    exp_id = exp_id[0] if isinstance(exp_id, list) else exp_id
+    poll_until(at, _winner_shown)
+    store = manager().store
+    configs = [store.get_run(r).config for r in experiments.experiment_run_ids(store, exp_id)]
+    assert presets.preset_of(configs) == cheap
+    assert {(c.optimizer, c.lr, c.epochs) for c in configs} == {("sgd", 0.5, 2)}
+    points = experiments.points_from_store(store, exp_id)
+    bullets = next(m.value for m in at.markdown if m.value.startswith("- "))
+    assert bullets == "\n".join(f"- {line}" for line in commentary(points, preset=cheap))
+    assert (cheap.lesson in bullets) == lesson_shown(cheap, points)
 
 
 def test_a_junk_experiment_link_warns_and_an_unknown_one_says_so():

@@ -256,32 +256,52 @@ def test_live_run_step_starts_the_seeds_run_and_follows_it():
     assert any("present_chart_live_lr" in c.proto.id for c in at.get("plotly_chart"))
 
 
-def test_comparison_step_runs_the_default_experiment_and_names_the_winner():
-    from steplr_viz.classroom import experiments
+def _cheap_presets(monkeypatch):
+    """Both presets at 2 seeds, 2 epochs and big batches: the page runs what they say."""
+    import dataclasses
+
+    from steplr_viz.classroom import presets
+
+    cheap = tuple(
+        dataclasses.replace(
+            p, base=dataclasses.replace(p.base, epochs=2, step_size=1, batch_size=512), seeds=2
+        )
+        for p in presets.PRESETS
+    )
+    monkeypatch.setattr(presets, "PRESETS", cheap)
+    return cheap
+
+
+@pytest.mark.parametrize("side", guided_path.COMPARE_SIDES)
+def test_comparison_step_runs_each_side_and_names_its_winner(side, monkeypatch):
+    from steplr_viz.classroom import experiments, presets
+    from steplr_viz.classroom.commentary import commentary
+    from ui.present_steps import SIDE_KEYS
     from ui.run_registry import get_manager
 
-    at = ok(open_page({"present": "true", "step": "6", "class": CLASS}))
-    at.button(key="present_start_compare").click().run()
-    experiment_id = param(at, "exp")
-    expected = guided_path.comparison_experiment()
-
-    seeds = len(expected.seeds)
+    cheap = {p.id: p for p in _cheap_presets(monkeypatch)}
+    at = ok(open_page({"present": "true", "step": "6", "class": CLASS, "side": side}))
+    question = guided_path.comparison_question(side)
+    assert question.text in markdown_text(at)
+    assert f"once all {3 * 2} runs of this side" in question.explanation
+    start = f"present_start_compare_{side}"
+    at.button(key=start).click().run()
+    experiment_id = param(at, SIDE_KEYS[side])
+    seeds = cheap[side].seeds
 
     def all_done(at: AppTest) -> bool:
-        # Start is offered again once no run of the experiment is live; every seed has 5 epochs.
-        if at.button(key="present_start_compare").disabled or not at.dataframe:
+        # Start is offered again once no run of the side is live; every seed has 2 epochs.
+        if at.button(key=start).disabled or not at.dataframe:
             return False
         table = at.dataframe[0].value
-        return list(table["seeds"]) == [seeds] * 3 and list(table["epochs"]) == [5, 5, 5]
+        return list(table["seeds"]) == [seeds] * 3 and list(table["epochs"]) == [2, 2, 2]
 
     poll_until(at, all_done)
     ok(at)
     store = get_manager().store
-    run_ids = experiments.experiment_run_ids(store, experiment_id)
-    records = [store.get_run(i) for i in run_ids]
-    assert len(records) == len(expected.configs())
-    assert {r.status for r in records} == {"finished"}
-    assert sorted({r.config.gamma for r in records}) == [0.1, 0.5, 1.0]
+    records = [store.get_run(i) for i in experiments.experiment_run_ids(store, experiment_id)]
+    assert len(records) == 3 * seeds and {r.status for r in records} == {"finished"}
+    assert presets.preset_of([r.config for r in records]) == cheap[side]
     # The table's means are the runs' own final accuracies, averaged per γ.
     table = at.dataframe[0].value
     by_label = dict(zip(table["γ"], table["final test accuracy (%)"], strict=True))
@@ -289,12 +309,31 @@ def test_comparison_step_runs_the_default_experiment_and_names_the_winner():
         finals = [r.epochs["test_acc"].iloc[-1] for r in records if r.config.gamma == gamma]
         label = guided_path.comparison_label(gamma)
         assert by_label[label] == pytest.approx(sum(finals) / len(finals))
+    # The paired verdicts, as the training page and the CLI say them.
+    points = experiments.points_from_store(store, experiment_id)
+    bullets = "\n".join(f"- {line}" for line in commentary(points, brief=True))
+    assert bullets in markdown_text(at) and "paired by seed" in bullets
     accuracies = [by_label[guided_path.comparison_label(g)] for g in guided_path.COMPARE_GAMMAS]
-    question = guided_path.step(6).question
     at.toggle(key=f"present_reveal_{question.id}").set_value(True).run()
     truth = guided_path.comparison_answer(accuracies)
     if truth is None:
-        assert "**Answer:** not known yet" in markdown_text(at)
+        assert "the highest mean final test accuracies are tied" in markdown_text(at)
     else:
         assert f"**Answer: {question.choices[truth]}.**" in markdown_text(at)
         assert answers_chart(at)["x"][truth].startswith("✓")
+
+
+def test_comparison_step_keeps_each_sides_runs_and_answers_apart(monkeypatch):
+    _cheap_presets(monkeypatch)
+    at = ok(open_page({"step": "6", "class": CLASS}))
+    first = guided_path.comparison_question("seed")
+    assert first.text in markdown_text(at)
+    at.button(key="present_answer_0").click().run()
+    at = ok(open_page({"step": "6", "class": CLASS, "side": "large-lr"}))
+    second = guided_path.comparison_question("large-lr")
+    assert second.text in markdown_text(at) and first.text not in markdown_text(at)
+    assert second.id != first.id
+    # A link with a side that does not exist warns and shows the first side.
+    at = open_page({"step": "6", "class": CLASS, "side": "bogus"})
+    assert any("`side`" in w.value for w in at.warning)
+    assert first.text in markdown_text(at)
