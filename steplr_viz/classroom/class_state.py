@@ -218,6 +218,15 @@ class ClassRoom:
                 (class_id,),
             )
 
+    def current_sweep(self, class_id: str) -> str | None:
+        """The class's open sweep (None: none open, or no such class)."""
+        class_id = check_class_id(class_id)
+        with self.store.reading() as conn:
+            row = conn.execute(
+                "SELECT sweep_id FROM class_sessions WHERE class_id = ?", (class_id,)
+            ).fetchone()
+        return None if row is None else row[0]
+
     def sweep(self, sweep_id: str) -> tuple[SweepSpec, bool] | None:
         """A sweep's grid and whether its best cell is revealed (None: no such sweep)."""
         sweep_id = check_sweep_id(sweep_id)
