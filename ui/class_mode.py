@@ -30,6 +30,7 @@ from steplr_viz.figures import sweep as figs
 from steplr_viz.store.registry import ClassFullError
 from steplr_viz.training.metrics import FINISHED, QUEUED, TERMINAL_STATUSES
 from ui.charts import show_chart
+from ui.identity import browser_known
 from ui.present import OPEN_CLASS
 from ui.run_registry import get_manager
 
@@ -70,6 +71,8 @@ def lead_ui(
     class_id: str, number: int, settings: Settings, me: Viewer, row: DeltaGenerator
 ) -> bool:
     """The teacher's screen in present mode: record the view followers copy; how many follow."""
+    if not browser_known():
+        return False  # the browser's id comes with the next run (ui.identity)
     leader = _open_class(class_id, me)
     if not permissions.can_lead(me, leader):
         row.caption("Another screen leads this class; yours does not move its students.")
@@ -226,6 +229,8 @@ def sweep_section(class_id: str, me: Viewer, present: bool) -> None:
     """The class's sweep on the presenter page: the projector's landscape, or a student's cell."""
     if class_id == OPEN_CLASS:
         return
+    if not browser_known():
+        return  # the browser's id comes with the next run: cells go to it, not a stand-in
     class_room = room()
     sweep_id = class_room.current_sweep(class_id)
     leading = present and permissions.can_lead(me, class_room.leader(class_id))
