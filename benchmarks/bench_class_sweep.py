@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -82,6 +83,15 @@ def main() -> None:
     room.open_class(CLASS, teacher)
     room.lead(CLASS, 1, 0.1, 0.5, 10)
     spec = sweeps.default_spec(epochs=args.epochs)
+
+    # The reference: one cell's run alone on the machine, nothing polling (after a warm-up run:
+    # the first run in a process pays torch's and the data's one-time costs).
+    for config in (replace(spec.config(0, 98), epochs=1), spec.config(0, 99)):
+        began = time.time()
+        alone = manager.submit(config)
+        while manager.view(alone).status not in TERMINAL_STATUSES:
+            time.sleep(0.05)
+        one_run = time.time() - began
 
     stop = threading.Event()
     start = threading.Barrier(args.students + 1)
@@ -195,7 +205,14 @@ def main() -> None:
         f"cap {manager.max_concurrent}, store {'PostgreSQL' if args.database_url else 'SQLite'}"
     )
     print(f"runs finished: {finished} of {len(cells)}; all runs ended after {all_done:.1f} s")
-    full = f"{full_at[0]:.1f} s" if full_at else "not reached"
+    floor = -(-spec.n_cells // manager.max_concurrent) * one_run
+    print(
+        f"one run alone: {one_run:.1f} s; {spec.n_cells} cells at cap {manager.max_concurrent} "
+        f"need at least {floor:.1f} s if every trainer ran as fast as one alone"
+    )
+    full = (
+        f"{full_at[0]:.1f} s ({full_at[0] / floor:.2f}x that floor)" if full_at else "not reached"
+    )
     print(f"time to full landscape: {full}  (target <= 60 s)")
     print(
         f"run-finished-to-cell delay: p50 {percentile(ms, 50):.0f} ms, "

@@ -259,6 +259,10 @@ def sweep_section(class_id: str, me: Viewer, present: bool) -> None:
         student_ui(class_id, sweep_id, spec, me)
 
 
+def _epochs(n: int) -> str:
+    return "1 epoch" if n == 1 else f"{n} epochs"
+
+
 def _question_id(sweep_id: str) -> str:
     return f"sweep-{sweep_id}"
 
@@ -267,7 +271,7 @@ def projector_ui(class_id: str, sweep_id: str, spec: sweeps.SweepSpec, revealed:
     """The teacher's view: the landscape live, the class's predictions, the reveal, close."""
     st.markdown(
         f"**Where is the best cell?** {sweeps.SYMBOLS[spec.x]} across × "
-        f"{sweeps.SYMBOLS[spec.y]} down, {spec.n_cells} cells, {spec.base.epochs} epochs each. "
+        f"{sweeps.SYMBOLS[spec.y]} down, {spec.n_cells} cells, {_epochs(spec.base.epochs)} each. "
         "Students: scan the join code, predict, then press Start."
     )
     row = st.container(horizontal=True, vertical_alignment="center")
@@ -355,7 +359,7 @@ def student_ui(class_id: str, sweep_id: str, spec: sweeps.SweepSpec, me: Viewer)
         return
     st.markdown(
         f"**Your cell: {spec.cell_label(mine.cell)}** (seed {mine.seed}), "
-        f"{spec.base.epochs} epochs on the bundled digits."
+        f"{_epochs(spec.base.epochs)} on the bundled digits."
     )
     _prediction_ui(class_id, sweep_id, spec)
     if mine.run_id is None:

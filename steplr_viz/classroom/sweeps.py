@@ -214,28 +214,32 @@ def landscape(spec: SweepSpec, rows: pd.DataFrame) -> pd.DataFrame:
     `rows` has one row per given cell: cell, run_id, status, final_acc, best_acc (NaN where
     the run has not finished). Only finished runs count towards the accuracies.
     """
-    out = []
-    for cell in range(spec.n_cells):
-        xv, yv = spec.cell_values(cell)
-        mine = rows[rows["cell"] == cell] if len(rows) else rows
-        done = mine[mine["status"] == FINISHED] if len(mine) else mine
-        finals = pd.to_numeric(done["final_acc"], errors="coerce").dropna() if len(done) else []
-        bests = pd.to_numeric(done["best_acc"], errors="coerce").dropna() if len(done) else []
-        out.append(
-            {
-                "cell": cell,
-                "x": xv,
-                "y": yv,
-                "label": spec.cell_label(cell),
-                "given": len(mine),
-                "started": int(mine["run_id"].notna().sum()) if len(mine) else 0,
-                "finished": len(finals),
-                "final_acc": float(finals.mean()) if len(finals) else math.nan,
-                "best_acc": float(bests.mean()) if len(bests) else math.nan,
-                "final_sd": float(finals.std()) if len(finals) > 1 else math.nan,
-            }
-        )
-    return pd.DataFrame(out, columns=LANDSCAPE_COLUMNS)
+    cells = pd.RangeIndex(spec.n_cells, name="cell")
+    out = pd.DataFrame(index=cells)
+    values = [spec.cell_values(c) for c in cells]
+    out["x"] = [v[0] for v in values]
+    out["y"] = [v[1] for v in values]
+    out["label"] = [spec.cell_label(c) for c in cells]
+    if len(rows):
+        by_cell = rows.groupby("cell")
+        out["given"] = by_cell.size().reindex(cells, fill_value=0)
+        out["started"] = by_cell["run_id"].count().reindex(cells, fill_value=0)
+        done = rows[rows["status"] == FINISHED]
+        finals = pd.to_numeric(done["final_acc"], errors="coerce")
+        bests = pd.to_numeric(done["best_acc"], errors="coerce")
+        out["finished"] = finals.groupby(done["cell"]).count().reindex(cells, fill_value=0)
+        out["final_acc"] = finals.groupby(done["cell"]).mean().reindex(cells)
+        out["best_acc"] = bests.groupby(done["cell"]).mean().reindex(cells)
+        out["final_sd"] = finals.groupby(done["cell"]).std().reindex(cells)
+    else:
+        out["given"] = out["started"] = out["finished"] = 0
+        out["final_acc"] = out["best_acc"] = out["final_sd"] = math.nan
+    out = out.reset_index()
+    for col in ("given", "started", "finished"):
+        out[col] = out[col].astype("int64")
+    for col in ("final_acc", "best_acc", "final_sd"):
+        out[col] = out[col].astype("float64")
+    return out[LANDSCAPE_COLUMNS]
 
 
 def best_cell(table: pd.DataFrame, metric: str = "final_acc") -> int | None:

@@ -100,18 +100,18 @@ def landscape_figure(
             continue
         shapes.append(_frame(spec, cell, name, color, dash))
         row, col = divmod(cell, n_x)
+        # On the frame's edge (the best cell's top, your cell's bottom): never over the counts.
         notes.append(
             {
                 "x": col,
-                "y": row + 0.5,
+                "y": row - 0.5 if name == BEST_NAME else row + 0.5,
                 "xref": "x",
                 "yref": "y",
                 "text": f"<b>{name}</b>",
                 "showarrow": False,
-                "yanchor": "bottom" if name == BEST_NAME else "top",
-                "yshift": 2 if name == BEST_NAME else -2,
+                "yanchor": "middle",
                 "font": {"color": color},
-                "bgcolor": "rgba(255,255,255,0.85)",
+                "bgcolor": "rgba(255,255,255,0.9)",
             }
         )
     fig_layout = layout(title=None, height=height)
