@@ -207,8 +207,8 @@ def main() -> None:
     print(f"runs finished: {finished} of {len(cells)}; all runs ended after {all_done:.1f} s")
     floor = -(-spec.n_cells // manager.max_concurrent) * one_run
     print(
-        f"one run alone: {one_run:.1f} s; {spec.n_cells} cells at cap {manager.max_concurrent} "
-        f"need at least {floor:.1f} s if every trainer ran as fast as one alone"
+        f"one run alone: {one_run:.1f} s; {spec.n_cells} cells at cap {manager.max_concurrent}, "
+        f"as {-(-spec.n_cells // manager.max_concurrent)} rounds of that: {floor:.1f} s"
     )
     full = (
         f"{full_at[0]:.1f} s ({full_at[0] / floor:.2f}x that floor)" if full_at else "not reached"
