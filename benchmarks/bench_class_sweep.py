@@ -92,6 +92,10 @@ def main() -> None:
         while manager.view(alone).status not in TERMINAL_STATUSES:
             time.sleep(0.05)
         one_run = time.time() - began
+        if manager.view(alone).status != FINISHED:
+            print(
+                f"the reference run ended {manager.view(alone).status}: {manager.view(alone).error}"
+            )
 
     stop = threading.Event()
     start = threading.Barrier(args.students + 1)
@@ -211,7 +215,7 @@ def main() -> None:
         f"as {-(-spec.n_cells // manager.max_concurrent)} rounds of that: {floor:.1f} s"
     )
     full = (
-        f"{full_at[0]:.1f} s ({full_at[0] / floor:.2f}x that floor)" if full_at else "not reached"
+        f"{full_at[0]:.1f} s ({full_at[0] / floor:.2f}x those rounds)" if full_at else "not reached"
     )
     print(f"time to full landscape: {full}  (target <= 60 s)")
     print(
