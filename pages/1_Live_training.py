@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from steplr_viz.store.run_view import poll_seconds
-from ui import experiments, training
+from ui import class_mode, experiments, training
 from ui.chrome import page_setup
 from ui.identity import teacher_key_ui, viewer
 from ui.query import warn_bad_query_params
@@ -35,6 +35,7 @@ def main() -> None:
         st.fragment(training.run_panel, run_every=poll_seconds(view.status))(run_id, view.status)
     st.divider()
     experiments.sections(config, me)
+    class_mode.training_sweep_ui(me)
     st.divider()
     training.runs_ui(me)
 

@@ -35,7 +35,20 @@ def browser_secret() -> str:
     reported = getattr(result, "browser_id", None)
     if isinstance(reported, str) and 8 <= len(reported) <= 64:
         st.session_state["_browser_secret"] = reported
+        st.session_state.pop("_browser_secret_stand_in", None)
+    if "_browser_secret" not in st.session_state:
+        st.session_state["_browser_secret_stand_in"] = True
     return st.session_state.setdefault("_browser_secret", uuid.uuid4().hex)
+
+
+def browser_known() -> bool:
+    """Whether the browser has reported its id (a page's first run has only a stand-in).
+
+    Class mode waits for it: a cell given to, or a class led by, the stand-in would be lost
+    when the browser's own id arrives a moment later. Call after viewer() or browser_secret().
+    """
+    state = st.session_state
+    return "_browser_secret" in state and not state.get("_browser_secret_stand_in", False)
 
 
 def viewer() -> permissions.Viewer:

@@ -15,6 +15,7 @@ from steplr_viz.store.runs import check_run_id
 from steplr_viz.validation import check_int
 from ui.charts import show_chart
 from ui.query import parse_bool, parse_number
+from ui.run_registry import get_manager
 from ui.schedule_controls import schedule_checks, schedule_controls
 
 PAGE_PATH = "Present"  # Streamlit's URL path for pages/3_Present.py
@@ -82,10 +83,9 @@ export default function (component) {
 _arrow_keys = st.components.v2.component("steplr_viz_present_keys", js=KEYS_JS)
 
 
-@st.cache_resource(show_spinner=False)
 def get_class_answers() -> ClassAnswers:
-    """One tally per server process: every student's session adds to what the projector reads."""
-    return ClassAnswers()
+    """The class tally in the run store: every student's session, on any replica, adds to it."""
+    return ClassAnswers(get_manager().store)
 
 
 # --------------------------------------------------------------------------- URL state

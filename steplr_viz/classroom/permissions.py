@@ -65,3 +65,13 @@ def control_hint(viewer: Viewer, started_by: str | None) -> str | None:
         "Another student started this run: you can watch, compare and download it; "
         "only they (from any of their tabs) or the teacher can pause, stop or delete it."
     )
+
+
+def can_lead(viewer: Viewer, leader: str | None) -> bool:
+    """May this viewer lead a class (move its followers, open a sweep)?
+
+    The browser that opened the class in present mode leads it, and the teacher may too.
+    """
+    if viewer.is_teacher:
+        return True
+    return leader is not None and viewer.starter is not None and viewer.starter == leader

@@ -14,8 +14,9 @@ from typing import Any
 
 DATABASE_URL_ENV = "STEPLR_VIZ_DATABASE_URL"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-# pg_advisory_xact_lock keys: one for schema changes, one that serialises claims (the cap).
-SCHEMA_LOCK, CLAIM_LOCK = 0x57E91, 0x57E92
+# pg_advisory_xact_lock keys: one for schema changes, one that serialises claims (the cap), one
+# that serialises class changes (a sweep's next cell, a class's bound).
+SCHEMA_LOCK, CLAIM_LOCK, CLASS_LOCK = 0x57E91, 0x57E92, 0x57E93
 
 # The one schema. {real}, {blob} and {seq} are the dialect's types; the rest is common SQL.
 # Columns listed in ADDED_COLUMNS came after the first release: older SQLite files gain them.
@@ -51,6 +52,46 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE TABLE IF NOT EXISTS models (
     run_id TEXT PRIMARY KEY,
     state {blob} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS class_sessions (
+    class_id TEXT PRIMARY KEY,
+    created {real} NOT NULL,
+    touched {real} NOT NULL,
+    leader TEXT,
+    step INTEGER, lr {real}, gamma {real}, step_size INTEGER,
+    version INTEGER NOT NULL DEFAULT 0,
+    sweep_id TEXT
+);
+CREATE TABLE IF NOT EXISTS class_answers (
+    class_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    n_choices INTEGER NOT NULL,
+    choice INTEGER NOT NULL,
+    answers INTEGER NOT NULL,
+    PRIMARY KEY (class_id, question_id, n_choices, choice)
+);
+CREATE TABLE IF NOT EXISTS class_followers (
+    class_id TEXT NOT NULL,
+    follower TEXT NOT NULL,
+    seen {real} NOT NULL,
+    PRIMARY KEY (class_id, follower)
+);
+CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id TEXT PRIMARY KEY,
+    class_id TEXT NOT NULL,
+    created {real} NOT NULL,
+    spec TEXT NOT NULL,
+    revealed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sweep_cells (
+    sweep_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    cell INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    holder TEXT NOT NULL,
+    run_id TEXT,
+    given {real} NOT NULL,
+    PRIMARY KEY (sweep_id, turn)
 );
 """
 # (table, column, type): what a store file made before these columns existed lacks.
@@ -280,6 +321,7 @@ def ensure_schema(engine: SqliteEngine | PostgresEngine) -> None:
 
 
 __all__ = [
+    "CLASS_LOCK",
     "DATABASE_URL_ENV",
     "POSTGRES",
     "SQLITE",

@@ -10,8 +10,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ import pandas as pd
 from steplr_viz.config import TrainConfig
 from steplr_viz.store.dialects import (
     CLAIM_LOCK,
+    CLASS_LOCK,
     SQLITE,
     Conn,
     PostgresEngine,
@@ -229,6 +230,20 @@ class RunStore:
     def _connect(self) -> AbstractContextManager[Conn]:
         """A connection in a transaction: commits on success, rolls back on error."""
         return self.engine.transaction()
+
+    def reading(self) -> AbstractContextManager[Conn]:
+        """A connection for reads (class state, steplr_viz.classroom): no lock is taken."""
+        return self._connect()
+
+    @contextmanager
+    def class_transaction(self) -> Iterator[Conn]:
+        """A transaction for class state: one writer at a time in this process and, on
+        PostgreSQL, one class change at a time in the cluster (a sweep's next cell is unique)."""
+        with self._write_lock, self._connect() as conn:
+            lock = self.dialect.lock(CLASS_LOCK)
+            if lock:
+                conn.execute(lock)
+            yield conn
 
     def close(self) -> None:
         """Close pooled connections (the store stays usable: later calls open new ones)."""

@@ -28,11 +28,17 @@ def isolated_manager(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def fresh_tally():
-    from ui.present import get_class_answers
+    from steplr_viz.classroom.class_answers import forget_class
+    from ui.run_registry import get_manager
 
-    get_class_answers.clear()
+    def forget_all() -> None:
+        with get_manager().store.class_transaction() as conn:
+            for (class_id,) in conn.execute("SELECT class_id FROM class_sessions").fetchall():
+                forget_class(conn, class_id)
+
+    forget_all()
     yield
-    get_class_answers.clear()
+    forget_all()
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
