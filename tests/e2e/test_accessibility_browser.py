@@ -134,3 +134,31 @@ def test_axe_finds_no_serious_violation_on_any_presenter_step(themed: Any, app_s
         assert_axe_clean(page, f"presenter step {step} in present mode ({theme})")
         if step < STEP_COUNT:
             page.locator(".st-key-present_next button").click()
+
+
+@pytest.fixture(scope="module")
+def runs_server(server_factory: Any) -> Any:
+    """A server of this module's own, so the runs it starts stay apart from other tests'."""
+    return server_factory("app.py")
+
+
+@pytest.mark.parametrize("themed", [(t, "desktop") for t in THEMES], indirect=True, ids=THEMES)
+def test_axe_finds_no_serious_violation_beside_a_finished_run(
+    themed: Any, runs_server: Any
+) -> None:
+    # The run panel (progress, charts, the epoch log, the pictures) and the runs table appear
+    # only once there is a run.
+    page, theme = themed
+    server = runs_server
+    query = "train_epochs=1&train_batch_size=512"
+    harness.open_page(page, server.page_url("Live_training", query), LOAD_TIMEOUT_MS)
+    page.locator(".st-key-train_start button").click()
+    page.locator('[data-testid="stMain"] h2', has_text=" · run ").filter(
+        has_text="finished"
+    ).first.wait_for(state="visible")
+    page.locator(".st-key-train_digits .js-plotly-plot").wait_for(state="visible")
+    harness.wait_app_idle(page, LOAD_TIMEOUT_MS)
+    harness.wait_rendered(page, LOAD_TIMEOUT_MS)
+    harness.settle(page)
+    assert_theme(page, theme)
+    assert_axe_clean(page, f"the training page after a finished run ({theme})")
