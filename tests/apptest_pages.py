@@ -34,8 +34,10 @@ def open_page(
 
 
 def run_heading(at: AppTest) -> str:
-    """The watched run's heading on the training page ('#### 🟢 running · ...'), or ''."""
-    return next((m.value for m in at.markdown if m.value.startswith("####")), "")
+    """The watched run's heading on the training page ('## … running · … · run `id`'), or ''."""
+    return next(
+        (m.value for m in at.markdown if m.value.startswith("## ") and " · run `" in m.value), ""
+    )
 
 
 def poll_until(at: AppTest, done: Callable[[AppTest], bool]) -> AppTest:

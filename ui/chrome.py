@@ -1,4 +1,5 @@
-"""Page chrome shared by every page: config, and a sidebar menu with readable names."""
+"""Page chrome shared by every page: config, a sidebar menu with readable names, and what makes
+every page readable by every student (caption contrast, keyboard access to scrolling code)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,51 @@ PAGES = [
     ("pages/3_Present.py", "Presenter mode", ":material/co_present:"),
 ]
 
+# Streamlit draws captions at 60% opacity: 3.8:1 on the light theme, below WCAG AA's 4.5:1 for
+# small text, and code inside a caption fades with it (3.0:1). At 80% the caption text has 6.9:1
+# and its code 4.7:1 on either theme's backgrounds (tests/figures/test_palette.py computes it;
+# tests/e2e/test_accessibility_browser.py runs axe-core). A slider's value is small text in the
+# primary colour, which cannot reach 4.5:1 on the dark sidebar while white button labels on the
+# same colour keep theirs: it takes the text colour instead. The keyed element draws nothing.
+CAPTION_OPACITY = 0.8
+A11Y_CSS = f"""<style>
+div[data-testid="stCaptionContainer"] {{ opacity: {CAPTION_OPACITY}; }}
+div[data-testid="stSliderThumbValue"] {{ color: inherit; }}
+.st-key-steplr_a11y {{ display: none; }}
+</style>"""
+
+# A code block wider than its column (a phone, a narrow column) scrolls sideways, which a
+# keyboard cannot do unless the block takes the focus: give every scrolling block a tab stop.
+FOCUSABLE_CODE_JS = """
+export default function () {
+  let pending = 0;
+  const mark = () => {
+    pending = 0;
+    for (const pre of document.querySelectorAll('[data-testid="stCode"] pre')) {
+      const scrolls = pre.scrollWidth > pre.clientWidth || pre.scrollHeight > pre.clientHeight;
+      if (scrolls && !pre.hasAttribute("tabindex")) {
+        pre.setAttribute("tabindex", "0");
+        pre.dataset.steplrFocusable = "1";
+      } else if (!scrolls && pre.dataset.steplrFocusable) {
+        pre.removeAttribute("tabindex");
+        delete pre.dataset.steplrFocusable;
+      }
+    }
+  };
+  const later = () => { if (!pending) pending = requestAnimationFrame(mark); };
+  const observer = new MutationObserver(later);
+  observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+  window.addEventListener("resize", later);
+  later();
+  return () => {
+    observer.disconnect();
+    window.removeEventListener("resize", later);
+    if (pending) cancelAnimationFrame(pending);
+  };
+}
+"""
+_focusable_code = st.components.v2.component("steplr_viz_focusable_code", js=FOCUSABLE_CODE_JS)
+
 
 def page_setup(title: str, icon: str) -> None:
     """Set the page config and draw the menu at the top of the sidebar."""
@@ -24,3 +70,5 @@ def page_setup(title: str, icon: str) -> None:
             except StreamlitAPIException:  # AppTest runs one page alone, without the others
                 st.caption(f"{page_icon} {label}")
         st.divider()
+        st.html(A11Y_CSS)
+        _focusable_code(key="steplr_a11y")

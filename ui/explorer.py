@@ -107,7 +107,7 @@ def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -
     # Heading and formula in one markdown element, the worked examples in another: each
     # element costs every rerun, and these read as one block anyway.
     st.markdown(
-        "### The formula\n$$\n"
+        "## The formula\n$$\n"
         r"\eta_t = \eta_0 \cdot \gamma^{\lfloor t/s \rfloor}"
         rf" = {base_lr:g} \cdot {gamma:g}^{{\lfloor t/{step_size} \rfloor}}"
         "\n$$"

@@ -229,7 +229,8 @@ def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
         "Stepping per batch against per epoch: the LR over training",
     )
     # One column per loader, one row per fact: the numbers read across like a comparison.
-    st.dataframe(pd.DataFrame(columns), width="stretch")
+    # The row labels' column is named, so a screen reader announces a header there too.
+    st.dataframe(pd.DataFrame(columns).rename_axis("per loader"), width="stretch")
     low_epoch, low = shown.first_low_epoch(), _percent(shown.low_fraction)
     st.caption(
         "The chart is on a log scale because the per-batch LR falls through many decades; "

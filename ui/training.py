@@ -294,7 +294,7 @@ def download_ui() -> None:
 
 def predicted_section(config: TrainConfig) -> None:
     """Before Start: the LR schedule this config will follow, from the closed form."""
-    st.subheader("The schedule this run will follow")
+    st.header("The schedule this run will follow")
     plan = run_plan.schedule_plan(config)
     show_chart(
         figs.lr_figure(
@@ -336,7 +336,7 @@ def progress_ui(view: RunView) -> None:
     """Status, progress bar with epoch, batch, ETA and speed; queue place; errors."""
     c = view.config
     st.markdown(
-        f"#### {STATUS_ICONS.get(view.status, '')} {view.status} · {run_label(c)} · "
+        f"## {STATUS_ICONS.get(view.status, '')} {view.status} · {run_label(c)} · "
         f"{OPTIMIZER_NAMES[c.optimizer]}, batch {c.batch_size} · run `{view.run_id}`"
     )
     if view.status == QUEUED:
@@ -487,7 +487,7 @@ def pictures_ui(view: RunView) -> None:
 
 def runs_ui(viewer: permissions.Viewer) -> None:
     """Every run on this server: select several to compare, watch one, delete or download."""
-    st.subheader("Runs on this server")
+    st.header("Runs on this server")
     runs = get_manager().store.list_runs()
     if runs.empty:
         st.caption("No runs yet. Press Start above; every student's runs appear here.")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from steplr_viz.figures import style
-from steplr_viz.figures.style import CLOSED_FORM, MUTED, SERIES, new_figure
+from steplr_viz.figures.style import BLUISH_GREEN, CLOSED_FORM, MUTED, SERIES, new_figure
 
 # Read from the back of a room at 1280×720: big type, thick lines, large markers.
 PROJECTOR_FONT_SIZE = 22
@@ -17,7 +17,7 @@ PROJECTOR_MARKER_SCALE = 1.8
 PROJECTOR_HEIGHT = 460
 
 ANSWER_COLOR = MUTED
-TRUE_COLOR = "#2A9D8F"
+TRUE_COLOR = BLUISH_GREEN  # from the palette: 3:1 on both themes, apart from grey for all
 ANSWERS_TRACE = "answers"
 
 

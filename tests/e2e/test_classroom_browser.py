@@ -165,7 +165,7 @@ def start_run(page: Any) -> str:
 
 def heading_shows(page: Any, status: str, deadline_s: float = DEADLINE_S) -> str:
     """Wait until the run panel's heading shows this status; returns the heading."""
-    heading = page.locator('[data-testid="stMain"] h4', has_text=status)
+    heading = page.locator('[data-testid="stMain"] h2', has_text=" · run ").filter(has_text=status)
     heading.first.wait_for(state="visible", timeout=deadline_s * 1000)
     return heading.first.inner_text()
 

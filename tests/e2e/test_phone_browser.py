@@ -89,7 +89,7 @@ def test_a_run_starts_on_a_phone(phone: Any, app_server: Any) -> None:
     assert_within_screen(phone, start)
     assert overflow_px(phone) <= 0
     phone.locator(start).click()
-    heading = phone.locator('[data-testid="stMain"] h4').filter(has_text=" · run ")
+    heading = phone.locator('[data-testid="stMain"] h2').filter(has_text=" · run ")
     harness.wait_until(
         lambda: (
             heading.count() > 0
@@ -99,5 +99,5 @@ def test_a_run_starts_on_a_phone(phone: Any, app_server: Any) -> None:
         deadline_s=DEADLINE_S,
     )
     assert_within_screen(phone, ".st-key-train_stop button")
-    assert_within_screen(phone, '[data-testid="stMain"] h4')
+    assert_within_screen(phone, '[data-testid="stMain"] h2:has-text(" · run ")')
     assert overflow_px(phone) <= 0

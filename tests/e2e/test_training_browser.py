@@ -126,7 +126,7 @@ def address(page: Any) -> str:
 
 def heading(page: Any) -> str:
     """The run panel's heading (status · config · run id), or "" while there is none."""
-    found = page.locator('[data-testid="stMain"] h4').all_inner_texts()
+    found = page.locator('[data-testid="stMain"] h2', has_text=" · run ").all_inner_texts()
     return found[0] if found else ""
 
 

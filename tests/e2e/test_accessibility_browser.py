@@ -1,0 +1,164 @@
+"""Readable by every student: a dark system setting gets the dark theme, and axe-core finds no
+serious or critical WCAG violation on any page, light or dark, on a laptop or a phone."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from . import harness
+from .axe import PAGES, THEMES, WIDTHS, axe_unavailable_reason, blocking, run_axe
+
+pytestmark = pytest.mark.e2e
+
+LOAD_TIMEOUT_MS = 120_000  # bounds a page load on a loaded machine; it asserts nothing
+STEP_COUNT = 8  # the presenter's steps (steplr_viz.classroom.guided_path.STEP_COUNT)
+
+
+def _rgb(css: str) -> tuple[int, int, int]:
+    r, g, b = (int(v) for v in re.findall(r"[\d.]+", css)[:3])
+    return r, g, b
+
+
+def luminance(css: str) -> float:
+    """WCAG 2 relative luminance of a CSS rgb() colour."""
+    channels = [c / 255 for c in _rgb(css)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.fixture
+def themed(browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, str]]:
+    """(page, theme): a page whose system colour scheme and screen are the test's (theme, width)."""
+    theme, width = request.param
+    phone = width == "phone"
+    context = browser.new_context(
+        viewport=WIDTHS[width], color_scheme=theme, is_mobile=phone, has_touch=phone
+    )
+    context.set_default_timeout(LOAD_TIMEOUT_MS)
+    try:
+        yield context.new_page(), theme
+    finally:
+        context.close()
+
+
+def colours(page: Any) -> dict[str, str]:
+    """The app's background, its title's colour, and the first chart's background and tick text."""
+    return page.evaluate(
+        """() => {
+      const style = (sel, prop) => {
+        const el = document.querySelector(sel);
+        return el ? getComputedStyle(el)[prop] : null;
+      };
+      return {
+        background: style('[data-testid="stApp"]', 'backgroundColor'),
+        title: style('[data-testid="stMain"] h1', 'color'),
+        chart: style('.js-plotly-plot .main-svg', 'backgroundColor'),
+        ticks: style('.js-plotly-plot .xtick text', 'fill'),
+      };
+    }"""
+    )
+
+
+def assert_theme(page: Any, theme: str) -> None:
+    """The page shows the theme the system asks for: a dark or a light background."""
+    background = colours(page)["background"]
+    if theme == "dark":
+        assert luminance(background) < 0.05, f"not the dark theme: background {background}"
+    else:
+        assert luminance(background) > 0.9, f"not the light theme: background {background}"
+
+
+def assert_axe_clean(page: Any, where: str) -> None:
+    found = blocking(run_axe(page))
+    assert not found, f"axe-core on {where}:\n" + "\n".join(str(v) for v in found)
+
+
+@pytest.fixture(autouse=True)
+def _require_axe() -> None:
+    reason = axe_unavailable_reason()
+    if reason:  # conftest turns this skip into a failure in CI
+        pytest.skip(reason)
+
+
+@pytest.mark.parametrize("themed", [(t, "desktop") for t in THEMES], indirect=True, ids=THEMES)
+def test_the_app_follows_the_systems_light_or_dark_setting(themed: Any, app_server: Any) -> None:
+    page, theme = themed
+    harness.open_page(page, app_server.page_url(""), LOAD_TIMEOUT_MS)
+    assert_theme(page, theme)
+    seen = colours(page)
+    assert contrast(seen["title"], seen["background"]) >= 7, seen
+    # The chart is drawn on the page's own background with the theme's text colour.
+    assert _rgb(seen["chart"]) == _rgb(seen["background"]) or seen["chart"].endswith(", 0)"), seen
+    assert contrast(seen["ticks"], seen["background"]) >= 3, seen
+
+
+CASES = [
+    pytest.param((theme, width), path, query, id=f"{name.replace(' ', '_')}-{theme}-{width}")
+    for name, path, query in PAGES
+    for theme in THEMES
+    for width in WIDTHS
+]
+
+
+@pytest.mark.parametrize(("themed", "path", "query"), CASES, indirect=["themed"])
+def test_axe_finds_no_serious_violation(
+    themed: Any, app_server: Any, path: str, query: str
+) -> None:
+    page, theme = themed
+    harness.open_page(page, app_server.page_url(path, query), LOAD_TIMEOUT_MS)
+    harness.settle(page)
+    assert_theme(page, theme)  # the scan is of the theme it names
+    assert_axe_clean(page, f"/{path}?{query} ({theme})")
+
+
+@pytest.mark.parametrize("themed", [(t, "desktop") for t in THEMES], indirect=True, ids=THEMES)
+def test_axe_finds_no_serious_violation_on_any_presenter_step(themed: Any, app_server: Any) -> None:
+    page, theme = themed
+    harness.open_page(page, app_server.page_url("Present", "present=true"), LOAD_TIMEOUT_MS)
+    assert_theme(page, theme)
+    for step in range(1, STEP_COUNT + 1):
+        heading = page.locator('[data-testid="stMain"] h2').filter(has_text=f"{step} · ")
+        heading.first.wait_for(state="visible")
+        harness.wait_app_idle(page, LOAD_TIMEOUT_MS)
+        harness.wait_rendered(page, LOAD_TIMEOUT_MS)
+        harness.settle(page)
+        assert_axe_clean(page, f"presenter step {step} in present mode ({theme})")
+        if step < STEP_COUNT:
+            page.locator(".st-key-present_next button").click()
+
+
+@pytest.fixture(scope="module")
+def runs_server(server_factory: Any) -> Any:
+    """A server of this module's own, so the runs it starts stay apart from other tests'."""
+    return server_factory("app.py")
+
+
+@pytest.mark.parametrize("themed", [(t, "desktop") for t in THEMES], indirect=True, ids=THEMES)
+def test_axe_finds_no_serious_violation_beside_a_finished_run(
+    themed: Any, runs_server: Any
+) -> None:
+    # The run panel (progress, charts, the epoch log, the pictures) and the runs table appear
+    # only once there is a run.
+    page, theme = themed
+    server = runs_server
+    query = "train_epochs=1&train_batch_size=512"
+    harness.open_page(page, server.page_url("Live_training", query), LOAD_TIMEOUT_MS)
+    page.locator(".st-key-train_start button").click()
+    page.locator('[data-testid="stMain"] h2', has_text=" · run ").filter(
+        has_text="finished"
+    ).first.wait_for(state="visible")
+    page.locator(".st-key-train_digits .js-plotly-plot").wait_for(state="visible")
+    harness.wait_app_idle(page, LOAD_TIMEOUT_MS)
+    harness.wait_rendered(page, LOAD_TIMEOUT_MS)
+    harness.settle(page)
+    assert_theme(page, theme)
+    assert_axe_clean(page, f"the training page after a finished run ({theme})")
