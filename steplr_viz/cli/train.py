@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--experiment",
         default=None,  # TrainConfig.validated() reads None as "" (no experiment)
-        help="experiment id (12 hex characters) to group the run with (default: none)",
+        help="experiment id (12 letters and digits) to group the run with (default: none)",
     )
     p.add_argument(
         "--data-source",

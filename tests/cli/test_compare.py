@@ -12,6 +12,7 @@ import pytest
 
 from steplr_viz.cli import compare
 from steplr_viz.store.runs import RunStore
+from steplr_viz.validation import is_id
 
 REPO = Path(__file__).resolve().parents[2]
 ARM_RE = re.compile(
@@ -42,8 +43,8 @@ def test_the_cli_prints_one_line_per_arm_then_the_verdict_and_records_the_runs(t
     assert lines[3].startswith("The gap between ")
     assert re.search(r"(larger than|within) the seed-to-seed spread", lines[3])
     assert lines[4].startswith("gamma=0.1: the LR fell from 0.001 to 0.0001 for epoch 2; ")
-    m = re.fullmatch(r"Recorded as experiment ([0-9a-f]{12})\.", lines[-1])
-    assert m, lines[-1]
+    m = re.fullmatch(r"Recorded as experiment (\w+)\.", lines[-1])
+    assert m and is_id(m[1]) and not m[1].isdigit(), lines[-1]
     configs = RunStore(tmp_path / "runs").list_configs().values()
     assert sorted((c.gamma, c.seed) for c in configs) == [(0.1, 0), (0.1, 1), (1.0, 0), (1.0, 1)]
     assert {c.experiment for c in configs} == {m[1]}
