@@ -1,8 +1,8 @@
 """The training page's experiment sections: "Does StepLR help?", predict, reveal, the seed's script.
 
 An experiment is a group of real runs that differ in one setting, each arm over the same seeds,
-submitted through the same queue and cap as single runs (steplr_viz/classroom/experiments.py). Its id
-travels in the link as `exp`, so a refresh or a second tab shows the same experiment.
+submitted through the same queue and cap as single runs (steplr_viz/classroom/experiments.py).
+Its id travels in the link as `exp`, so a refresh or a second tab shows the same experiment.
 """
 
 from __future__ import annotations
