@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,40 @@ def test_experiment_flag_adds_the_runs_to_an_earlier_experiment(tmp_path, capsys
     assert sorted((c.experiment, c.seed) for c in configs) == [
         ("0123456789ab", 0), ("0123456789ab", 1),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "how"), [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")]
+)
+def test_a_signal_stops_the_experiment_and_records_the_run_stopped(tmp_path, sig, code, how):
+    runs_dir = tmp_path / "runs"
+    env = {**os.environ, "STEPLR_VIZ_RUNS_DIR": str(tmp_path / "env_runs")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "steplr_viz.compare", "--vary", "gamma=1,0.1", "--seeds", "2",
+         "--epochs", "50", "--batch-size", "8", "--runs-dir", str(runs_dir)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while not _training(runs_dir):  # the first run has stored batches
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.1)
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code, err
+    assert f"Stopped by {how} after 1 of 4 runs." in err.splitlines(), err  # the stopped one
+    assert "Traceback" not in err and "terminate called" not in err, err
+    runs = RunStore(runs_dir).list_runs()
+    assert runs["status"].tolist() == ["stopped"]  # the one that trained; no more started
+
+
+def _training(runs_dir: Path) -> bool:
+    if not (runs_dir / "runs.sqlite3").exists():
+        return False
+    store = RunStore(runs_dir)
+    runs = store.list_runs()
+    return len(runs) == 1 and len(store.get_run(runs["run_id"].iloc[0]).batches) > 0
