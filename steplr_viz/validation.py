@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import random
+import re
+import secrets
 from typing import Any
 
 # Upper bounds that keep a page or a run responsive; a class cannot ask for more.
@@ -74,7 +77,37 @@ def check_epochs(epochs: Any) -> int:
 
 
 MAX_MILESTONES = 50
-EXPERIMENT_ID_LEN = 12  # an experiment id looks like a run id: 12 lowercase hex characters
+
+# Ids that reach a file (run and experiment ids): 12 characters, a first one that is a letter
+# but no hex digit, then Crockford's lowercase base 32 (no i, l, o, u). No CSV reader or
+# spreadsheet takes such an id for a number, as it could take an old 12-hex id ("123456789012",
+# "1234e5678901"); those old ids stay valid wherever an id is checked.
+ID_LEN = 12
+ID_FIRST = "ghjkmnpqrstvwxyz"
+ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+ID_RE = re.compile(rf"^(?:[0-9a-f]{{{ID_LEN}}}|[{ID_FIRST}][{ID_ALPHABET}]{{{ID_LEN - 1}}})$")
+ID_WORDS = "12 lowercase letters and digits"
+EXPERIMENT_ID_LEN = ID_LEN  # an experiment id is made like a run id
+
+
+def new_id(rng: random.Random | None = None) -> str:
+    """A fresh random id (59 bits) that starts with a letter; `rng` only for tests."""
+    choice = secrets.choice if rng is None else rng.choice
+    return choice(ID_FIRST) + "".join(choice(ID_ALPHABET) for _ in range(ID_LEN - 1))
+
+
+def is_id(text: Any) -> bool:
+    """True for a run or experiment id: a new one, or an old one of 12 lowercase hex digits."""
+    return isinstance(text, str) and ID_RE.fullmatch(text) is not None
+
+
+def reads_as_number(text: str) -> bool:
+    """Whether a CSV reader could take this text for a number ("0123", "1e5", "inf", "nan")."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def check_milestones(milestones: Any) -> tuple[int, ...]:
@@ -92,18 +125,11 @@ def check_milestones(milestones: Any) -> tuple[int, ...]:
 
 
 def check_experiment_id(experiment: Any) -> str:
-    """An experiment id: "" (no experiment; None means the same) or 12 lowercase hex characters."""
+    """An experiment id: "" (no experiment; None means the same) or an id (see ID_RE)."""
     if experiment is None:
         return ""
-    ok = isinstance(experiment, str) and (
-        experiment == ""
-        or (
-            len(experiment) == EXPERIMENT_ID_LEN
-            and all(c in "0123456789abcdef" for c in experiment)
-        )
-    )
-    if not ok:
+    if experiment != "" and not is_id(experiment):
         shown = repr(experiment)
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        raise ValueError(f'experiment must be "" or 12 lowercase hex characters, got {shown}')
+        raise ValueError(f'experiment must be "" or an id of {ID_WORDS}, got {shown}')
     return experiment

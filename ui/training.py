@@ -584,10 +584,11 @@ def run_actions_ui(selected: tuple[str, ...], viewer: permissions.Viewer) -> Non
 
     model_ui(first, model_col)
     n = len(selected)
+    runs_word = "run" if n == 1 else "runs"
     st.download_button(
-        f"Every batch and epoch of the {n} selected run{'s' if n != 1 else ''} (zip of CSVs)",
+        f"Every batch and epoch of the {n} selected {runs_word} (zip: CSV and Parquet)",
         icon=":material/folder_zip:",
-        # Built when clicked: runs, batches and epochs tables that pandas opens from the zip.
+        # Built when clicked: runs, batches and epochs tables as CSV and typed Parquet.
         data=lambda: export.runs_zip(export.select_records(store, selected)),
         file_name=f"steplr_runs_{ids_digest(list(selected))}.zip",
         mime="application/zip",

@@ -34,6 +34,7 @@ from steplr_viz.classroom.presets import PRESETS, preset, preset_of
 from steplr_viz.cli.train import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     _fail,
     _one_line,
@@ -165,12 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_runs = len(experiment.values) * len(experiment.seeds)
     current: list[Trainer] = []
     interrupted = False
+    stopped_by = signal.SIGINT  # or SIGTERM: which signal stopped the runs
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        nonlocal interrupted
-        if interrupted:  # a second Ctrl-C: stop waiting for the batch to end
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal interrupted, stopped_by
+        if interrupted:  # a second one: stop waiting for the batch to end
             raise KeyboardInterrupt
-        interrupted = True
+        interrupted, stopped_by = True, signum
         if current:
             current[-1].stop()  # within one batch; the store records "stopped"
 
@@ -188,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One run at a time on a model this small: a second intra-op thread only adds contention.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Ctrl-C and SIGTERM (a service manager, `kill`) end the runs alike.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         runs = run_experiment(
             experiment,
@@ -204,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if store is not None and current and current[-1].run_id:
             store.set_status(current[-1].run_id, "stopped")
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         torch.set_num_threads(threads)
 
     points = points_from_runs(runs)
@@ -217,8 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if store is not None:
         print(f"Recorded as experiment {experiment.experiment_id}.", flush=True)
     if interrupted:
-        print(f"Stopped by Ctrl-C after {len(runs)} of {n_runs} runs.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        how = "SIGTERM" if stopped_by == signal.SIGTERM else "Ctrl-C"
+        print(f"Stopped by {how} after {len(runs)} of {n_runs} runs.", file=sys.stderr)
+        return EXIT_TERMINATED if stopped_by == signal.SIGTERM else EXIT_INTERRUPTED
     failed = [r for r in runs if r.snapshot.status != FINISHED]
     if failed:
         names = ", ".join(f"{r.arm} seed {r.seed} ({r.snapshot.status})" for r in failed)

@@ -1,4 +1,4 @@
-"""Take runs home: every batch and epoch of chosen runs as CSVs in one zip, or TensorBoard files.
+"""Take runs home: every batch and epoch of chosen runs as CSV and Parquet in a zip, or TensorBoard.
 
 From the page (a download button) or the command line:
 
@@ -25,18 +25,20 @@ from steplr_viz.cli.common import HelpFormatter, add_version
 
 # What the zip holds, and how to open it: also written into the zip as README.txt.
 ZIP_README = """\
-Runs exported from steplr-viz. Three CSV files, one row per run, per batch and per epoch:
+Runs exported from steplr-viz. Three tables, one row per run, per batch and per epoch, each
+as CSV (for spreadsheets) and as Parquet (every column keeps its type: ids stay text, times
+stay times):
 
-  runs.csv     run_id, status, times, final test accuracy and every training setting
-  batches.csv  run_id, step (1-based optimizer step), epoch (1-based), loss, lr
-  epochs.csv   run_id, epoch (1-based, as the seed prints "Epoch N"; t = N - 1 in the formula),
+  runs         run_id, status, times, final test accuracy and every training setting
+  batches      run_id, step (1-based optimizer step), epoch (1-based), loss, lr
+  epochs       run_id, epoch (1-based, as the seed prints "Epoch N"; t = N - 1 in the formula),
                train_loss, lr (the LR used during the epoch), test_loss, test_acc (%), seconds
 
 In pandas:
 
     import zipfile, pandas as pd
     z = zipfile.ZipFile("runs.zip")
-    batches = pd.read_csv(z.open("batches.csv"))
+    batches = pd.read_parquet(z.open("batches.parquet"))  # or pd.read_csv(z.open("batches.csv"))
 """
 
 
@@ -71,17 +73,26 @@ def _stacked(records: Sequence[Any], attribute: str) -> pd.DataFrame:
     return frame[["run_id", *[c for c in frame.columns if c != "run_id"]]]
 
 
+def _parquet(frame: pd.DataFrame) -> bytes:
+    """The frame as Parquet bytes, every column with its type (ids as text)."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
 def runs_zip(records: Sequence[Any]) -> bytes:
-    """A zip of runs.csv, batches.csv and epochs.csv (full float precision) and a README."""
+    """A zip of the runs, batches and epochs tables as CSV (full float precision) and Parquet,
+    and a README."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.txt", ZIP_README)
         for name, frame in (
-            ("runs.csv", runs_table(records)),
-            ("batches.csv", _stacked(records, "batches")),
-            ("epochs.csv", _stacked(records, "epochs")),
+            ("runs", runs_table(records)),
+            ("batches", _stacked(records, "batches")),
+            ("epochs", _stacked(records, "epochs")),
         ):
-            archive.writestr(name, frame.to_csv(index=False, float_format="%.17g"))
+            archive.writestr(f"{name}.csv", frame.to_csv(index=False, float_format="%.17g"))
+            archive.writestr(f"{name}.parquet", _parquet(frame))
     return buffer.getvalue()
 
 

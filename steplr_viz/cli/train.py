@@ -22,6 +22,7 @@ from steplr_viz.training.trainer import Trainer
 EXIT_USAGE = 2  # bad flags or missing data, as argparse does
 EXIT_FAILED = 1  # the run failed or diverged
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention for Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 _FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--experiment",
         default=None,  # TrainConfig.validated() reads None as "" (no experiment)
-        help="experiment id (12 hex characters) to group the run with (default: none)",
+        help="experiment id (12 letters and digits) to group the run with (default: none)",
     )
     p.add_argument(
         "--data-source",
@@ -190,35 +191,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         StoreRecorder(store, run_id).attach(trainer)
     trainer.add_callback("on_epoch_end", lambda _t, point: _print_epoch(point))
 
-    interrupted = False
+    stopped_by: int | None = None  # the signal that asked the run to stop
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        nonlocal interrupted
-        if interrupted:  # a second Ctrl-C: stop waiting for the batch to end
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stopped_by
+        if stopped_by is not None:  # a second one: stop waiting for the batch to end
             raise KeyboardInterrupt
-        interrupted = True
+        stopped_by = signum
         trainer.stop()  # takes effect within one batch; the store records "stopped"
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Ctrl-C and SIGTERM (a service manager, `kill`, a container stopping) end the run alike.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         snap = trainer.run()
     except KeyboardInterrupt:
         if store is not None:
             store.set_status(run_id, STOPPED)
         snap = None
+        stopped_by = stopped_by or signal.SIGINT
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
-    if snap is not None and snap.status == FINISHED:  # even if Ctrl-C came with the last batch
+    if snap is not None and snap.status == FINISHED:  # even if a signal came with the last batch
         print(f"Throughput: {round(snap.samples_per_sec)} samples/s", flush=True)
         if args.save_model is not None and trainer.final_state is not None:
             args.save_model.write_bytes(state_dict_bytes(trainer.final_state))
             print(f"Model saved to {args.save_model}: load it with", flush=True)
             print(load_snippet(str(args.save_model)), flush=True)
         return 0
-    if interrupted or snap is None or snap.status == STOPPED:
+    if stopped_by is not None or snap is None or snap.status == STOPPED:
         done = len(snap.epochs) if snap is not None else 0
         where = f"; run {run_id} recorded as stopped" if run_id else ""
-        print(f"Stopped by Ctrl-C after {done} epoch(s){where}.", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
+        how = "SIGTERM" if stopped_by == signal.SIGTERM else "Ctrl-C"
+        print(f"Stopped by {how} after {done} epoch(s){where}.", file=sys.stderr, flush=True)
+        return EXIT_TERMINATED if stopped_by == signal.SIGTERM else EXIT_INTERRUPTED
     _fail(f"the run {snap.status}: {snap.error or 'no message'}", EXIT_FAILED)

@@ -8,12 +8,14 @@ silent interrupted. On SQLite the queue and cap are this process's, as they alwa
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict, deque
 from pathlib import Path
 
@@ -22,8 +24,14 @@ from steplr_viz.store.owners import process_token
 from steplr_viz.store.recorder import StoreRecorder
 from steplr_viz.store.run_view import RunView, snapshot_view
 from steplr_viz.store.runs import RunStore, check_run_id, open_store
-from steplr_viz.training.metrics import FAILED, STOPPED, TERMINAL_STATUSES, Snapshot
-from steplr_viz.training.trainer import Trainer
+from steplr_viz.training.metrics import (
+    FAILED,
+    INTERRUPTED,
+    STOPPED,
+    TERMINAL_STATUSES,
+    Snapshot,
+)
+from steplr_viz.training.trainer import EXIT_MESSAGE, Trainer, stop_on_sigterm
 from steplr_viz.validation import check_int
 
 # How long delete() and shutdown() wait for a stopped trainer's thread (it stops within a batch).
@@ -34,10 +42,31 @@ KEEP_FINAL_SNAPSHOTS = 32
 # a beat another server's runs count as dead (a few missed beats, so a busy server is not).
 TICK_SECONDS = 0.5
 HEARTBEAT_TIMEOUT_S = 15.0
+QUEUED_EXIT_MESSAGE = "The app stopped while this run was queued; it was marked interrupted."
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ClassFullError", "RunManager", "class_full_message"]
+__all__ = ["ClassFullError", "RunManager", "class_full_message", "shutdown_all"]
+
+# Every manager of this process, shut down at its exit (the app's, a notebook's, a test's).
+_MANAGERS: weakref.WeakSet[RunManager] = weakref.WeakSet()
+_MANAGERS_LOCK = threading.Lock()
+
+
+def shutdown_all() -> None:
+    """Shut down every run manager of this process: its live runs are marked interrupted."""
+    with _MANAGERS_LOCK:
+        managers = list(_MANAGERS)
+    for manager in managers:
+        try:
+            manager.shutdown(interrupted=True)
+        except Exception:  # the store may be gone already; the next start marks the runs
+            logger.exception("run manager shutdown at exit failed")
+
+
+# Registered after the trainer module's handler, so it runs first (atexit is last-in,
+# first-out): queued runs must not start while the running ones are being stopped.
+atexit.register(shutdown_all)
 
 
 class ClassFullError(RuntimeError):
@@ -91,6 +120,9 @@ class RunManager:
         self.tick_seconds = float(tick_seconds)
         self._wake = threading.Event()
         self._loop: threading.Thread | None = None
+        with _MANAGERS_LOCK:
+            _MANAGERS.add(self)
+        stop_on_sigterm()
         if self.shared:
             self._loop = threading.Thread(
                 target=self._replica_loop, name="steplr-replica", daemon=True
@@ -352,18 +384,30 @@ class RunManager:
             self._final.pop(run_id, None)
         return self.store.delete_run(run_id) or was_live
 
-    def shutdown(self) -> None:
-        """Stop everything, mark queued runs stopped and join the trainer threads (bounded)."""
+    def shutdown(self, *, interrupted: bool = False) -> None:
+        """Stop everything, mark queued runs stopped and join the trainer threads (bounded).
+
+        `interrupted`: the process is going away (its exit, SIGTERM, Ctrl-C): live runs are
+        marked interrupted, with their data kept, instead of stopped.
+        """
         with self._lock:
+            if self._closed and not self._active:
+                return
             self._closed = True
             queued = list(self._queue)
             self._queue.clear()
             self._pending.clear()
             trainers = list(self._active.values())
         for run_id in queued:
-            self.store.set_status(run_id, STOPPED)
+            if interrupted:
+                self.store.set_status(run_id, INTERRUPTED, QUEUED_EXIT_MESSAGE)
+            else:
+                self.store.set_status(run_id, STOPPED)
         for trainer in trainers:
-            trainer.stop()
+            if interrupted:
+                trainer.interrupt(EXIT_MESSAGE)
+            else:
+                trainer.stop()
         deadline = time.monotonic() + JOIN_TIMEOUT_S
         for trainer in trainers:
             trainer.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
@@ -22,6 +20,7 @@ from steplr_viz.config import TrainConfig
 from steplr_viz.store.dialects import (
     CLAIM_LOCK,
     CLASS_LOCK,
+    SCHEMA_LOCK,
     SQLITE,
     Conn,
     PostgresEngine,
@@ -44,9 +43,9 @@ from steplr_viz.training.metrics import (
     BatchPoint,
     EpochPoint,
 )
-from steplr_viz.validation import check_int
+from steplr_viz.validation import ID_RE, ID_WORDS, check_int, is_id, new_id, reads_as_number
 
-RUN_ID_RE = re.compile(r"^[0-9a-f]{12}$")  # run ids are 12 lowercase hex chars
+RUN_ID_RE = ID_RE  # new ids start with a letter; old ones are 12 lowercase hex chars
 DB_NAME = "runs.sqlite3"
 RUNS_DIR_ENV = "STEPLR_VIZ_RUNS_DIR"
 KNOWN_STATUSES = frozenset(LIVE_STATUSES) | TERMINAL_STATUSES
@@ -92,17 +91,17 @@ CSV_CONFIG_COLUMNS = [("base_lr" if c == "lr" else c) for c in CONFIG_COLUMNS]
 
 
 def new_run_id() -> str:
-    """A fresh random run id (12 lowercase hex chars)."""
-    return uuid.uuid4().hex[:12]
+    """A fresh random run id: 12 characters, a letter first, never read as a number."""
+    return new_id()
 
 
 def check_run_id(run_id: Any) -> str:
-    """Return `run_id` if it is 12 lowercase hex chars, else raise ValueError."""
-    if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
+    """Return `run_id` if it is a run id (new, or old 12-hex), else raise ValueError."""
+    if not is_id(run_id):
         shown = repr(run_id)
         if len(shown) > 40:
             shown = shown[:37] + "..."
-        raise ValueError(f"run_id must be 12 lowercase hex characters, got {shown}")
+        raise ValueError(f"run_id must be {ID_WORDS}, got {shown}")
     return run_id
 
 
@@ -177,6 +176,11 @@ def _csv_text(record: RunView) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
 
 
+def _experiment_of(config_json: str) -> str:
+    """The experiment id in a stored config ("" for none)."""
+    return str(json.loads(config_json).get("experiment") or "")
+
+
 def _terminal_error(status: str, old_status: str) -> str | None:
     if status == INTERRUPTED:
         return f"The app stopped while this run was {old_status}; it was marked interrupted."
@@ -226,6 +230,7 @@ class RunStore:
         # Another machine's pids mean nothing here: a shared store finds dead replicas by their
         # heartbeats instead (mark_stale_runs).
         self.interrupted_at_open = [] if self.shared else self._mark_dead_runs_interrupted()
+        self.renamed_at_open = self._rename_number_ids()
 
     def _connect(self) -> AbstractContextManager[Conn]:
         """A connection in a transaction: commits on success, rolls back on error."""
@@ -268,6 +273,52 @@ class RunStore:
                 )
                 marked.append(row["run_id"])
         return marked
+
+    def _rename_number_ids(self) -> dict[str, str]:
+        """Give ended runs and experiments whose old hex id reads as a number a new id.
+
+        About 0.7 % of old 12-hex ids are all digits or digits around one "e": a CSV reader
+        takes them for numbers and the exported tables no longer join. Live runs keep theirs
+        until they end (their trainer writes under it); returns {old id: new id}.
+        """
+        with self._connect() as conn:
+            rows = conn.execute("SELECT run_id, status, config FROM runs").fetchall()
+        if not any(
+            reads_as_number(r["run_id"]) or reads_as_number(_experiment_of(r["config"]))
+            for r in rows
+        ):
+            return {}
+        live_experiments = {
+            _experiment_of(r["config"]) for r in rows if r["status"] not in TERMINAL_STATUSES
+        }
+        renamed: dict[str, str] = {}
+        with self._write_lock, self._connect() as conn:
+            lock = self.dialect.lock(SCHEMA_LOCK)  # replicas opening at once rename once
+            if lock:
+                conn.execute(lock)
+            for row in rows:
+                run_id, config = row["run_id"], row["config"]
+                if row["status"] not in TERMINAL_STATUSES:
+                    continue
+                experiment = _experiment_of(config)
+                if reads_as_number(experiment) and experiment not in live_experiments:
+                    new_exp = renamed.setdefault(experiment, new_id())
+                    conn.execute(
+                        "UPDATE runs SET config = ? WHERE run_id = ? AND config = ?",
+                        (json.dumps({**json.loads(config), "experiment": new_exp}), run_id, config),
+                    )
+                if reads_as_number(run_id):
+                    new_run = new_id()
+                    if conn.execute(
+                        "UPDATE runs SET run_id = ? WHERE run_id = ?", (new_run, run_id)
+                    ).rowcount:
+                        for table in ("epochs", "batches", "models"):
+                            conn.execute(
+                                f"UPDATE {table} SET run_id = ? WHERE run_id = ?",  # noqa: S608 - constant names
+                                (new_run, run_id),
+                            )
+                        renamed[run_id] = new_run
+        return renamed
 
     def create_run(
         self, config: TrainConfig, run_id: str | None = None, started_by: str | None = None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import random
+import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,7 @@ from steplr_viz.training.metrics import (
     DIVERGED,
     FAILED,
     FINISHED,
+    INTERRUPTED,
     PAUSED,
     RUNNING,
     STOPPED,
@@ -39,7 +43,15 @@ from steplr_viz.training.model import SimpleNet
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EVENTS", "Trainer", "build_optimizer", "evaluate", "set_seed"]
+__all__ = [
+    "EVENTS",
+    "Trainer",
+    "build_optimizer",
+    "evaluate",
+    "interrupt_all",
+    "set_seed",
+    "stop_on_sigterm",
+]
 
 
 def set_seed(seed: int) -> None:
@@ -54,6 +66,51 @@ def set_seed(seed: int) -> None:
 _INIT_LOCK = threading.Lock()
 EVENTS = ("on_batch_end", "on_epoch_end", "on_status")
 EVAL_CHUNK = 10_000  # the whole test set in one or a few big batches
+EXIT_JOIN_TIMEOUT_S = 10.0  # how long the process's exit waits for its trainers (one batch)
+EXIT_MESSAGE = "The app stopped while this run was training; it was marked interrupted."
+
+# Trainers training in a background thread of this process, stopped and joined at its exit.
+_LIVE: weakref.WeakSet[Trainer] = weakref.WeakSet()
+_LIVE_LOCK = threading.Lock()
+
+
+def interrupt_all(timeout: float = EXIT_JOIN_TIMEOUT_S) -> None:
+    """Interrupt every trainer training in a thread of this process and join them (bounded).
+
+    Runs at the process's exit (atexit), while threads still run: a daemon thread killed inside
+    torch at finalisation aborts the process ("terminate called without an active exception").
+    """
+    with _LIVE_LOCK:
+        trainers = list(_LIVE)
+    for trainer in trainers:
+        trainer.interrupt(EXIT_MESSAGE)
+    deadline = time.monotonic() + timeout
+    for trainer in trainers:
+        trainer.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+# Registered after torch's import: atexit runs last-registered first, so trainers stop before
+# torch's own exit handlers run.
+atexit.register(interrupt_all)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds the main thread; atexit then stops the trainers
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM end this process as an exit does (trainers interrupted, threads joined).
+
+    Only where SIGTERM still has its default action (which skips atexit) and only from the main
+    thread: a host with its own handler (Streamlit, the train CLI) keeps it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    except ValueError:  # no signals here (an embedded interpreter)
+        pass
 
 
 class _Diverged(Exception):
@@ -125,6 +182,7 @@ class Trainer:
         self._resume_evt = threading.Event()  # cleared while a pause is requested
         self._resume_evt.set()
         self._done_evt = threading.Event()
+        self._stopped_as: tuple[str, str | None] = (STOPPED, None)  # interrupt() changes it
         self._start_lock = threading.Lock()
         self._started = False
         self._thread: threading.Thread | None = None
@@ -149,6 +207,9 @@ class Trainer:
             return
         name = f"steplr-trainer-{self.run_id or hex(id(self))}"
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        stop_on_sigterm()
         self._thread.start()
 
     def run(self) -> Snapshot:
@@ -185,9 +246,17 @@ class Trainer:
             if never_started:
                 self._started = True  # start() and run() become no-ops
         if never_started:
-            self._finish(STOPPED)
+            self._finish(*self._stopped_as)
             self._done_evt.set()
         return True
+
+    def interrupt(self, reason: str) -> bool:
+        """Stop the run at the next batch boundary as "interrupted" with this reason (the
+        process is going away, not the student's choice); False if it has ended."""
+        if self.status in TERMINAL_STATUSES:
+            return False
+        self._stopped_as = (INTERRUPTED, reason)
+        return self.stop()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the run to end; True if it has ended."""
@@ -241,12 +310,14 @@ class Trainer:
             self._finish(DIVERGED, str(exc))
         except KeyboardInterrupt:  # run() in the main thread: Ctrl-C stops the run cleanly
             self._stop_evt.set()
-            self._finish(STOPPED)
+            self._finish(*self._stopped_as)
         except BaseException as exc:
             self._finish(FAILED, _describe(exc))
         finally:
             self.metrics.clock_stop()
             self._done_evt.set()
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
 
     def _should_stop(self) -> bool:
         """Called at each batch boundary: honour a pause (blocking) and report a stop."""
@@ -268,11 +339,11 @@ class Trainer:
         if data is None:
             data = load_mnist(cfg.data_source, self.data_dir)
         if self._stop_evt.is_set():
-            self._finish(STOPPED)
+            self._finish(*self._stopped_as)
             return
         run = self._setup(data)
         if self._stop_evt.is_set():  # the first optimizer in a process imports torch._dynamo (~2 s)
-            self._finish(STOPPED)
+            self._finish(*self._stopped_as)
             return
         self.metrics.begin(run.batches_per_epoch, cfg.epochs, data.description)
         run.model.train()
@@ -281,7 +352,7 @@ class Trainer:
             epoch_start = self.metrics.elapsed()
             loss_sum = self._train_epoch(run, data, epoch)
             if loss_sum is None:
-                self._finish(STOPPED)
+                self._finish(*self._stopped_as)
                 return
             # What the seed prints: the LR after the batch loop, before the epoch's step.
             printed_lr = float(run.optimizer.param_groups[0]["lr"])
@@ -299,7 +370,7 @@ class Trainer:
             if not run.per_batch:
                 step_epoch(run.scheduler, test_loss)  # after the epoch, as the seed does
             if epoch < cfg.epochs and self._should_stop():
-                self._finish(STOPPED)
+                self._finish(*self._stopped_as)
                 return
         # Kept for whoever records the run: a finished run's model can be taken home.
         self.final_state = {k: v.detach().clone() for k, v in run.model.state_dict().items()}

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from steplr_viz.cli import compare
 from steplr_viz.store.runs import RunStore
+from steplr_viz.validation import is_id
 
 REPO = Path(__file__).resolve().parents[2]
 ARM_RE = re.compile(
@@ -60,8 +63,8 @@ def test_the_cli_prints_one_line_per_arm_then_the_verdict_and_records_the_runs(t
     assert pair["verdict"].endswith("could be noise.") == noise
     assert lines[4].startswith("The verdicts use each run's final test accuracy")
     assert lines[5].startswith("gamma=0.1, epoch 2 (counted from 1): the LR fell from 0.001 to ")
-    m = re.fullmatch(r"Recorded as experiment ([0-9a-f]{12})\.", lines[-1])
-    assert m, lines[-1]
+    m = re.fullmatch(r"Recorded as experiment (\w+)\.", lines[-1])
+    assert m and is_id(m[1]) and not m[1].isdigit(), lines[-1]
     configs = RunStore(tmp_path / "runs").list_configs().values()
     assert sorted((c.gamma, c.seed) for c in configs) == [(0.1, 0), (0.1, 1), (1.0, 0), (1.0, 1)]
     assert {c.experiment for c in configs} == {m[1]}
@@ -163,3 +166,39 @@ def test_an_unknown_preset_is_refused(capsys):
         compare.main(["--preset", "nope", "--no-store"])
     assert exc.value.code == 2
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_sigterm_stops_the_experiment_and_records_the_run_stopped(tmp_path):
+    # As Ctrl-C does (the same handler); exit 128 + SIGTERM.
+    sig, code, how = signal.SIGTERM, 143, "SIGTERM"
+    runs_dir = tmp_path / "runs"
+    env = {**os.environ, "STEPLR_VIZ_RUNS_DIR": str(tmp_path / "env_runs")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "steplr_viz.compare", "--vary", "gamma=1,0.1", "--seeds", "2",
+         "--epochs", "50", "--batch-size", "8", "--runs-dir", str(runs_dir)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while not _training(runs_dir):  # the first run has stored batches
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.1)
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code, err
+    assert f"Stopped by {how} after 1 of 4 runs." in err.splitlines(), err  # the stopped one
+    assert "Traceback" not in err and "terminate called" not in err, err
+    runs = RunStore(runs_dir).list_runs()
+    assert runs["status"].tolist() == ["stopped"]  # the one that trained; no more started
+
+
+def _training(runs_dir: Path) -> bool:
+    if not (runs_dir / "runs.sqlite3").exists():
+        return False
+    store = RunStore(runs_dir)
+    runs = store.list_runs()
+    return len(runs) == 1 and len(store.get_run(runs["run_id"].iloc[0]).batches) > 0

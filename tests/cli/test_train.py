@@ -248,10 +248,13 @@ def test_unwritable_runs_dir_still_trains(tmp_path, capsys):
     assert len(notes) == 1 and notes[0].startswith("note: ") and "memory" in notes[0]
 
 
-# --- Ctrl-C ---------------------------------------------------------------------------------
+# --- Ctrl-C and SIGTERM ----------------------------------------------------------------------
 
 
-def test_sigint_stops_cleanly_and_records_stopped(tmp_path):
+@pytest.mark.parametrize(
+    ("sig", "code", "how"), [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")]
+)
+def test_a_signal_stops_cleanly_and_records_stopped(tmp_path, sig, code, how):
     runs_dir = tmp_path / "runs"
     proc = subprocess.Popen(
         [sys.executable, "-m", "steplr_viz.train", "--epochs", "100", "--batch-size", "256",
@@ -273,7 +276,7 @@ def test_sigint_stops_cleanly_and_records_stopped(tmp_path):
     try:
         assert first_epoch.wait(DEADLINE_S), "no Epoch line before the deadline"
         assert proc.poll() is None  # still training (100 epochs)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         rc = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
@@ -281,9 +284,9 @@ def test_sigint_stops_cleanly_and_records_stopped(tmp_path):
             proc.wait()
     reader.join(timeout=10)
     stderr = proc.stderr.read()
-    assert rc == 130, stderr
+    assert rc == code, stderr
     notes = stderr.splitlines()
-    assert len(notes) == 1 and "Stopped" in notes[0], stderr
+    assert len(notes) == 1 and notes[0].startswith(f"Stopped by {how} after "), stderr
     assert not any(line.startswith("Throughput") for line in lines)
 
     store = RunStore(runs_dir)

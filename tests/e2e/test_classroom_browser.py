@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 
-from steplr_viz.store.runs import RunStore
+from steplr_viz.store.runs import RUN_ID_RE, RunStore
 
 from . import harness
 from .conftest import VIEWPORT
@@ -50,7 +50,7 @@ PAGE = "Live_training"
 SLOW_MS = APP_IDLE_TIMEOUT_MS * 4
 DEADLINE_S = 240.0  # bounds every wait; runs take seconds, the bound only stops a hung test
 POLL_S = 0.25
-RUN_ID = re.compile(r"^[0-9a-f]{12}$")
+RUN_ID = RUN_ID_RE  # new ids and old 12-hex ones
 FULL_ALERT = '[data-testid="stAlertContentError"]'
 INFO_ALERT = '[data-testid="stAlertContentInfo"]'
 WARNING_ALERT = '[data-testid="stAlertContentWarning"]'

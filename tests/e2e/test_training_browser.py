@@ -10,7 +10,6 @@ of the page's own redraws rather than over a stretch of wall-clock time.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 
 from steplr_viz.schedules.steplr import torch_lr_curve
 from steplr_viz.store.run_view import RunView
-from steplr_viz.store.runs import RunStore
+from steplr_viz.store.runs import RUN_ID_RE, RunStore
 from steplr_viz.training.data import load_mnist
 
 from ..plotly_data import expand_staircase
@@ -62,7 +61,7 @@ LONG_QUERY = f"train_epochs={LONG_EPOCHS}&train_batch_size={BATCH}"
 DEADLINE_S = 180.0  # bounds every wait; runs take seconds, the bound only stops a hung test
 POLL_S = 0.2
 QUIET_POLLS = 3  # page redraws over which a paused run's chart must not move
-RUN_ID = re.compile(r"^[0-9a-f]{12}$")
+RUN_ID = RUN_ID_RE  # new ids and old 12-hex ones
 LIVE = {"queued", "running", "paused"}
 
 # Counts the page's finished script runs (full reruns and the run panel's polls alike).

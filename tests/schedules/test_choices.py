@@ -141,7 +141,7 @@ def test_sgd_with_momentum_is_a_choice(small: MnistData):
         ({"milestones": (2.5,)}, "milestones must be an integer"),
         ({"warmup_epochs": 0}, "warmup_epochs must be an integer in [1,"),
         ({"patience": -1}, "patience must be an integer in [0,"),
-        ({"experiment": "Exp 1"}, 'experiment must be "" or 12 lowercase hex'),
+        ({"experiment": "Exp 1"}, 'experiment must be "" or an id of 12'),
         ({"scheduler": "plateau", "scheduler_step": "batch"}, "scheduler_step must be epoch"),
     ],
 )

@@ -41,6 +41,7 @@ from steplr_viz.training.metrics import (
     BatchPoint,
     EpochPoint,
 )
+from steplr_viz.validation import reads_as_number
 from tests.postgres import fresh_database
 
 REPO = Path(__file__).resolve().parents[2]
@@ -701,3 +702,35 @@ def test_an_older_store_gains_the_starter_column(tmp_path):
     store = RunStore(folder)
     run_id = store.create_run(TrainConfig(), started_by="x")
     assert store.started_by(run_id) == "x"
+
+
+# --- old ids that read as numbers ----------------------------------------------------------
+
+
+def test_ended_runs_with_number_like_old_ids_are_renamed_once_on_every_backend(store):
+    if not store.persistent:
+        pytest.skip("an in-memory store is never opened twice")
+    olds = ["000000000042", "1234e5678901"]
+    for old in olds:
+        store.create_run(TrainConfig(epochs=1, experiment="777777777777"), run_id=old)
+        store.add_batches(old, _batches(1, 3, 1))
+        store.add_epoch(old, _epoch(1))
+        store.save_model(old, b"state")
+        store.set_status(old, FINISHED)
+    kept = store.create_run(TrainConfig(epochs=1), run_id="0123456789ab")  # reads as text
+    store.set_status(kept, FINISHED)
+    reopened = RunStore(database_url=store.url) if store.url else RunStore(store.folder)
+    renamed = reopened.renamed_at_open
+    assert sorted(renamed) == sorted([*olds, "777777777777"])
+    assert not any(reads_as_number(new) for new in renamed.values())
+    for old in olds:
+        assert reopened.get_run(old) is None
+        record = reopened.get_run(renamed[old])
+        assert (len(record.batches), len(record.epochs)) == (3, 1)
+        assert record.config.experiment == renamed["777777777777"]
+        assert reopened.load_model(renamed[old]) == b"state"
+    assert reopened.get_run(kept).status == FINISHED
+    again = RunStore(database_url=store.url) if store.url else RunStore(store.folder)
+    assert again.renamed_at_open == {}
+    reopened.close()
+    again.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -20,6 +21,7 @@ from steplr_viz.training.metrics import (
     DIVERGED,
     FAILED,
     FINISHED,
+    INTERRUPTED,
     PAUSED,
     QUEUED,
     RUNNING,
@@ -406,6 +408,31 @@ def test_stop_while_paused(small: MnistData, make_trainer) -> None:
     trainer.stop()
     assert trainer.join(DEADLINE)
     assert trainer.status == STOPPED and len(trainer.snapshot().batches) == 2
+
+
+def test_interrupt_all_ends_every_live_trainer_as_interrupted(
+    small: MnistData, make_trainer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the process's exit runs: paused and running trainers alike end within a batch.
+    # Only this test's trainers: others of this process (a page test's) are left alone.
+    monkeypatch.setattr(trainer_mod, "_LIVE", weakref.WeakSet())
+    paused = make_trainer(TrainConfig(epochs=50, batch_size=8), small)
+    paused.add_callback("on_batch_end", lambda t, p: t.pause() if p.step == 2 else None)
+    running = make_trainer(TrainConfig(epochs=50, batch_size=8), small)
+    statuses = record_statuses(running)
+    for trainer in (paused, running):
+        trainer.start()
+    assert wait_for(lambda: paused.status == PAUSED and len(running.snapshot().batches) > 2)
+    trainer_mod.interrupt_all()
+    for trainer in (paused, running):
+        assert trainer.join(0)  # interrupt_all waited for it
+        trainer._thread.join(DEADLINE)
+        snap = trainer.snapshot()
+        assert snap.status == INTERRUPTED and snap.error == trainer_mod.EXIT_MESSAGE
+    assert statuses == [RUNNING, INTERRUPTED]
+    assert len(paused.snapshot().batches) == 2
+    assert not trainer_mod._LIVE  # nothing left for a second call
+    assert not running.stop()  # ended: nothing to do
 
 
 def test_stop_before_start(small: MnistData, make_trainer) -> None:
