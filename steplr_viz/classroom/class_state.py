@@ -21,13 +21,13 @@ from steplr_viz.classroom.class_answers import MAX_CLASSES, check_class_id, touc
 from steplr_viz.classroom.guided_path import STEP_COUNT
 from steplr_viz.classroom.sweeps import SweepSpec, check_spec, check_value, seed_for
 from steplr_viz.store.runs import RunStore, check_run_id
+from steplr_viz.validation import is_id, new_id
 
 # A follower counts while its page has beaten within this many seconds; pages beat every
 # FOLLOWER_BEAT_S (a tab closed without a goodbye drops out after the timeout).
 FOLLOWER_BEAT_S = 5.0
 FOLLOWER_TIMEOUT_S = 15.0
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")  # followers and holders: digests, never names
-SWEEP_ID_RE = re.compile(r"^[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ def check_token(token: object, name: str = "token") -> str:
 
 def check_sweep_id(sweep_id: object) -> str:
     """A sweep id: 12 lowercase hex digits; ValueError otherwise."""
-    if not isinstance(sweep_id, str) or not SWEEP_ID_RE.fullmatch(sweep_id):
-        raise ValueError(f"sweep must be 12 lowercase hex digits, got {str(sweep_id)[:20]!r}")
+    if not is_id(sweep_id):  # the run ids' format: never read as a number by a CSV reader
+        raise ValueError(f"sweep must be a 12-character id, got {str(sweep_id)[:20]!r}")
     return sweep_id
 
 
@@ -195,7 +195,7 @@ class ClassRoom:
         """Open a sweep for the class (its current one from now on); returns the sweep's id."""
         class_id = check_class_id(class_id)
         spec = check_spec(spec)
-        sweep_id = uuid.uuid4().hex[:12]
+        sweep_id = new_id()
         with self.store.class_transaction() as conn:
             touch_class(conn, class_id, self.max_classes)
             conn.execute(
