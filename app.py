@@ -52,6 +52,7 @@ def main() -> None:
         follow_drag("staircase", explorer.CONTROL_KEYS, base_lr, gamma, step_size, epochs)
     explorer.facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
     explorer.export_section(base_lr, gamma, step_size, epochs)
+    explorer.load_torch_after_paint()  # on a cold start: PyTorch's curve follows
 
 
 main()

@@ -14,7 +14,7 @@ import streamlit as st
 
 from steplr_viz.figures.schedule import PinnedCurve
 from steplr_viz.schedules import steplr as schedule
-from steplr_viz.schedules.torch_import import torch_ready
+from steplr_viz.schedules.torch_import import import_torch_soon, torch_ready
 from steplr_viz.validation import check_int
 from ui.query import parse_bool, parse_number
 from ui.schedule_controls import STEP_SIZE_MAX, schedule_checks, schedule_controls
@@ -107,6 +107,9 @@ def chart_controls_ui(
 
 # How often the page asks whether torch has finished loading, on a cold start only.
 TORCH_POLL_S = 0.5
+# The import starts a moment after the first run has drawn, so it leaves the interpreter to the
+# messages that carry the first paint.
+TORCH_IMPORT_DELAY_S = 0.3
 
 
 def torch_curve_ready() -> bool:
@@ -119,6 +122,12 @@ def torch_curve_ready() -> bool:
         return True
     st.fragment(_wait_for_torch, run_every=TORCH_POLL_S)()
     return False
+
+
+def load_torch_after_paint() -> None:
+    """Called at the end of the page: import torch in the background if this run went without."""
+    if not torch_ready():
+        import_torch_soon(TORCH_IMPORT_DELAY_S)
 
 
 def _wait_for_torch() -> None:

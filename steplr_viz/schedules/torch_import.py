@@ -22,22 +22,32 @@ def _load() -> None:
 
 
 def torch_ready() -> bool:
-    """True once torch is imported; otherwise start importing it in the background (once)."""
-    global _thread
+    """True once torch is imported (by us or by another page of this process)."""
     if _ready.is_set():
         return True
     with _lock:
-        if _thread is None:
-            if "torch" in sys.modules:
-                # Imported, or being imported, by another page of this process: wait for it.
-                _load()
-                return True
-            _thread = threading.Thread(target=_load, name="steplr-viz-torch-import", daemon=True)
-            _thread.start()
+        if _thread is None and "torch" in sys.modules:
+            # Imported, or being imported, by another page of this process: wait for it.
+            _load()
     return _ready.is_set()
+
+
+def import_torch_soon(delay_s: float = 0.0) -> None:
+    """Start importing torch in a background thread after `delay_s` (once per process).
+
+    A page calls this once its script has drawn everything: an import started earlier would
+    share the interpreter with the script run and the messages that carry the first paint.
+    """
+    global _thread
+    with _lock:
+        if _thread is None and not _ready.is_set():
+            _thread = threading.Timer(delay_s, _load)
+            _thread.name, _thread.daemon = "steplr-viz-torch-import", True
+            _thread.start()
 
 
 def wait_for_torch(timeout_s: float | None = None) -> bool:
     """Block until torch is imported (starting the import if needed); False on timeout."""
-    torch_ready()
+    if not torch_ready():
+        import_torch_soon()
     return _ready.wait(timeout_s)
