@@ -33,8 +33,11 @@ def main() -> None:
         log_y, show_torch = explorer.chart_controls_ui(
             base_lr, gamma, step_size, epochs, has_pins=bool(pins)
         )
+        # PyTorch's curve waits for torch: on a cold start the closed form paints first.
         torch_lrs = (
-            schedule.torch_lr_curve(base_lr, gamma, step_size, epochs) if show_torch else None
+            schedule.torch_lr_curve(base_lr, gamma, step_size, epochs)
+            if show_torch and explorer.torch_curve_ready()
+            else None
         )
         fig = staircase_figure(
             lrs,
@@ -49,6 +52,7 @@ def main() -> None:
         follow_drag("staircase", explorer.CONTROL_KEYS, base_lr, gamma, step_size, epochs)
     explorer.facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)
     explorer.export_section(base_lr, gamma, step_size, epochs)
+    explorer.load_torch_after_paint()  # on a cold start: PyTorch's curve follows
 
 
 main()

@@ -14,6 +14,7 @@ import streamlit as st
 
 from steplr_viz.figures.schedule import PinnedCurve
 from steplr_viz.schedules import steplr as schedule
+from steplr_viz.schedules.torch_import import import_torch_soon, torch_ready
 from steplr_viz.validation import check_int
 from ui.query import parse_bool, parse_number
 from ui.schedule_controls import STEP_SIZE_MAX, schedule_checks, schedule_controls
@@ -23,7 +24,9 @@ DEFAULTS = schedule.SEED_EXAMPLE
 MAX_PINS = 6
 # The horizon slider's end: a drag moves a few epochs per pixel, not 40 (arrow keys step by one).
 HORIZON_MAX = 1_000
-EXPORT_TABS = ["PyTorch code", "Decay table", "Download CSV"]
+# The decay table opens first: highlighting the code's Python costs the browser more than
+# drawing the chart (~1.5 s of main thread on two busy cores), and a reload must not wait on it.
+EXPORT_TABS = ["Decay table", "PyTorch code", "Download CSV"]
 # The sliders whose drag the chart follows (ui/drag_preview.py), by the names its script uses.
 CONTROL_KEYS = {"baseLr": "lr0", "gamma": "gamma", "stepSize": "step_size", "epochs": "epochs"}
 
@@ -100,6 +103,37 @@ def chart_controls_ui(
             "Clear pins", icon=":material/clear_all:", key="clear_pins", on_click=_clear_pins
         )
     return log_y, show_torch
+
+
+# How often the page asks whether torch has finished loading, on a cold start only.
+TORCH_POLL_S = 0.5
+# The import starts a moment after the first run has drawn, so it leaves the interpreter to the
+# messages that carry the first paint.
+TORCH_IMPORT_DELAY_S = 0.3
+
+
+def torch_curve_ready() -> bool:
+    """Whether PyTorch's curve can be drawn now; if not, draw a note that reruns once it can.
+
+    On a server's cold start `import torch` takes seconds: the page shows the closed form at
+    once, imports torch in the background and reruns when it is there, adding PyTorch's curve.
+    """
+    if torch_ready():
+        return True
+    st.fragment(_wait_for_torch, run_every=TORCH_POLL_S)()
+    return False
+
+
+def load_torch_after_paint() -> None:
+    """Called at the end of the page: import torch in the background if this run went without."""
+    if not torch_ready():
+        import_torch_soon(TORCH_IMPORT_DELAY_S)
+
+
+def _wait_for_torch() -> None:
+    if torch_ready():
+        st.rerun(scope="app")
+    st.caption(":small[Loading PyTorch to draw its own StepLR over the closed form…]")
 
 
 def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -> int:
@@ -199,7 +233,7 @@ def seed_example_text() -> str:
 def export_section(base_lr: float, gamma: float, step_size: int, epochs: int) -> None:
     """Decay table, PyTorch code and CSV download for this schedule, one tab at a time."""
     # Lazy tabs: only the open tab is built, so a slider move pays for one of them.
-    code_tab, table_tab, csv_tab = st.tabs(EXPORT_TABS, key="export_tab", on_change="rerun")
+    table_tab, code_tab, csv_tab = st.tabs(EXPORT_TABS, key="export_tab", on_change="rerun")
     if table_tab.open:
         table = schedule.decay_table(base_lr, gamma, step_size, epochs)
         table_tab.dataframe(

@@ -7,11 +7,6 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 
 from steplr_viz.schedules import steplr as schedule
-from steplr_viz.schedules.choices import (
-    PLATEAU_PATIENCE_HELP,
-    format_milestones,
-    parse_milestones,
-)
 from steplr_viz.validation import check_float, check_int
 from ui.query import one_of, parse_number
 
@@ -102,6 +97,9 @@ MAX_PATIENCE = 5
 
 def scheduler_param_checks(prefix: str) -> dict[str, Callable[[str], object]]:
     """URL checks for the extra scheduler settings: milestones, warm-up epochs, patience."""
+    # Imported here, as below: choices imports torch, which the explorer's first paint skips.
+    from steplr_viz.schedules.choices import parse_milestones
+
     return {
         f"{prefix}milestones": parse_milestones,
         f"{prefix}warmup_epochs": lambda t: check_int(
@@ -115,6 +113,8 @@ def scheduler_param_checks(prefix: str) -> dict[str, Callable[[str], object]]:
 
 def scheduler_params_ui(prefix: str, scheduler: str, defaults) -> dict:
     """The one extra setting a scheduler needs, drawn only for it; the TrainConfig fields set."""
+    from steplr_viz.schedules.choices import format_milestones, parse_milestones
+
     if scheduler == "multistep":
         text = st.text_input(
             "Milestones (epochs, comma-separated)",
@@ -140,6 +140,8 @@ def scheduler_params_ui(prefix: str, scheduler: str, defaults) -> dict:
         )
         return {"warmup_epochs": int(warmup)}
     if scheduler == "plateau":
+        from steplr_viz.schedules.choices import PLATEAU_PATIENCE_HELP  # torch: not at first paint
+
         patience = st.slider(
             "Patience (epochs)",
             1,

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.optim import lr_scheduler
 
-from steplr_viz.schedules import steplr as schedule
+from steplr_viz.schedules.lr_holder import LrHolder
 from steplr_viz.validation import check_base_lr, check_gamma, check_int, check_step_size
 
 # Longest horizon the lab simulates: enough to see many decays, small enough to stay instant.
@@ -31,7 +31,7 @@ def new_optimizer(base_lr: float) -> torch.optim.Optimizer:
     optimizer bit for bit (tests/test_lab.py compares with SGD runs), at a sixth of the cost:
     SGD's step runs torch's profiler hooks, ~6x the scheduler's own work per epoch.
     """
-    return schedule._LrHolder(base_lr)
+    return LrHolder(base_lr)
 
 
 def current_lr(optimizer: torch.optim.Optimizer) -> float:

@@ -24,7 +24,8 @@ from torch.optim.lr_scheduler import (
 )
 
 from steplr_viz.config import SCHEDULERS, TrainConfig
-from steplr_viz.schedules.steplr import _LrHolder, decay_epochs
+from steplr_viz.schedules.lr_holder import LrHolder
+from steplr_viz.schedules.steplr import decay_epochs
 from steplr_viz.validation import check_milestones
 
 # What each choice is, in torch's words (for labels and help texts).
@@ -47,7 +48,7 @@ PLATEAU_NOTE = (
 
 def _plateau_threshold() -> tuple[float, str]:
     """torch's default improvement threshold and its mode, read off a real ReduceLROnPlateau."""
-    plateau = ReduceLROnPlateau(_LrHolder(1.0), mode="min")
+    plateau = ReduceLROnPlateau(LrHolder(1.0), mode="min")
     return float(plateau.threshold), str(plateau.threshold_mode)
 
 
@@ -230,7 +231,7 @@ def _curve(key: tuple, config_epochs: int) -> tuple[float, ...]:
         epochs=config_epochs,
         scheduler_step="batch" if per_batch else "epoch",
     )
-    optimizer = _LrHolder(lr)
+    optimizer = LrHolder(lr)
     scheduler = make_scheduler(config, optimizer, batches_per_epoch)
     group = optimizer.param_groups[0]
     lrs: list[float] = []

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import torch
 
 from steplr_viz.validation import (
     check_base_lr,
@@ -123,26 +122,14 @@ def torch_lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) ->
     return np.array(_torch_lr_curve(base_lr, gamma, step_size, epochs))
 
 
-class _LrHolder(torch.optim.Optimizer):
-    """A real torch optimizer that only holds the LR: StepLR reads and writes nothing else.
-
-    Recording through SGD gives the same curve bit for bit (tests/test_schedule.py checks it)
-    but costs ~8x more: SGD's step runs torch's profiler hooks on every call, ~1.5 ms for a
-    40-epoch curve, paid on every slider move to a new γ.
-    """
-
-    def __init__(self, lr: float) -> None:
-        super().__init__([torch.zeros(1)], {"lr": lr})
-
-    def step(self, closure: None = None) -> None:
-        """Nothing to update: the training loop's step, without the parameters."""
-
-    step.hooked = True  # torch wraps an optimizer's step in profiler hooks unless marked so
-
-
 @lru_cache(maxsize=256)
 def _torch_lr_curve(base_lr: float, gamma: float, step_size: int, epochs: int) -> tuple:
-    optimizer = _LrHolder(base_lr)
+    # Imported here: the closed form above needs no torch (steplr_viz/schedules/torch_import.py).
+    import torch
+
+    from steplr_viz.schedules.lr_holder import LrHolder
+
+    optimizer = LrHolder(base_lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
     lrs = []
     # No warnings filter here: the right call order warns of nothing, and changing the

@@ -187,11 +187,17 @@ def test_junk_query_parameters_render_the_defaults_with_a_warning(query):
 
 def test_export_tabs_build_only_the_open_tab():
     at = _app()
-    # The PyTorch code opens first: the schedule in the right call order.
-    assert [c.value for c in at.code] == [schedule.pytorch_snippet(0.1, 0.5, 10, 40).strip()]
-    assert not at.dataframe and not at.get("download_button")
-    at.session_state["export_tab"] = "Decay table"
+    # The decay table opens first (cheap for the browser, unlike highlighted code).
+    assert not at.code and not at.get("download_button")
+    expected = schedule.decay_table(0.1, 0.5, 10, 40)
+    assert at.dataframe[0].value["epochs"].tolist() == expected["epochs"].tolist()
+    at.session_state["export_tab"] = "PyTorch code"
     at.slider(key="gamma").set_value(0.8).run()
+    assert not at.exception and not at.dataframe
+    # The schedule in the right call order, for the values now set.
+    assert [c.value for c in at.code] == [schedule.pytorch_snippet(0.1, 0.8, 10, 40).strip()]
+    at.session_state["export_tab"] = "Decay table"
+    at.run()
     assert not at.exception and not at.code
     expected = schedule.decay_table(0.1, 0.8, 10, 40)
     shown = at.dataframe[0].value
@@ -242,6 +248,8 @@ def test_the_seed_scripts_lr_reaches_one_percent_at_epoch_four():
 
 def test_the_pytorch_code_tab_runs_and_prints_pytorchs_curve(capsys):
     at = _app({"gamma": "0.9", "step_size": "3", "epochs": "12"})
+    at.session_state["export_tab"] = "PyTorch code"
+    at.run()
     snippet = next(c.value for c in at.code if c.language == "python")
     exec(compile(snippet, "<explorer snippet>", "exec"), {})  # noqa: S102 (our own page's code)
     lines = capsys.readouterr().out.splitlines()
