@@ -47,7 +47,8 @@ def test_a_stuck_hypothesis_test_is_stopped(tmp_path: Path):
             "test_hang.py",
         ],
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "STEPLR_TIMEOUT_GRACE_SECONDS": "2"},
+        # PYTHONPATH: the conftest loads the repository's tests.postgres plugin.
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "STEPLR_TIMEOUT_GRACE_SECONDS": "2"},
         capture_output=True,
         text=True,
         timeout=240,  # a hang guard: the behaviour under test is "stops", 10,000 s otherwise
