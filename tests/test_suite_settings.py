@@ -60,6 +60,7 @@ def test_a_stuck_hypothesis_test_is_stopped(tmp_path: Path):
 POSTGRES_TESTS = """
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from tests.postgres import pg_url, server_url  # noqa: F401 - a fixture
 
@@ -68,7 +69,7 @@ NAMES = []
 
 
 def test_1_fails_after_the_server_logged(pg_url):
-    NAMES.append(pg_url.split("/")[-1].split("?")[0])
+    NAMES.append(conninfo_to_dict(pg_url)["dbname"])
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("DO $$ BEGIN RAISE WARNING 'marker-7f3a in the failing test'; END $$")
     assert False, "fails on purpose"
@@ -80,7 +81,7 @@ def test_2_passes_and_its_log_stays_out(pg_url):
     # The first test's database was dropped when that test ended.
     with psycopg.connect(server_url(), autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", NAMES).fetchall()
-    assert found == []
+    assert NAMES and found == []
 """
 
 
