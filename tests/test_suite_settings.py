@@ -85,6 +85,7 @@ def test_2_passes_and_its_log_stays_out(pg_url):
 """
 
 
+@pytest.mark.postgres  # it starts a PostgreSQL server
 def test_a_failing_postgres_test_reports_the_servers_log(tmp_path: Path):
     from tests.postgres import LOG_SECTION, _bin_dir
 
