@@ -26,4 +26,9 @@ if [ ! -f tests/e2e/node_modules/axe-core/axe.min.js ]; then
   npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 fi
 python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-python -m pytest "$@"
+# On every core (pytest-xdist; STEPLR_TEST_WORKERS=0 runs in this process), in a random order
+# (pytest-randomly prints its seed; --randomly-seed=N repeats it). --dist loadfile keeps a test
+# file on one worker, so its module fixtures are built once; each worker starts its own Chromium,
+# app server and PostgreSQL cluster when a test of its needs one. Arguments pass through to pytest
+# (later options win: -n 3, -p no:randomly, a folder, ...).
+python -m pytest -n "${STEPLR_TEST_WORKERS:-auto}" --dist loadfile "$@"

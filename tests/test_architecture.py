@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import steplr_viz
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +102,7 @@ def test_package_inits_only_document_their_room():
         assert not [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)], init
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_importing_every_engine_module_never_imports_streamlit():
     # A fresh interpreter: this test process has streamlit loaded by the page tests.
     code = (

@@ -137,6 +137,7 @@ def wheel(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_wheel_holds_engine_digits_app_and_entry_points(wheel):
     assert wheel.name == f"steplr_viz-{steplr_viz.__version__}-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as zf:
@@ -169,6 +170,7 @@ def test_wheel_holds_engine_digits_app_and_entry_points(wheel):
     assert requires == {str(Requirement(r)) for r in PROJECT["dependencies"]}
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_installed_launcher_finds_the_installed_app(wheel, tmp_path):
     # Unpacked wheel = site-packages after `pip install`: no checkout around steplr_viz there.
     site = tmp_path / "site-packages"

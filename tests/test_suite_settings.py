@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import Phase, settings
+
+REPO = Path(__file__).resolve().parents[1]
 
 HANGING_TEST = """
 import time
@@ -43,10 +47,59 @@ def test_a_stuck_hypothesis_test_is_stopped(tmp_path: Path):
             "test_hang.py",
         ],
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "STEPLR_TIMEOUT_GRACE_SECONDS": "2"},
+        # PYTHONPATH: the conftest loads the repository's tests.postgres plugin.
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "STEPLR_TIMEOUT_GRACE_SECONDS": "2"},
         capture_output=True,
         text=True,
         timeout=240,  # a hang guard: the behaviour under test is "stops", 10,000 s otherwise
     )
     assert done.returncode != 0
     assert "Timeout" in done.stdout + done.stderr
+
+
+POSTGRES_TESTS = """
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from tests.postgres import pg_url, server_url  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.postgres
+NAMES = []
+
+
+def test_1_fails_after_the_server_logged(pg_url):
+    NAMES.append(conninfo_to_dict(pg_url)["dbname"])
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DO $$ BEGIN RAISE WARNING 'marker-7f3a in the failing test'; END $$")
+    assert False, "fails on purpose"
+
+
+def test_2_passes_and_its_log_stays_out(pg_url):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DO $$ BEGIN RAISE WARNING 'marker-c41d in the passing test'; END $$")
+    # The first test's database was dropped when that test ended.
+    with psycopg.connect(server_url(), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", NAMES).fetchall()
+    assert NAMES and found == []
+"""
+
+
+@pytest.mark.postgres  # it starts a PostgreSQL server
+def test_a_failing_postgres_test_reports_the_servers_log(tmp_path: Path):
+    from tests.postgres import LOG_SECTION, _bin_dir
+
+    if _bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed")  # tests/postgres.py fails in CI instead
+    (tmp_path / "test_pg.py").write_text(POSTGRES_TESTS)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.postgres", "-p", "no:cacheprovider",
+         "-p", "no:randomly", "-o", "markers=postgres", "--rootdir", str(tmp_path), "test_pg.py"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "1 failed, 1 passed" in out, out
+    assert LOG_SECTION in out and "marker-7f3a in the failing test" in out, out
+    assert "marker-c41d" not in out, out  # only a failing test's lines are printed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -251,6 +252,23 @@ class SqliteEngine:
             self._memory.close()
 
 
+def _still_open(conn: Any) -> bool:
+    """True if an idle pooled connection is still open at both ends.
+
+    The server may end a session while it waits in the pool (a restart, an idle timeout, an
+    administrator, a proxy): its next query would fail with "server closed the connection
+    unexpectedly". An idle autocommit session is sent nothing unprompted (no LISTEN here), so
+    anything to read on its socket is the server's goodbye, or the end of the stream.
+    """
+    if conn.closed or conn.broken:
+        return False
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
 class PostgresEngine:
     """Pooled connections to a PostgreSQL database (autocommit, explicit transactions)."""
 
@@ -268,12 +286,14 @@ class PostgresEngine:
             pass  # fail now, with the server's message, if it cannot be reached
 
     def _get(self) -> Any:
-        try:
-            conn = self._idle.get_nowait()
-            if not conn.closed and not conn.broken:
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if _still_open(conn):
                 return conn
-        except queue.Empty:
-            pass
+            conn.close()
         return self._psycopg.connect(self.url, autocommit=True, row_factory=_pg_row_factory)
 
     @contextmanager

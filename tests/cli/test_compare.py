@@ -30,6 +30,7 @@ PAIR_RE = re.compile(
 )
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_the_cli_prints_one_line_per_arm_then_the_verdict_and_records_the_runs(tmp_path):
     env = {**os.environ, "STEPLR_VIZ_RUNS_DIR": str(tmp_path / "env_runs")}
     out = subprocess.run(

@@ -138,6 +138,7 @@ def test_the_flags_config_is_checked_once(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("Epoch 1, Loss: ")
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_bad_flag_through_python_m(tmp_path):
     out = run_cli(tmp_path, "--gamma", "2")
     assert out.returncode == 2
@@ -176,6 +177,7 @@ def test_help_shows_every_flags_default(module, capsys):
         assert "(default: bundled)" in shown and "(default: 5)" in shown
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 @pytest.mark.parametrize(
     "module", ["steplr_viz.train", "steplr_viz.cli.launch", "steplr_viz.export"]
 )
@@ -251,6 +253,7 @@ def test_unwritable_runs_dir_still_trains(tmp_path, capsys):
 # --- Ctrl-C and SIGTERM ----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 @pytest.mark.parametrize(
     ("sig", "code", "how"), [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")]
 )
@@ -327,6 +330,7 @@ def test_sigint_in_process_stops_the_run(tmp_path, capsys):
     assert signal.getsignal(signal.SIGINT) is handler_before  # handler restored
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_save_model_writes_a_state_dict_the_seeds_simplenet_loads(tmp_path):
     target = tmp_path / "model.pt"
     done = run_cli(tmp_path, "--epochs", "1", "--batch-size", "512", "--no-store",

@@ -394,6 +394,7 @@ def test_persistent_store_has_no_note(make_manager):
     assert manager.persistent is True and manager.storage_note is None
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_kill_9_mid_run_leaves_an_interrupted_run(tmp_path):
     code = """
         import os, signal, sys, time

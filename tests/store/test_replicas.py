@@ -190,6 +190,29 @@ def test_a_replica_killed_mid_run_is_marked_interrupted_by_another(replicas, pg_
     assert all(s not in LIVE_STATUSES for s in statuses), statuses
 
 
+def test_a_pooled_connection_the_server_ended_is_replaced(pg_url):  # noqa: F811
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    store = RunStore(database_url=pg_url)
+    try:
+        store.list_runs()  # its connection waits in the pool now
+        name = conninfo_to_dict(pg_url)["dbname"]
+        admin = pg_url.replace(f"/{name}?", "/postgres?", 1)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            # What a server restart, an idle timeout or an administrator does to an idle session.
+            ended = conn.execute(
+                "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            ).fetchall()
+        assert ended and all(row[0] for row in ended)
+        # Not "server closed the connection unexpectedly": a new connection serves the call.
+        run_id = store.create_run(TrainConfig(epochs=1))
+        assert store.get_run(run_id).status == QUEUED
+    finally:
+        store.close()
+
+
 # --- the CLIs on the shared store ------------------------------------------------------------
 
 

@@ -353,6 +353,7 @@ def test_download_skipped_when_present(tmp_path: Path, monkeypatch: pytest.Monke
     assert load_mnist("full", tmp_path, download=True).source == "full"
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_real_download_offline_fails_fast(tmp_path: Path) -> None:
     # The real torchvision download, in a child process with a hard timeout so it cannot hang.
     # Offline (as here) it must fail with the plain message; online it may simply succeed.
