@@ -212,8 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(threads)
 
     points = points_from_runs(runs)
-    if not points.empty:
-        for line in arm_lines(results_table(points)):
+    table = results_table(points) if not points.empty else None
+    if table is not None and not table.empty:  # a stop before any run finished leaves none
+        for line in arm_lines(table):
             print(line)
         configs = [r.snapshot.config for r in runs]
         for line in commentary(points, preset=preset_of(configs)):

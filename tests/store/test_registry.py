@@ -353,12 +353,15 @@ def test_start_stop_cycles_leave_no_threads(make_manager):
         run_id = manager.submit(tiny(seed=i))
         ids.append(run_id)
         assert manager.stop(run_id)
-    for run_id in ids:
-        assert wait_ended(manager, run_id) in (STOPPED, FINISHED)
+    # A stop that lands in a run's last batch lets it finish (on a loaded machine a tiny run
+    # can get that far between submit and stop): the store must say what each run became.
+    ended = {run_id: wait_ended(manager, run_id) for run_id in ids}
+    assert set(ended.values()) <= {STOPPED, FINISHED}
     wait_for(lambda: set(threading.enumerate()) <= before, "trainer threads to end", timeout=30)
     assert not trainer_threads()
     assert manager.live_run_ids() == [] and manager.active_count() == 0
-    assert manager.store.list_runs()["status"].tolist() == [STOPPED] * 20
+    stored = manager.store.list_runs().set_index("run_id")["status"].to_dict()
+    assert stored == ended
 
 
 def test_shutdown_stops_everything(tmp_path):
