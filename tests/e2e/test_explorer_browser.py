@@ -37,8 +37,14 @@ DEADLINE_S = 20.0
 
 
 def open_explorer(page: Any, server: Any, query: str = "") -> None:
+    """Open the explorer and wait until PyTorch's curve is drawn: on a cold server torch loads
+    after the first paint and its arrival reruns the page, which a test must not mistake."""
     open_page(page, server.page_url(query=query))
     page.wait_for_selector(plot_selector(CHART))
+    wait_for_traces(
+        page, lambda traces: trace_named(traces, TORCH), "PyTorch's curve", deadline_s=120
+    )
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
 
 
 def wait_for_traces(page: Any, check: Any, what: str, deadline_s: float = DEADLINE_S) -> list:
