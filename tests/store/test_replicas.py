@@ -132,6 +132,7 @@ def test_another_replica_shows_the_run_live_and_controls_it(replicas):
     # Paused: what b shows is everything a has trained (flushed at the pause).
     paused, snap = b.view(run_id), a.snapshot(run_id)
     assert len(paused.batches) == len(snap.batches)
+
     # The same place in training: a pause at an epoch's boundary is "epoch 4, batch 0" to the
     # trainer (it has begun the epoch) and "epoch 3, batch 63 of 63" to the stored batches.
     def position(view) -> int:
