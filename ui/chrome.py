@@ -25,6 +25,10 @@ A11Y_CSS = f"""<style>
 div[data-testid="stCaptionContainer"] {{ opacity: {CAPTION_OPACITY}; }}
 div[data-testid="stSliderThumbValue"] {{ color: inherit; }}
 .st-key-steplr_a11y {{ display: none; }}
+.st-key-train_epoch_log [data-testid="stText"] {{
+  font-family: "Source Code Pro", ui-monospace, monospace; font-size: 0.875rem;
+  background: rgba(128, 128, 128, 0.1); border-radius: 0.5rem; padding: 0.75rem 1rem;
+}}
 </style>"""
 
 # A code block wider than its column (a phone, a narrow column) scrolls sideways, which a
