@@ -9,12 +9,20 @@ from pathlib import Path
 import pytest
 
 from tests.apptest_pages import REPO, open_page
+from ui import code_blocks
 
 PAGES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
 
 
 def _python_blocks(page: Path) -> list[str]:
     at = open_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+    # Code is built only when a student opens it (ui/code_blocks.py, the explorer's code tab):
+    # open every such place, as a student would, before reading the blocks.
+    for key in code_blocks.KEYS:
+        at.session_state[key] = True
+    at.session_state["export_tab"] = "PyTorch code"
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return [c.value for c in at.code if c.language == "python"]
 

@@ -27,7 +27,9 @@ from steplr_viz.store.runs import check_run_id
 from steplr_viz.training import run_plan
 from steplr_viz.training.data import full_data_present, load_mnist
 from steplr_viz.training.seed_script import SEED_OUTPUT, data_note, seed_script
+from ui import code_blocks
 from ui.charts import show_chart
+from ui.code_blocks import code_on_demand
 from ui.run_registry import get_manager
 
 EXP_KEY = "exp"  # the link's experiment id
@@ -328,6 +330,16 @@ def reveal_ui(experiment_id: str, points: pd.DataFrame) -> None:
 def seed_script_section(config: TrainConfig) -> None:
     """The seed's program with the sidebar's values, its output example, and what is known of it."""
     st.subheader(":material/description: The seed's script, with these settings")
+    code_on_demand(
+        "Show the seed's script and its output",
+        code_blocks.SEED_SCRIPT,
+        lambda: _seed_script_blocks(config),
+    )
+    st.caption(data_note(load_mnist("bundled").n_train, full_data_present()))
+
+
+def _seed_script_blocks(config: TrainConfig) -> None:
+    """The seed's program with these settings beside the output the seed prints."""
     left, right = st.columns([3, 2])
     with left:
         # Shown as text: it downloads full MNIST, so it cannot run offline as the app's other
@@ -336,4 +348,3 @@ def seed_script_section(config: TrainConfig) -> None:
     with right:
         st.markdown("**The seed's output example** (as the seed prints it; values may vary)")
         st.code(SEED_OUTPUT, language="text")
-        st.caption(data_note(load_mnist("bundled").n_train, full_data_present()))

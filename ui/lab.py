@@ -13,7 +13,9 @@ from steplr_viz import lab
 from steplr_viz.figures import lab as figures
 from steplr_viz.schedules import steplr as schedule
 from steplr_viz.validation import check_int
+from ui import code_blocks
 from ui.charts import show_chart
+from ui.code_blocks import code_on_demand
 from ui.query import parse_number
 from ui.schedule_controls import schedule_checks, schedule_controls
 
@@ -454,7 +456,11 @@ def resume_section(base_lr: float, gamma: float, step_size: int, epochs: int, lo
             "The code below does it: it trains to epoch k, saves a checkpoint, builds everything "
             "afresh and loads it. It runs as is and prints the LR epoch k trains with."
         )
-    st.code(lab.resume_code(base_lr, gamma, step_size, int(k)), language="python")
+    code_on_demand(
+        "Show the code that resumes at epoch k",
+        code_blocks.LAB_RESUME,
+        lambda: st.code(lab.resume_code(base_lr, gamma, step_size, int(k)), language="python"),
+    )
 
 
 def _by_hand_text(gamma: float, step_size: int) -> str:

@@ -41,8 +41,10 @@ from steplr_viz.training.metrics import (
 )
 from steplr_viz.training.model import load_snippet
 from steplr_viz.validation import check_int
+from ui import code_blocks
 from ui import experiments as experiments_ui
 from ui.charts import show_chart
+from ui.code_blocks import code_on_demand
 from ui.query import one_of, parse_number
 from ui.run_registry import get_manager
 from ui.schedule_controls import (
@@ -53,6 +55,7 @@ from ui.schedule_controls import (
 )
 from ui.widgets import int_input
 
+EPOCH_LOG_KEY = "train_epoch_log"  # ui/chrome.py sets it in the code font
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 MAX_UI_EPOCHS = 30
 DEFAULTS = TrainConfig()  # the seed's script: Adam, lr 1e-3, step_size 2, gamma 0.1, 5 epochs
@@ -443,7 +446,9 @@ def charts_ui(view: RunView) -> None:
         show_chart(charts.epochs, key="train_epoch_chart", subject="Test accuracy and loss")
     with right:
         st.markdown("**Epoch log** (the seed's output)")
-        st.code(view.epoch_log or "Waiting for the first epoch…", language="text")
+        # Plain preformatted text, not st.code: a code block loads the syntax highlighter
+        # (about 1.5 MB of JavaScript) on every reload of a page that watches a run.
+        st.container(key=EPOCH_LOG_KEY).text(view.epoch_log or "Waiting for the first epoch…")
         st.caption(epoch_numbering_note(view.config, bpe))
 
 
@@ -618,8 +623,11 @@ def model_ui(run_id: str, where) -> None:
         ),
     )
     if data is not None:
-        with st.expander("Load the downloaded model into the seed's SimpleNet"):
-            st.code(load_snippet(file_name), language="python")
+        code_on_demand(
+            "Load the downloaded model into the seed's SimpleNet",
+            code_blocks.LOAD_MODEL,
+            lambda: st.code(load_snippet(file_name), language="python"),
+        )
 
 
 def ask_to_delete(run_ids: tuple[str, ...]) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from ui import code_blocks
+
 from . import harness
 from .axe import PAGES, THEMES, WIDTHS, axe_unavailable_reason, blocking, run_axe
 
@@ -162,3 +164,30 @@ def test_axe_finds_no_serious_violation_beside_a_finished_run(
     harness.settle(page)
     assert_theme(page, theme)
     assert_axe_clean(page, f"the training page after a finished run ({theme})")
+
+
+# Code is built only when a student opens it (ui/code_blocks.py): scan it open, where a block
+# wider than a phone scrolls sideways and must take the keyboard's focus.
+CODE_EXPANDERS = {"Live_training": code_blocks.SEED_SCRIPT, "StepLR_lab": code_blocks.LAB_RESUME}
+CODE_CASES = [
+    pytest.param((theme, width), path, key, id=f"{path}-{theme}-{width}")
+    for path, key in CODE_EXPANDERS.items()
+    for theme in THEMES
+    for width in WIDTHS
+]
+
+
+@pytest.mark.parametrize(("themed", "path", "key"), CODE_CASES, indirect=["themed"])
+def test_axe_finds_no_serious_violation_in_opened_code(
+    themed: Any, app_server: Any, path: str, key: str
+) -> None:
+    page, theme = themed
+    harness.open_page(page, app_server.page_url(path, ""), LOAD_TIMEOUT_MS)
+    assert page.locator('[data-testid="stCode"]').count() == 0  # off the first paint
+    page.locator(f".st-key-{key} summary").click()
+    page.locator(f'.st-key-{key} [data-testid="stCode"]').first.wait_for(state="visible")
+    harness.wait_app_idle(page, LOAD_TIMEOUT_MS)
+    harness.wait_rendered(page, LOAD_TIMEOUT_MS)
+    harness.settle(page)
+    assert_theme(page, theme)
+    assert_axe_clean(page, f"/{path} with its code open ({theme})")

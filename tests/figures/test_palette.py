@@ -164,6 +164,28 @@ def test_the_check_flags_streamlits_own_caption_opacity():
     assert contrast("#7F7E7D", "#F8F8F7") < 4.5
 
 
+# A code block's background as axe-core measured it: Streamlit's code background on each theme.
+CODE_BACKGROUNDS = {"light": "#FCFCFB", "dark": "#22211E"}
+
+
+@pytest.mark.parametrize("theme", sorted(style.THEME_BACKGROUNDS))
+def test_code_tokens_have_4_5_to_1_contrast_on_both_themes(theme):
+    from ui.chrome import CODE_TOKEN_COLOURS, CODE_TOKEN_SHARE
+
+    text = theme_sections()[f"theme.{theme}"]["textColor"]
+    for kind, colour in CODE_TOKEN_COLOURS.items():
+        # color-mix(in srgb, colour share, currentColor): the token drawn at `share` over the text.
+        token = faded(colour.upper(), CODE_TOKEN_SHARE, text)
+        for background in [CODE_BACKGROUNDS[theme], *surfaces(theme)]:
+            assert contrast(token, background) >= 4.5, (kind, token, background)
+
+
+def test_the_check_flags_streamlits_own_code_colours():
+    # axe-core reported these on the light theme's code background before the override.
+    assert round(contrast("#29B09D", "#FCFCFB"), 1) == 2.6
+    assert round(contrast("#1C83E1", "#FCFCFB"), 1) == 3.8
+
+
 def _theme_figures() -> list:
     from steplr_viz.figures import present
     from tests.figures.test_figures import _all_figures

@@ -16,6 +16,7 @@ from steplr_viz.figures import lab as names
 from steplr_viz.lab import comparison, order, precision, readings, resuming, stepping
 from steplr_viz.schedules import steplr as schedule
 from tests.plotly_data import chart_traces, trace_array
+from ui import code_blocks
 from ui import lab as lab_ui
 
 PAGE = "../../pages/2_StepLR_lab.py"
@@ -309,8 +310,20 @@ def test_resume_section(page):
     np.testing.assert_array_equal(_y(page, "resume", names.RESTARTED), whole[: 40 - k])
 
 
+def test_the_resume_code_is_built_only_when_opened():
+    # A code block loads the browser's syntax highlighter: the first paint shows none.
+    at = _app()
+    assert not at.code
+    assert "Show the code that resumes at epoch k" in [e.label for e in at.expander]
+    at.session_state[code_blocks.LAB_RESUME] = True
+    at.run()
+    assert not at.exception and len(at.code) == 1
+
+
 def test_every_code_block_shown_is_one_the_engine_builds(page):
     # tests/test_lab.py runs each of lab.code_blocks(...): so every block shown here runs.
+    page.session_state[code_blocks.LAB_RESUME] = True
+    page.run()
     k = page.slider(key="lab_resume_at").value
     built = {code.rstrip("\n") for code in lab.code_blocks(0.1, 0.5, 10, k).values()}
     shown = [c.value.rstrip("\n") for c in page.code]  # st.code drops the final newline

@@ -15,6 +15,7 @@ from steplr_viz.training.metrics import TERMINAL_STATUSES
 from steplr_viz.training.model import SimpleNet, load_snippet
 from tests import apptest_pages
 from tests.apptest_pages import TRAINING_PAGE, private_run_manager, select_rows, wait_until
+from ui import code_blocks
 
 ALICE, BOB = "browser-of-alice", "browser-of-bob"
 TEACHER_KEY = "front-row-secret"
@@ -136,6 +137,9 @@ def test_a_finished_runs_model_downloads_and_loads_into_the_seeds_simplenet(tmp_
     np_weights = manager().view(run_id).weights
     assert torch.equal(state["fc.weight"], torch.from_numpy(np_weights))
     # The snippet the page shows loads it into the seed's SimpleNet, as is.
+    assert not at.code  # built only when the student opens it
+    at.session_state[code_blocks.LOAD_MODEL] = True
+    at.run()
     snippet = next(c.value for c in at.code if "load_state_dict" in c.value)
     assert snippet.strip() == load_snippet(f"steplr_run_{run_id}.pt").strip()
     (tmp_path / f"steplr_run_{run_id}.pt").write_bytes(data)

@@ -22,6 +22,7 @@ from steplr_viz.store.registry import KEEP_FINAL_SNAPSHOTS
 from steplr_viz.store.run_view import POLL_SECONDS, run_label
 from steplr_viz.training.data import load_mnist
 from steplr_viz.training.metrics import TERMINAL_STATUSES, EpochPoint
+from steplr_viz.training.seed_script import SEED_OUTPUT
 from tests import apptest_pages
 from tests.apptest_pages import (
     TRAINING_PAGE,
@@ -32,7 +33,7 @@ from tests.apptest_pages import (
     wait_until,
 )
 from tests.plotly_data import chart_traces, expand_staircase, trace_array
-from ui import training
+from ui import code_blocks, training
 
 TRAIN_LOSS = "Train loss (this epoch)"  # the metric row's loss: a mean, not one batch
 
@@ -72,6 +73,14 @@ def chart_keys(at: AppTest) -> list[str]:
 
 def button_keys(at: AppTest) -> set[str]:
     return {b.key for b in at.button}
+
+
+def epoch_log(at: AppTest) -> str:
+    """The epoch log the page shows (plain text in the code font, not a code block)."""
+    logs = [t.value for t in at.text if t.value.startswith(("Epoch ", "Waiting for the first"))]
+    assert len(logs) == 1, logs
+    assert not at.code  # no code block: the reload would load the syntax highlighter
+    return logs[0]
 
 
 def metrics(at: AppTest) -> dict[str, object]:
@@ -188,7 +197,7 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     accuracy = trace_array(epochs["test accuracy (%)"]["y"])
     np.testing.assert_allclose(accuracy, record.epochs["test_acc"])
     assert record.epochs["test_acc"].iloc[0] > 70  # it learned
-    log = [c.value for c in at.code][0]
+    log = epoch_log(at)
     assert log == (
         f"Epoch 1, Loss: {record.epochs['train_loss'].iloc[0]:.4f}, LR: 0.001000\n"
         f"Test Accuracy: {record.epochs['test_acc'].iloc[0]:.2f}%"
@@ -279,7 +288,7 @@ def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():
     assert shown.delta == "η₀ × 0.001"
     # The log prints what the seed prints after the batch loop: the LR after the 63rd step,
     # η₀·γ^⌊63/20⌋ (not the 0.001 of the epoch's first batch), and says which t that is.
-    log = at.code[0].value
+    log = epoch_log(at)
     assert log.startswith("Epoch 1, Loss: ") and "LR: 0.000001\n" in log
     notes = [c.value for c in at.caption if "t = N × 63" in c.value]
     assert len(notes) == 1, [c.value for c in at.caption]
@@ -648,3 +657,15 @@ def test_a_link_sets_every_training_control():
     assert at.radio(key="train_scheduler_step").value == "batch"
     assert at.radio(key="train_data_source").value == "auto"
     assert at.number_input(key="train_seed").value == 42
+
+
+def test_the_seed_script_is_built_only_when_opened():
+    # A code block loads the browser's syntax highlighter: the first paint shows none.
+    at = open_page()
+    assert not at.exception and not at.code
+    assert "Show the seed's script and its output" in [e.label for e in at.expander]
+    at.session_state[code_blocks.SEED_SCRIPT] = True
+    at.run()
+    assert not at.exception
+    script, output = at.code
+    assert "StepLR" in script.value and output.value.strip() == SEED_OUTPUT.strip()
