@@ -352,7 +352,9 @@ def test_start_stop_cycles_leave_no_threads(make_manager):
     for i in range(20):
         run_id = manager.submit(tiny(seed=i))
         ids.append(run_id)
-        assert manager.stop(run_id)
+        # False only for a run that already ended: on a loaded machine a tiny run may finish
+        # before the stop arrives.
+        assert manager.stop(run_id) or wait_ended(manager, run_id) == FINISHED
     # A stop that lands in a run's last batch lets it finish (on a loaded machine a tiny run
     # can get that far between submit and stop): the store must say what each run became.
     ended = {run_id: wait_ended(manager, run_id) for run_id in ids}
