@@ -12,7 +12,7 @@ from hypothesis import Phase, settings
 
 # The throwaway PostgreSQL server's plugin: its log in a failed postgres test's report, and each
 # test's databases dropped when the test ends.
-pytest_plugins = ("tests.postgres",)
+pytest_plugins = ("tests.postgres", "tests.stores")
 
 # A failure must report in seconds. Hypothesis's explain phase once spent 25+ minutes diffing
 # two 300-float lists, and shrinking re-runs a torch simulation hundreds of times: neither runs

@@ -12,25 +12,13 @@ from steplr_viz.classroom.class_answers import ClassAnswers
 from steplr_viz.classroom.class_state import ClassRoom, holder_id, new_follower
 from steplr_viz.classroom.sweeps import SweepSpec, default_spec
 from steplr_viz.config import TrainConfig
-from steplr_viz.store.runs import InMemoryRunStore, RunStore
+from steplr_viz.store.runs import RunStore
 from steplr_viz.training.metrics import FINISHED, EpochPoint
 from tests.postgres import fresh_database
 
 CLASS = "c1a55e"
 TEACHER = permissions.starter_id("teacher's browser")
 STUDENTS = [permissions.starter_id(f"student {i}") for i in range(40)]
-
-
-@pytest.fixture(params=["sqlite", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request, tmp_path):
-    if request.param == "postgres":
-        store = RunStore(database_url=fresh_database())
-        yield store
-        store.close()
-    elif request.param == "sqlite":
-        yield RunStore(tmp_path / "runs")
-    else:
-        yield InMemoryRunStore()
 
 
 @pytest.fixture

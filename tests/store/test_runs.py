@@ -42,21 +42,8 @@ from steplr_viz.training.metrics import (
     EpochPoint,
 )
 from steplr_viz.validation import reads_as_number
-from tests.postgres import fresh_database
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(params=["sqlite", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request, tmp_path):
-    if request.param == "postgres":
-        store = RunStore(database_url=fresh_database())
-        yield store
-        store.close()
-    elif request.param == "sqlite":
-        yield RunStore(tmp_path / "runs")
-    else:
-        yield InMemoryRunStore()
 
 
 def _epoch(e: int, acc: float = 90.0) -> EpochPoint:
