@@ -127,7 +127,11 @@ def test_every_step_in_present_mode_shows_live_counts_and_the_join_code(number, 
 
 def test_student_mode_has_no_large_type_style():
     at = ok(open_page({"class": CLASS}))
-    assert not any("font-size" in h.proto.body for h in at.get("html"))
+    from ui.present import PRESENT_CSS
+
+    bodies = [h.proto.body for h in at.get("html")]
+    assert bodies  # the page's shared styles are there; present mode's large type is not
+    assert PRESENT_CSS not in bodies and not any("2.3rem" in b for b in bodies)
 
 
 def test_next_and_previous_move_the_step_in_the_link():
