@@ -399,7 +399,35 @@ def save_screenshot(page: Any, folder: Path, name: str, *, full_page: bool = Tru
     return path
 
 
+# True while the page is at rest: no script run, no element marked stale (Streamlit fades
+# those), no CSS transition under way (a fade back to full opacity), checked over several
+# frames in a row, because a component or a query parameter may start a second run after the first.
+_QUIET_FRAMES_JS = """([frames, timeoutMs]) => new Promise((resolve) => {
+  let calm = 0;
+  const deadline = performance.now() + timeoutMs;
+  const tick = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const still = app && app.dataset.testScriptState === 'notRunning'
+      && !document.querySelector('[data-stale="true"]')
+      && !document.getAnimations().some((a) => a instanceof CSSTransition);
+    calm = still ? calm + 1 : 0;
+    if (calm >= frames) resolve(true);
+    else if (performance.now() > deadline) resolve(false);
+    else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def wait_quiet(page: Any, frames: int = 10, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
+    """Wait until the page has rested for some frames: no run, no stale element, no fade."""
+    if not page.evaluate(_QUIET_FRAMES_JS, [frames, timeout_ms]):
+        raise TimeoutError(f"the page did not come to rest within {timeout_ms} ms")
+
+
 def settle(page: Any) -> None:
-    """Wait for web fonts (emoji included) and park the pointer, so a picture shows the page."""
+    """Wait for web fonts (emoji included), a page at rest, and park the pointer, so a picture
+    (or an accessibility scan) shows the page as a student sees it."""
     page.evaluate("() => document.fonts.ready.then(() => true)")
     quiet_pointer(page)
+    wait_quiet(page)
