@@ -9,6 +9,7 @@ silent interrupted. On SQLite the queue and cap are this process's, as they alwa
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 import os
 import socket
@@ -179,15 +180,22 @@ class RunManager:
             recorder.on_status(trainer, status)  # first: the store has the final status ...
         finally:
             if status in TERMINAL_STATUSES:  # ... before the run leaves the live list
-                self._ended(run_id, trainer)
+                self._ended(run_id, trainer, status)
 
-    def _ended(self, run_id: str, trainer: Trainer) -> None:
-        """Forget an ended run (idempotent) and fill the free slots from the queue."""
+    def _ended(self, run_id: str, trainer: Trainer, status: str | None = None) -> None:
+        """Forget an ended run (idempotent) and fill the free slots from the queue.
+
+        status: the terminal status being recorded, which the trainer's live view shows only
+        once its callbacks (this one included) are done.
+        """
         with self._lock:
             if self._active.get(run_id) is trainer:
                 del self._active[run_id]
                 self._recorders.pop(run_id, None)
-                self._remember_final(run_id, trainer.metrics.snapshot())
+                final = trainer.metrics.snapshot()
+                if status is not None:
+                    final = dataclasses.replace(final, status=status)
+                self._remember_final(run_id, final)
             self._start_queued()
 
     def _start_queued(self) -> None:

@@ -154,6 +154,11 @@ class RunMetrics:
             if error is not None:
                 self.error = error
 
+    def set_error(self, error: str) -> None:
+        """Record an error message without changing the status (the run is still ending)."""
+        with self._lock:
+            self.error = error
+
     def clock_start(self) -> None:
         """Start (or resume) counting elapsed time."""
         with self._lock:

@@ -291,16 +291,24 @@ class Trainer:
         self._emit("on_status", status)
 
     def _finish(self, status: str, error: str | None = None) -> None:
-        """Set a terminal status; if an on_status callback fails here the run is failed instead."""
+        """Set a terminal status; if an on_status callback fails here the run is failed instead.
+
+        The callbacks (the store's recorder) run before the live view shows the status, so
+        whoever sees a run end finds it ended in the store too, its model saved.
+        """
         self.metrics.clock_stop()
-        self.metrics.set_status(status, error)
+        if error is not None:
+            self.metrics.set_error(error)  # the recorder stores it with the status
         try:
             self._emit("on_status", status)
         except _CallbackError as exc:
             if status == FAILED:  # nothing left to fall back to: log it
+                self.metrics.set_status(status)
                 logger.exception("run %s: on_status(failed) callback failed", self.run_id)
                 return
             self._finish(FAILED, str(exc))
+            return
+        self.metrics.set_status(status)
 
     def _main(self) -> None:
         # The whole body is wrapped: the thread ends with a terminal status, never silently.

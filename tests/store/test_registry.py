@@ -207,6 +207,28 @@ def test_failed_run_records_its_message_and_frees_the_slot(make_manager, tmp_pat
 # --- store and snapshots ---------------------------------------------------------------------
 
 
+def test_a_page_sees_a_run_end_only_once_the_store_has_it(make_manager):
+    """The live view says "finished" after the store does (model saved): a page that shows the
+    end and then reads the store (a refresh, a download) never finds the run still running."""
+    manager = make_manager()
+    store = manager.store
+    live_at_store_write: list[str | None] = []
+    original = store.set_status
+
+    def set_status(run_id: str, status: str, error: str | None = None) -> None:
+        if status in TERMINAL_STATUSES:  # what a page polling the live view saw just then
+            view = manager.view(run_id)
+            live_at_store_write.append(None if view is None else view.status)
+        original(run_id, status, error)
+
+    store.set_status = set_status
+    run_id = manager.submit(tiny(seed=6))
+    assert wait_ended(manager, run_id) == FINISHED
+    assert live_at_store_write == [RUNNING]
+    assert manager.view(run_id).status == FINISHED
+    assert store.load_model(run_id)  # saved before the status
+
+
 def test_store_matches_the_snapshot(make_manager):
     manager = make_manager()
     run_id = manager.submit(tiny(seed=5))
