@@ -57,6 +57,17 @@ _CHANGED_JS = """([sel, before]) => {
   return true;
 }"""
 
+# The server's figure (not the explorer's in-page preview of a key press) shows the change.
+_SERVER_CHANGED_JS = """([sel, before]) => {
+  const el = document.querySelector(sel);
+  if (!el || !el._fullData || !el._fullData.length) return false;
+  if ((el.layout || {}).meta === 'drag preview') return false;
+  const t = el._fullData.find((d) => (d.name || '').startsWith('closed form')) || el._fullData[0];
+  if (Array.from(t.y).join(',') === before) return false;
+  window.__bench.server = performance.now();
+  return true;
+}"""
+
 # In-page marks (performance.now() ms): the key press, and when the script rerun began.
 _MARKS_JS = """() => {
   window.__bench = {};
@@ -76,7 +87,8 @@ _MARKS_JS = """() => {
 
 
 def slider_round(page: Any) -> dict[str, float]:
-    """Press ArrowRight on γ; seconds from the key press until the plotted closed form changed.
+    """Press ArrowRight on γ; seconds from the key press until the plotted closed form changed
+    (the explorer draws the new staircase in the page first) and until the server's figure did.
 
     Timed inside the page (keydown to the animation frame that sees the new data), so the
     remote-control round trips of playwright are not counted. Also returns the split: key press
@@ -86,12 +98,14 @@ def slider_round(page: Any) -> dict[str, float]:
     before = page.evaluate(_SIGNATURE_JS, sel)
     page.keyboard.press("ArrowRight")
     page.wait_for_function(_CHANGED_JS, arg=[sel, before], polling="raf", timeout=30_000)
+    page.wait_for_function(_SERVER_CHANGED_JS, arg=[sel, before], polling="raf", timeout=30_000)
     marks = page.evaluate("() => window.__bench")
     # Let the rest of the script run finish, so the next press starts from a quiet page.
     wait_app_idle(page)
     running = marks.get("running", marks["changed"])
     return {
         "total": (marks["changed"] - marks["press"]) / 1000,
+        "to_server_chart": (marks["server"] - marks["press"]) / 1000,
         "to_rerun": (running - marks["press"]) / 1000,
         "rerun_to_chart": (marks["changed"] - running) / 1000,
     }

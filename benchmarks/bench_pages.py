@@ -8,7 +8,9 @@ printed as a ratio to the bare page:
 
   reload -> chart      page.reload() to the first Plotly chart drawn, timed in the page (median)
   start -> chart       `streamlit run` started to the first chart drawn in a new tab (median)
-  arrow key -> chart   ArrowRight on γ to the redrawn chart (bench_browser.py's figure)
+  arrow key -> chart   ArrowRight on γ to the redrawn chart (bench_browser.py's figure): the
+                       explorer draws it in the page, before its rerun
+  ... server's chart   the same press to the rerun's figure (PyTorch's curve included)
   release -> chart     end of a 1-second mouse drag of γ to the server's chart (bench_drag.py's)
   AppTest rerun        a rerun after moving γ, in AppTest (bench_schedule_page.py's)
   <page> reload        the training, lab and presenter pages: reload to their first chart
@@ -121,20 +123,23 @@ def _slider_pages(browser: Any, servers: dict[str, StreamlitServer]) -> dict[str
 
 
 def bench_keys(browser: Any, servers: dict[str, StreamlitServer], repeats: int):
-    """Median ArrowRight on γ -> redrawn chart (seconds), timed in the page."""
+    """Median ArrowRight on γ -> redrawn chart and -> the server's chart (seconds), in the page."""
     pages = _slider_pages(browser, servers)
-    times: dict[str, list[float]] = {name: [] for name in pages}
+    times: dict[str, list[dict[str, float]]] = {name: [] for name in pages}
     for page in pages.values():
         page.evaluate(_MARKS_JS)
         page.locator(".st-key-gamma input[type=range]").focus()
     for i in range(2 + repeats):
         for name, page in pages.items():
-            seconds = slider_round(page)["total"]
+            result = slider_round(page)
             if i >= 2:
-                times[name].append(seconds)
+                times[name].append(result)
     for page in pages.values():
         page.context.close()
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {
+        part: {name: statistics.median(r[part] for r in rounds) for name, rounds in times.items()}
+        for part in ("total", "to_server_chart")
+    }
 
 
 def bench_releases(browser: Any, servers: dict[str, StreamlitServer], repeats: int):
@@ -198,10 +203,12 @@ def main(argv: list[str] | None = None) -> int:
                         )
             if "key" not in args.skip:
                 med = bench_keys(browser, servers, args.presses)
-                key_row = report(
-                    "arrow key -> chart", med["bare"], med["explorer"], EXPLORER_TARGET, "ms"
-                )
-                rows.append(key_row)
+                for part, label in (
+                    ("total", "arrow key -> chart"),
+                    ("to_server_chart", "arrow key -> server's chart"),
+                ):
+                    bare, app = med[part]["bare"], med[part]["explorer"]
+                    rows.append(report(label, bare, app, EXPLORER_TARGET, "ms"))
             if "release" not in args.skip:
                 med = bench_releases(browser, servers, args.drags)
                 rows.append(

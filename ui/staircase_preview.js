@@ -3,7 +3,8 @@
 // Streamlit sends a slider's value to the server on release only. Until then this module redraws
 // the page's own Plotly chart from StepLR's closed form on every animation frame, in the page:
 // the sliders stay Streamlit's (keyboard, screen readers and the URL keep working), and on release
-// the server's rerun replaces the preview with its figure (PyTorch's curve included).
+// the server's rerun replaces the preview with its figure (PyTorch's curve included). An arrow
+// key on a slider is drawn the same way in the next frame, while its rerun is on its way.
 
 // η_t = η₀ · γ^⌊t/s⌋: the expression torch's StepLR uses; V8's Math.pow agrees with Python's
 // float power bit for bit (tests/e2e/test_drag_preview_browser.py checks it).
@@ -25,6 +26,7 @@ const state = {
   data: null,
   observer: null,
   dragging: false,
+  keyed: false, // a key moved a slider: its rerun is coming, drawn ahead by the preview
   frame: 0,
   snapshot: null,
   drawn: null,
@@ -158,7 +160,8 @@ function draw() {
   }
   const { snapshot } = state;
   if (atStart && !state.dragging) {
-    // Released where it started: no rerun will come, so put the server's figure back.
+    // Released (or keyed back) where it started: no rerun will come, so put the server's
+    // figure back.
     state.snapshot = null;
     state.drawn = null;
     Plotly.react(gd, snapshot.data, snapshot.layout);
@@ -176,10 +179,19 @@ function inControl(node) {
   return node instanceof Element && keys.some((k) => node.closest(`.st-key-${k}`));
 }
 
-// Only a pointer drag is previewed: a key press reruns at once, and a value the server sets
-// (a link, a rerun) must never leave a preview on screen.
+// A pointer drag and a key press on a slider are previewed; a value the server sets (a link, a
+// rerun) never is, so it can never leave a preview on screen. A key press reruns at once: the
+// preview draws the new staircase in the next frame, and the rerun's figure replaces it.
 function onPointerDown(event) {
   state.dragging = inControl(event.target);
+}
+
+const SLIDER_KEYS = new Set([
+  "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End",
+]);
+
+function onKeyDown(event) {
+  if (state.data && SLIDER_KEYS.has(event.key) && inControl(event.target)) state.keyed = true;
 }
 
 function onPointerUp() {
@@ -190,7 +202,7 @@ function onPointerUp() {
 }
 
 function onMutations(records) {
-  if (!state.dragging || !records.some((r) => inControl(r.target))) return;
+  if (!(state.dragging || state.keyed) || !records.some((r) => inControl(r.target))) return;
   if (!state.frame) state.frame = requestAnimationFrame(draw);
 }
 
@@ -205,6 +217,7 @@ function install() {
   // Capture on the way down, before the slider sees the press; bubble on the way up, after the
   // slider has set its released value.
   document.addEventListener("pointerdown", onPointerDown, true);
+  document.addEventListener("keydown", onKeyDown, true);
   window.addEventListener("pointerup", onPointerUp);
   window.addEventListener("pointercancel", onPointerUp);
 }
@@ -213,6 +226,7 @@ function uninstall() {
   state.observer.disconnect();
   state.observer = null;
   document.removeEventListener("pointerdown", onPointerDown, true);
+  document.removeEventListener("keydown", onKeyDown, true);
   window.removeEventListener("pointerup", onPointerUp);
   window.removeEventListener("pointercancel", onPointerUp);
   if (state.frame) cancelAnimationFrame(state.frame);
@@ -224,6 +238,7 @@ export default function (component) {
   state.data = component.data;
   state.snapshot = null;
   state.drawn = null;
+  state.keyed = false;
   if (!state.observer) install();
   return () => {
     if (state.observer) uninstall();
