@@ -49,7 +49,7 @@ A11Y_CSS = f"""<style>
 div[data-testid="stSliderThumbValue"] {{ color: inherit; }}
 button[data-variant="segmented_control"][data-selected],
 button[data-variant="pills"][data-selected] {{ color: inherit !important; }}
-.st-key-steplr_a11y {{ display: none; }}
+[class*="st-key-steplr_a11y"] {{ display: none; }}
 .st-key-train_epoch_log [data-testid="stText"] {{
   font-family: "Source Code Pro", ui-monospace, monospace; font-size: 0.875rem;
   background: rgba(128, 128, 128, 0.1); border-radius: 0.5rem; padding: 0.75rem 1rem;
@@ -58,6 +58,8 @@ button[data-variant="pills"][data-selected] {{ color: inherit !important; }}
 
 # A code block wider than its column (a phone, a narrow column) scrolls sideways, which a
 # keyboard cannot do unless the block takes the focus: give every scrolling block a tab stop.
+# Mounted beside code only (focusable_code): on other pages its watching every DOM change (a
+# chart draws hundreds) and measuring code blocks would slow the first paint for nothing.
 FOCUSABLE_CODE_JS = """
 export default function () {
   let pending = 0;
@@ -100,4 +102,8 @@ def page_setup(title: str, icon: str) -> None:
                 st.caption(f"{page_icon} {label}")
         st.divider()
         st.html(A11Y_CSS)
-        _focusable_code(key="steplr_a11y")
+
+
+def focusable_code(site: str) -> None:
+    """Give the code blocks on the page a tab stop where they scroll; call it beside st.code."""
+    _focusable_code(key=f"steplr_a11y_{site}")

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from ui.chrome import focusable_code
+
 # Keys of the expanders that hold code (tests/test_code_blocks.py opens them all to run the code).
 LAB_RESUME = "lab_resume_code_open"
 SEED_SCRIPT = "train_seed_script_open"
@@ -24,3 +26,4 @@ def code_on_demand(label: str, key: str, build: Callable[[], None]) -> None:
     if box.open:
         with box:
             build()
+            focusable_code(key)

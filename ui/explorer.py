@@ -16,6 +16,7 @@ from steplr_viz.figures.schedule import PinnedCurve
 from steplr_viz.schedules import steplr as schedule
 from steplr_viz.schedules.torch_import import import_torch_soon, torch_ready
 from steplr_viz.validation import check_int
+from ui.chrome import focusable_code
 from ui.query import parse_bool, parse_number
 from ui.schedule_controls import STEP_SIZE_MAX, schedule_checks, schedule_controls
 from ui.widgets import int_input
@@ -245,9 +246,9 @@ def export_section(base_lr: float, gamma: float, step_size: int, epochs: int) ->
             column_config={"lr": st.column_config.NumberColumn("learning rate", format="%.6g")},
         )
     if code_tab.open:
-        code_tab.code(
-            schedule.pytorch_snippet(base_lr, gamma, step_size, epochs), language="python"
-        )
+        with code_tab:
+            st.code(schedule.pytorch_snippet(base_lr, gamma, step_size, epochs), language="python")
+            focusable_code("explorer")
     if csv_tab.open:
         csv_tab.write("Every epoch's learning rate from the closed form and from PyTorch's StepLR.")
         csv_tab.download_button(
