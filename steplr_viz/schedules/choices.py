@@ -7,6 +7,7 @@ once per epoch after the batch loop (or after each optimizer step when scheduler
 
 from __future__ import annotations
 
+import inspect
 from functools import lru_cache
 
 import numpy as np
@@ -47,9 +48,13 @@ PLATEAU_NOTE = (
 
 
 def _plateau_threshold() -> tuple[float, str]:
-    """torch's default improvement threshold and its mode, read off a real ReduceLROnPlateau."""
-    plateau = ReduceLROnPlateau(LrHolder(1.0), mode="min")
-    return float(plateau.threshold), str(plateau.threshold_mode)
+    """torch's default improvement threshold and its mode, read off ReduceLROnPlateau's signature.
+
+    Not off an instance: building any torch optimizer imports torch._dynamo (~2 s), which a
+    process that only reads this text (a CLI's --help, a page's import) should not pay.
+    """
+    defaults = inspect.signature(ReduceLROnPlateau.__init__).parameters
+    return float(defaults["threshold"].default), str(defaults["threshold_mode"].default)
 
 
 PLATEAU_THRESHOLD, PLATEAU_THRESHOLD_MODE = _plateau_threshold()

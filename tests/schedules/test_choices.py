@@ -14,6 +14,8 @@ from steplr_viz.config import SCHEDULERS, TrainConfig
 from steplr_viz.schedules.choices import (
     PLATEAU_NOTE,
     PLATEAU_PATIENCE_HELP,
+    PLATEAU_THRESHOLD,
+    PLATEAU_THRESHOLD_MODE,
     make_scheduler,
     predicted_lr_curve,
     prediction_note,
@@ -263,3 +265,11 @@ def test_the_patience_help_says_when_torch_cuts(patience):
     assert "(patience + 1)-th epoch in a row" in PLATEAU_PATIENCE_HELP
     assert "by more than 0.01% of it" in PLATEAU_PATIENCE_HELP
     assert plateau.threshold == 1e-4 and plateau.threshold_mode == "rel"
+
+
+def test_the_plateau_threshold_read_from_the_signature_is_what_an_instance_uses():
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(_sgd(1.0))
+    assert (
+        plateau.threshold,
+        plateau.threshold_mode,
+    ) == (PLATEAU_THRESHOLD, PLATEAU_THRESHOLD_MODE)
