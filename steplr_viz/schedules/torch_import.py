@@ -17,6 +17,12 @@ _thread: threading.Thread | None = None
 def _load() -> None:
     try:
         import torch.optim.lr_scheduler  # noqa: F401  (the part the curves use)
+
+        from steplr_viz.schedules.lr_holder import LrHolder
+
+        # torch imports torch._dynamo (~2 s) when the first optimizer is built: here, in the
+        # background, rather than in the page run that draws PyTorch's first curve.
+        LrHolder(1.0)
     finally:
         _ready.set()  # a failed import raises again, with its message, where torch is called
 
