@@ -105,7 +105,8 @@ def _formula(settings: Settings, quiz_seed: int) -> Step:
     truth = schedule.step_lr(base, gamma, s, t)
     question = _value_question(
         "formula-t25",
-        f"η₀ = {base:g}, γ = {gamma:g}, s = {s}: which learning rate does epoch {t} use?",
+        f"η₀ = {base:g}, γ = {gamma:g}, s = {s}: which learning rate does epoch {t} use "
+        "(epochs counted from 0, as the scheduler counts them)?",
         [base * gamma**j for j in range(4)],
         truth,
         f"⌊{t}/{s}⌋ = {k} decays, so η_{t} = {base:g} · {gamma:g}^{k} = {lab.format_lr(truth)}.",
