@@ -26,8 +26,8 @@ def main() -> None:
     lrs = schedule.lr_curve(base_lr, gamma, step_size, epochs)
 
     chart_col, side_col = st.columns([3, 2], gap="large")
-    with side_col:
-        t = explorer.formula_section(base_lr, gamma, step_size, epochs)
+    with side_col:  # the formulas are written after the chart, into places kept here
+        t, write_formulas = explorer.formula_section(base_lr, gamma, step_size, epochs)
     with chart_col:
         pins = explorer.pinned_curves()
         log_y, show_torch = explorer.chart_controls_ui(
@@ -48,6 +48,7 @@ def main() -> None:
             highlight_epoch=t,
         )
         show_chart(fig, key="staircase", subject="The StepLR staircase: the LR each epoch")
+    write_formulas()
     with st.sidebar:  # draws nothing; mounted after the chart, so it finds the chart in place
         follow_drag("staircase", explorer.CONTROL_KEYS, base_lr, gamma, step_size, epochs)
     explorer.facts_section(base_lr, gamma, step_size, epochs, lrs, torch_lrs)

@@ -6,6 +6,7 @@ a page script is compiled again on every AppTest run; app.py keeps the page's ou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -137,30 +138,42 @@ def _wait_for_torch() -> None:
     st.caption(":small[Loading PyTorch to draw its own StepLR over the closed form…]")
 
 
-def formula_section(base_lr: float, gamma: float, step_size: int, epochs: int) -> int:
-    """The formula with the current numbers, worked examples (epoch t, the seed's); returns t."""
+def formula_section(
+    base_lr: float, gamma: float, step_size: int, epochs: int
+) -> tuple[int, Callable[[], None]]:
+    """The formula with the current numbers, worked examples (epoch t, the seed's).
+
+    Returns t and a function that writes the formulas into the places kept for them: the page
+    calls it after drawing the chart, so the chart reaches the browser before the typesetting
+    (KaTeX) of the two formulas, which the browser would otherwise do first on every change.
+    """
     # Heading and formula in one markdown element, the worked examples in another: each
     # element costs every rerun, and these read as one block anyway.
-    st.markdown(
-        "## The formula\n$$\n"
-        r"\eta_t = \eta_0 \cdot \gamma^{\lfloor t/s \rfloor}"
-        rf" = {base_lr:g} \cdot {gamma:g}^{{\lfloor t/{step_size} \rfloor}}"
-        "\n$$"
-    )
+    formula_slot = st.empty()
     t = int_input("Worked example at epoch t", 0, epochs - 1, min(25, epochs - 1), key="t")
-    k = t // step_size
-    lr_t = schedule.step_lr(base_lr, gamma, step_size, t)
-    st.markdown(
-        "$$\n"
-        r"\begin{aligned}"
-        rf"\lfloor {t}/{step_size} \rfloor &= {k} \\"
-        rf"\eta_{{{t}}} &= {base_lr:g} \cdot {gamma:g}^{{{k}}} = {lr_t:.6g}"
-        r"\end{aligned}"
-        "\n$$\n\n"
-        f":small[:gray[{worked_example_sentence(t, k, step_size, gamma)}]]\n\n"
-        + seed_example_text()
-    )
-    return t
+    example_slot = st.empty()
+
+    def write() -> None:
+        k = t // step_size
+        lr_t = schedule.step_lr(base_lr, gamma, step_size, t)
+        formula_slot.markdown(
+            "## The formula\n$$\n"
+            r"\eta_t = \eta_0 \cdot \gamma^{\lfloor t/s \rfloor}"
+            rf" = {base_lr:g} \cdot {gamma:g}^{{\lfloor t/{step_size} \rfloor}}"
+            "\n$$"
+        )
+        example_slot.markdown(
+            "$$\n"
+            r"\begin{aligned}"
+            rf"\lfloor {t}/{step_size} \rfloor &= {k} \\"
+            rf"\eta_{{{t}}} &= {base_lr:g} \cdot {gamma:g}^{{{k}}} = {lr_t:.6g}"
+            r"\end{aligned}"
+            "\n$$\n\n"
+            f":small[:gray[{worked_example_sentence(t, k, step_size, gamma)}]]\n\n"
+            + seed_example_text()
+        )
+
+    return t, write
 
 
 def worked_example_sentence(t: int, k: int, step_size: int, gamma: float) -> str:
