@@ -190,6 +190,33 @@ def test_version_through_python_m(module, tmp_path):
     assert out.stdout == f"steplr-viz {steplr_viz.__version__}\n"
 
 
+LAZY_CLIS = """
+import contextlib, io, sys
+from steplr_viz import export, train
+from steplr_viz.cli import launch
+for main, argv in ((train.main, ["--version"]), (train.main, ["--database-url", "mysql://x/y"]),
+                   (export.main, ["--help"]), (launch.main, ["--version"])):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            main(argv)
+        except SystemExit:
+            pass
+print(sorted(m for m in ("torch", "pandas", "streamlit") if m in sys.modules))
+"""
+
+
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
+def test_help_version_and_flag_errors_answer_before_torch_loads(tmp_path):
+    # `import torch` takes seconds: the CLIs load it (and pandas) only once the flags are read,
+    # so --help, --version and a refused database URL answer at once.
+    out = subprocess.run(
+        [sys.executable, "-c", LAZY_CLIS],
+        cwd=REPO, env=cli_env(tmp_path), capture_output=True, text=True, timeout=DEADLINE_S,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "[]\n"
+
+
 def test_every_config_field_has_a_flag():
     parser = train.build_parser()
     dests = {a.dest for a in parser._actions}
