@@ -19,6 +19,7 @@ import steplr_viz
 from steplr_viz.cli import export, launch, train
 from steplr_viz.config import TrainConfig
 from steplr_viz.schedules.steplr import lr_curve
+from steplr_viz.store import runs as runs_mod
 from steplr_viz.store.runs import RunStore
 from steplr_viz.training.metrics import FINISHED, STOPPED
 
@@ -330,15 +331,29 @@ def test_a_signal_stops_cleanly_and_records_stopped(tmp_path, sig, code, how):
     assert store.integrity_ok()
 
 
-def test_sigint_in_process_stops_the_run(tmp_path, capsys):
+def test_sigint_in_process_stops_the_run(tmp_path, capsys, monkeypatch):
     # The same path in-process: SIGINT arrives once the first batch is stored.
     runs_dir = tmp_path / "runs"
     timer_done = threading.Event()
     handler_before = signal.getsignal(signal.SIGINT)
+    # The store is read only once the CLI has opened it: a reader creating the new store file
+    # at the same moment could make the CLI's open fail over to memory (seen under load).
+    store_open = threading.Event()
+    stores: list = []
+    real_open_store = runs_mod.open_store
+
+    def open_store(*args, **kwargs):
+        opened = real_open_store(*args, **kwargs)
+        stores.append(opened[0])
+        store_open.set()
+        return opened
+
+    monkeypatch.setattr(runs_mod, "open_store", open_store)
 
     def interrupt_when_training() -> None:
         deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline:
+        store_open.wait(DEADLINE_S)
+        while time.monotonic() < deadline and stores and stores[0].persistent:
             if runs_dir.exists():
                 runs = RunStore(runs_dir).list_runs()
                 if len(runs) and runs["status"].iloc[0] == "running":
@@ -351,7 +366,8 @@ def test_sigint_in_process_stops_the_run(tmp_path, capsys):
     code = train.main(["--epochs", "100", "--batch-size", "16", "--runs-dir", str(runs_dir)])
     assert timer_done.wait(10)
     assert code == 130
-    assert "Stopped by Ctrl-C" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Stopped by Ctrl-C" in err and "note:" not in err, err  # stored, not in memory
     runs = RunStore(runs_dir).list_runs()
     assert runs["status"].tolist() == [STOPPED]
     assert signal.getsignal(signal.SIGINT) is handler_before  # handler restored
