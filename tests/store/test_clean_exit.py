@@ -25,7 +25,11 @@ ABORT_TEXT = ("terminate called", "Aborted", "core dumped", "Fatal Python error"
 # The process under test. Its own atexit handler is registered before steplr_viz is imported,
 # so it runs after the package's (atexit is last-in, first-out) and reports what they left.
 HOLDER = """
-import atexit, sys, threading, time
+import atexit, signal, sys, threading, time
+
+# Ctrl-C as in a Python started from a terminal: a test run as a background job (`pytest &`)
+# hands its children SIGINT ignored, and this holder would then never see the test's SIGINT.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def report():
     alive = [t.name for t in threading.enumerate() if t.name.startswith("steplr-")]
