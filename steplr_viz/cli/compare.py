@@ -41,6 +41,7 @@ from steplr_viz.cli.train import (
     build_parser,
     config_from_args,
 )
+from steplr_viz.store.dialects import database_url
 from steplr_viz.store.runs import open_store
 from steplr_viz.training.data import DataError, load_mnist
 from steplr_viz.training.metrics import FINISHED
@@ -140,6 +141,11 @@ def _experiment_from_args(args: argparse.Namespace) -> Experiment:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, train the arms, print the table and the verdict; returns the exit code."""
     args = build_compare_parser().parse_args(argv)
+    if not args.no_store:
+        try:  # a URL that is not postgresql:// is a flag error: refused before the data loads
+            database_url(args.database_url)
+        except ValueError as exc:
+            _fail(str(exc), EXIT_USAGE)
     try:
         experiment = _experiment_from_args(args)
     except ValueError as exc:

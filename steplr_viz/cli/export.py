@@ -17,11 +17,12 @@ import sys
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from steplr_viz.cli.common import HelpFormatter, add_version
+
+if TYPE_CHECKING:  # pandas loads when a table is made: --help and --version answer at once
+    import pandas as pd
 
 # What the zip holds, and how to open it: also written into the zip as README.txt.
 ZIP_README = """\
@@ -44,6 +45,8 @@ In pandas:
 
 def runs_table(records: Sequence[Any]) -> pd.DataFrame:
     """One row per run: id, status, times, final accuracy and its config's fields."""
+    import pandas as pd
+
     rows = []
     for record in records:
         row = {
@@ -66,6 +69,8 @@ def runs_table(records: Sequence[Any]) -> pd.DataFrame:
 
 
 def _stacked(records: Sequence[Any], attribute: str) -> pd.DataFrame:
+    import pandas as pd
+
     frames = [getattr(r, attribute).assign(run_id=r.run_id) for r in records]
     if not frames:
         return pd.DataFrame({"run_id": []})
@@ -172,10 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Export the chosen runs; 0 on success, 2 for a usage error or an unknown run."""
-    from steplr_viz.store.runs import open_store
-
     parser = build_parser()
     args = parser.parse_args(argv)
+    from steplr_viz.store.runs import open_store  # pandas and the store: once the flags are read
+
     if args.zip is None and args.tensorboard is None:
         parser.error("say where to: --zip FILE and/or --tensorboard DIR")
     try:

@@ -8,16 +8,18 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from steplr_viz.cli.common import HelpFormatter, add_version
 from steplr_viz.config import DATA_SOURCES, OPTIMIZERS, SCHEDULER_STEPS, SCHEDULERS, TrainConfig
-from steplr_viz.store.recorder import StoreRecorder
-from steplr_viz.store.runs import open_store
-from steplr_viz.training.data import DataError, load_mnist
+from steplr_viz.store.dialects import database_url
 from steplr_viz.training.metrics import FINISHED, STOPPED, EpochPoint
-from steplr_viz.training.model import load_snippet, state_dict_bytes
-from steplr_viz.training.trainer import Trainer
+
+if TYPE_CHECKING:
+    from steplr_viz.training.trainer import Trainer
+
+# torch, pandas and the trainer load only once the flags are read (in main): --help, --version
+# and a flag error answer at once instead of after seconds of `import torch`.
 
 EXIT_USAGE = 2  # bad flags or missing data, as argparse does
 EXIT_FAILED = 1  # the run failed or diverged
@@ -131,6 +133,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def trainer_from_args(args: argparse.Namespace) -> Trainer:
     """A Trainer for the flags' config, which it checks (the one check on the CLI's way)."""
+    from steplr_viz.training.trainer import Trainer
+
     try:
         return Trainer(_flags_config(args))
     except ValueError as exc:
@@ -157,6 +161,16 @@ def _print_epoch(point: EpochPoint) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, train, print the seed's lines; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if not args.no_store:
+        try:  # a URL that is not postgresql:// is a flag error: refused before anything loads
+            database_url(args.database_url)
+        except ValueError as exc:
+            _fail(str(exc), EXIT_USAGE)
+    from steplr_viz.store.recorder import StoreRecorder
+    from steplr_viz.store.runs import open_store
+    from steplr_viz.training.data import DataError, load_mnist
+    from steplr_viz.training.model import load_snippet, state_dict_bytes
+
     try:
         trainer = trainer_from_args(args)
     except ValueError as exc:

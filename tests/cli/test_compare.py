@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -177,19 +178,34 @@ def test_sigterm_stops_the_experiment_and_records_the_run_stopped(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "steplr_viz.compare", "--vary", "gamma=1,0.1", "--seeds", "2",
          "--epochs", "50", "--batch-size", "8", "--runs-dir", str(runs_dir)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    # The store is read only once the CLI has opened it ("Training ..." follows the open): a
+    # reader creating the new store file at the same moment could send the CLI's to memory.
+    errors: list[str] = []
+    store_open = threading.Event()
+
+    def read_stderr() -> None:
+        for line in proc.stderr:
+            errors.append(line)
+            if line.startswith("Training "):
+                store_open.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 240
-        while not _training(runs_dir):  # the first run has stored batches
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        while not (store_open.is_set() and _training(runs_dir)):  # the first run stored batches
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(errors)
             time.sleep(0.1)
         proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    reader.join(timeout=10)
+    err = "".join(errors)
     assert proc.returncode == code, err
     assert f"Stopped by {how} after 1 of 4 runs." in err.splitlines(), err  # the stopped one
     assert "Traceback" not in err and "terminate called" not in err, err

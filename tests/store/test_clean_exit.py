@@ -25,7 +25,11 @@ ABORT_TEXT = ("terminate called", "Aborted", "core dumped", "Fatal Python error"
 # The process under test. Its own atexit handler is registered before steplr_viz is imported,
 # so it runs after the package's (atexit is last-in, first-out) and reports what they left.
 HOLDER = """
-import atexit, sys, threading, time
+import atexit, signal, sys, threading, time
+
+# Ctrl-C as in a Python started from a terminal: a test run as a background job (`pytest &`)
+# hands its children SIGINT ignored, and this holder would then never see the test's SIGINT.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def report():
     alive = [t.name for t in threading.enumerate() if t.name.startswith("steplr-")]
@@ -65,6 +69,7 @@ def _hold(tmp_path: Path, holds: str, ending: str) -> tuple[int, str, list[str]]
         **os.environ,
         "PYTHONPATH": str(REPO),
         "PYTHONUNBUFFERED": "1",
+        "PYTHONFAULTHANDLER": "1",  # a hung holder shows every thread's stack (SIGABRT below)
         "STEPLR_VIZ_RUNS_DIR": str(tmp_path / "env_runs"),  # never ./runs
         "STEPLR_VIZ_DATA_DIR": str(tmp_path / "env_data"),
     }
@@ -81,20 +86,30 @@ def _hold(tmp_path: Path, holds: str, ending: str) -> tuple[int, str, list[str]]
             if line.startswith("TRAINING"):
                 training.set()
 
+    errors: list[str] = []  # stderr, read as it comes: a full pipe must not stall the holder
     reader = threading.Thread(target=read_stdout, daemon=True)
+    err_reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
     reader.start()
+    err_reader.start()
     try:
         assert training.wait(DEADLINE_S) or proc.poll() is not None, "never trained"
         if ending != "end":
             assert proc.poll() is None, "the holder ended before the signal"
             proc.send_signal(signal.SIGTERM if ending == "sigterm" else signal.SIGINT)
-        code = proc.wait(timeout=DEADLINE_S)
+        try:
+            code = proc.wait(timeout=DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # faulthandler prints where each thread waits
+            proc.wait(timeout=60)
+            err_reader.join(timeout=10)
+            pytest.fail(f"the holder did not end ({ending}); its stacks:\n{''.join(errors)}")
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     reader.join(timeout=10)
-    return code, proc.stderr.read(), lines
+    err_reader.join(timeout=10)
+    return code, "".join(errors), lines
 
 
 # The exit code each ending gives: a normal exit, 128 + SIGTERM, and Python's own for an
