@@ -29,6 +29,7 @@ def test_hypothesis_profile_skips_explain_and_shrink():
     assert Phase.generate in phases
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_a_stuck_hypothesis_test_is_stopped(tmp_path: Path):
     # Without the repeating alarm, hypothesis catches pytest-timeout's failure and replays the
     # example: this test would sleep 10,000 s. With it, the run ends after timeout + grace.

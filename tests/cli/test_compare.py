@@ -170,6 +170,7 @@ def test_an_unknown_preset_is_refused(capsys):
     assert "invalid choice: 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_sigterm_stops_the_experiment_and_records_the_run_stopped(tmp_path):
     # As Ctrl-C does (the same handler); exit 128 + SIGTERM.
     sig, code, how = signal.SIGTERM, 143, "SIGTERM"

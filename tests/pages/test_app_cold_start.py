@@ -10,6 +10,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from steplr_viz.schedules import steplr as schedule
 from tests.apptest_pages import REPO
@@ -57,6 +58,7 @@ _APP_MODULES = "\n".join(
 )
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_the_first_run_paints_without_torch_and_adds_pytorchs_curve_after(tmp_path):
     (tmp_path / "app_modules.py").write_text(_APP_MODULES + "\n", encoding="utf-8")
     script = tmp_path / "cold_start.py"

@@ -117,6 +117,7 @@ def _hold(tmp_path: Path, holds: str, ending: str) -> tuple[int, str, list[str]]
 EXPECTED_CODE = {"end": 0, "sigterm": 143, "sigint": -signal.SIGINT}
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 @pytest.mark.parametrize("ending", ["end", "sigterm", "sigint"])
 def test_a_process_holding_a_run_manager_ends_cleanly_and_marks_its_runs(tmp_path, ending):
     code, stderr, lines = _hold(tmp_path, "manager", ending)
@@ -143,6 +144,7 @@ def test_a_process_holding_a_run_manager_ends_cleanly_and_marks_its_runs(tmp_pat
     assert store.interrupted_at_open == []  # nothing left for the next start to clean up
 
 
+@pytest.mark.slow  # a fresh Python: CI runs it, the inner loop does not
 def test_a_process_holding_a_bare_trainer_ends_without_an_abort(tmp_path):
     code, stderr, lines = _hold(tmp_path, "trainer", "end")
     assert not any(text in stderr for text in ABORT_TEXT), stderr
