@@ -340,6 +340,23 @@ def open_page(page: Any, url: str, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> Non
     wait_rendered(page, timeout_ms)
 
 
+def open_pages(
+    visits: list[tuple[Any, str]],
+    timeout_ms: int = APP_IDLE_TIMEOUT_MS,
+    *,
+    rendered: bool = True,
+) -> None:
+    """Open several pages at once, as a class joins, then wait for each as open_page does
+    (the browser and the server overlap the loads instead of queueing them); with
+    rendered=False only for each page's script run (charts may still be drawing)."""
+    for page, url in visits:
+        page.goto(url, wait_until="commit", timeout=timeout_ms)
+    for page, _ in visits:
+        wait_app_idle(page, timeout_ms)
+        if rendered:
+            wait_rendered(page, timeout_ms)
+
+
 def plot_traces(page: Any, key: str) -> list[dict] | None:
     """The plotted traces (name, type, mode, x, y) of a keyed Plotly chart, read from the page."""
     return page.evaluate(_PLOT_JS, plot_selector(key))

@@ -29,6 +29,7 @@ from .harness import (
     StreamlitServer,
     assert_no_exception,
     open_page,
+    open_pages,
     save_screenshot,
     wait_app_idle,
     write_full_mnist_stand_in,
@@ -182,10 +183,7 @@ def open_quickly(page: Any, url: str) -> None:
 
 def open_together(visits: list[tuple[Any, str]]) -> None:
     """Open several pages at once (as a class does), then wait for each one's script run."""
-    for page, url in visits:
-        page.goto(url, wait_until="commit")
-    for page, _ in visits:
-        wait_app_idle(page, SLOW_MS)
+    open_pages(visits, SLOW_MS, rendered=False)
 
 
 def runs_table_text(page: Any) -> str:
