@@ -25,7 +25,6 @@ from .harness import (
     assert_no_exception,
     lecture_hall,
     open_page,
-    open_pages,
     plot_selector,
     plot_traces,
     save_screenshot,
@@ -116,10 +115,8 @@ def test_the_class_follows_the_teacher_and_fills_the_landscape_across_two_replic
 
     join = f"class={CLASS}&step=1"
     students = [contexts(viewport=PHONE, is_mobile=True) for _ in range(3)]
-    # The class joins at once, on both replicas: the cells still go out one each.
-    joins = zip(students, (a, a, b), strict=True)
-    open_pages([(student, server.page_url(PAGE, join)) for student, server in joins])
-    for student in students:
+    for student, server in zip(students, (a, a, b), strict=True):
+        open_page(student, server.page_url(PAGE, join))
         heading(student, 1)
         student.get_by_text("Follow the teacher").wait_for()
         student.get_by_text(re.compile(r"Your cell: γ = ")).wait_for()
