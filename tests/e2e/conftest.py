@@ -61,10 +61,14 @@ def server_factory(
 
     A test that kills or restarts a server gets its own from here, e.g.
     `server = server_factory(); server.kill(); server.start()` keeps port, runs and data folders.
+    With start=False the server is made but not started (harness.start_servers starts several
+    at once).
     """
     servers: list[harness.StreamlitServer] = []
 
-    def start(script: str = "app.py", **kwargs: object) -> harness.StreamlitServer:
+    def start(
+        script: str = "app.py", *, start: bool = True, **kwargs: object
+    ) -> harness.StreamlitServer:
         root = tmp_path_factory.mktemp("server")
         server = harness.StreamlitServer(
             script=script,
@@ -74,13 +78,12 @@ def server_factory(
             **kwargs,
         )
         servers.append(server)
-        return server.start()
+        return server.start() if start else server
 
     try:
         yield start
     finally:
-        for server in servers:
-            server.stop()
+        harness.stop_servers(servers)  # at once: each stop is mostly a wait
 
 
 @pytest.fixture(scope="session")

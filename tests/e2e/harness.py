@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,12 @@ class StreamlitServer:
         """Start the server and wait for /_stcore/health to answer ok; raise with its output."""
         if self.running:
             return self
+        return self.launch().wait_healthy(timeout_s)
+
+    def launch(self) -> StreamlitServer:
+        """Start the process without waiting for it (start_servers waits for several at once)."""
+        if self.running:
+            return self
         env = {
             **os.environ,
             "STEPLR_VIZ_RUNS_DIR": str(self.runs_dir),
@@ -119,6 +125,10 @@ class StreamlitServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so teardown reaches children
             )
+        return self
+
+    def wait_healthy(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> StreamlitServer:
+        """Wait for /_stcore/health to answer ok; raise with the server's output otherwise."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -145,6 +155,12 @@ class StreamlitServer:
         if self.proc is None:
             return
         self._signal(signal.SIGTERM)
+        self.wait_stopped(grace_s)
+
+    def wait_stopped(self, grace_s: float = 10.0) -> None:
+        """Wait for a terminated server to exit; kill it if it lingers past grace_s."""
+        if self.proc is None:
+            return
         try:
             self.proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
@@ -324,6 +340,23 @@ def open_page(page: Any, url: str, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> Non
     wait_rendered(page, timeout_ms)
 
 
+def open_pages(
+    visits: list[tuple[Any, str]],
+    timeout_ms: int = APP_IDLE_TIMEOUT_MS,
+    *,
+    rendered: bool = True,
+) -> None:
+    """Open several pages at once, as a class joins, then wait for each as open_page does
+    (the browser and the server overlap the loads instead of queueing them); with
+    rendered=False only for each page's script run (charts may still be drawing)."""
+    for page, url in visits:
+        page.goto(url, wait_until="commit", timeout=timeout_ms)
+    for page, _ in visits:
+        wait_app_idle(page, timeout_ms)
+        if rendered:
+            wait_rendered(page, timeout_ms)
+
+
 def plot_traces(page: Any, key: str) -> list[dict] | None:
     """The plotted traces (name, type, mode, x, y) of a keyed Plotly chart, read from the page."""
     return page.evaluate(_PLOT_JS, plot_selector(key))
@@ -442,3 +475,67 @@ def settle(page: Any) -> None:
     page.evaluate(_NO_STALE_FADE_JS)
     quiet_pointer(page)
     wait_quiet(page)
+
+
+# --- Several servers at once --------------------------------------------------------------------
+# A server's start and stop are mostly waiting (imports on the other core, a graceful shutdown):
+# two replicas, or a session's servers at its end, overlap those waits instead of queueing them.
+
+
+def start_servers(servers: list[StreamlitServer]) -> list[StreamlitServer]:
+    """Launch every server, then wait for each to be healthy (stopping all if one fails)."""
+    try:
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_healthy()
+    except BaseException:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers: list[StreamlitServer], grace_s: float = 10.0) -> None:
+    """Terminate every server at once, then wait for each (killing any that lingers)."""
+    for server in servers:
+        if server.proc is not None:
+            server._signal(signal.SIGTERM)
+    for server in servers:
+        server.wait_stopped(grace_s)
+
+
+LIVE_STATUSES = ("queued", "running", "paused")
+
+
+def stop_live_runs(database_url: str) -> None:
+    """Ask every live run in a lecture hall's store to stop, so none keeps a trainer busy."""
+    from steplr_viz.store.runs import RunStore
+
+    store = RunStore(database_url=database_url)
+    try:
+        for run_id in store.list_runs()["run_id"]:
+            if store.get_run(run_id).status in LIVE_STATUSES:
+                store.request_control(run_id, "stop")
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def lecture_hall(
+    new_server: Callable[..., StreamlitServer], database_url: str
+) -> Iterator[tuple[StreamlitServer, StreamlitServer]]:
+    """Two replicas of the app on one PostgreSQL store, started together; at the end their live
+    runs are stopped and both servers with them. `new_server(script, extra_env=..., start=False)`
+    makes a server without starting it (the e2e server_factory does)."""
+    from steplr_viz.store.dialects import DATABASE_URL_ENV
+
+    env = {DATABASE_URL_ENV: database_url}
+    replicas = [new_server("app.py", extra_env=env, start=False) for _ in range(2)]
+    start_servers(replicas)
+    try:
+        yield replicas[0], replicas[1]
+    finally:
+        try:
+            stop_live_runs(database_url)
+        finally:
+            stop_servers(replicas)

@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 
 from steplr_viz.classroom import guided_path
-from steplr_viz.store.dialects import DATABASE_URL_ENV
-from steplr_viz.store.runs import RunStore
 
 from ..postgres import fresh_database
 from .harness import (
     REPO,
     SCREENSHOTS,
     assert_no_exception,
+    lecture_hall,
     open_page,
     plot_selector,
     plot_traces,
@@ -41,26 +40,14 @@ PROJECTOR = {"width": 1280, "height": 900}
 PHONE = {"width": 412, "height": 915}
 DEADLINE_S = 240  # three 1-epoch runs on two shared cores; the bound only stops a hung test
 DOCS = REPO / "docs" if os.environ.get("STEPLR_VIZ_UPDATE_DOCS") == "1" else SCREENSHOTS
-LIVE = ("queued", "running", "paused")
 
 
 @pytest.fixture
 def hall(server_factory: Any) -> Iterator[tuple[Any, Any, str]]:
     """Two replicas of the app on one fresh PostgreSQL database: (a, b, its URL)."""
     url = fresh_database()
-    env = {DATABASE_URL_ENV: url}
-    a = server_factory("app.py", extra_env=env)
-    b = server_factory("app.py", extra_env=env)
-    yield a, b, url
-    store = RunStore(database_url=url)
-    try:  # no run may keep a trainer busy after the test
-        for run_id in store.list_runs()["run_id"]:
-            if store.get_run(run_id).status in LIVE:
-                store.request_control(run_id, "stop")
-    finally:
-        store.close()
-    a.stop()
-    b.stop()
+    with lecture_hall(server_factory, url) as (a, b):
+        yield a, b, url
 
 
 @pytest.fixture

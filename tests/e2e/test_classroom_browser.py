@@ -29,6 +29,7 @@ from .harness import (
     StreamlitServer,
     assert_no_exception,
     open_page,
+    open_pages,
     save_screenshot,
     wait_app_idle,
     write_full_mnist_stand_in,
@@ -43,8 +44,12 @@ CLASS_CAPS = {"STEPLR_VIZ_MAX_TRAINERS": "2", "STEPLR_VIZ_MAX_QUEUE": str(STUDEN
 FULL_CAPS = {"STEPLR_VIZ_MAX_TRAINERS": "1", "STEPLR_VIZ_MAX_QUEUE": "1"}
 SHORT = "train_epochs=1&train_batch_size=512"  # one epoch of the bundled digits
 # The longest run the page offers, on a stand-in for full MNIST (harness): minutes, where the
-# bundled digits would take seconds. Time enough to hold the only trainer, or kill the server.
+# bundled digits would take seconds. Time enough to hold the only trainer.
 LONG = "train_epochs=30&train_batch_size=16&train_data_source=full"
+# The same run on the bundled digits: its first epoch is stored after 250 batches, and 29 more
+# (thousands of batches, seconds) are still to come when a poll of the store sees it: time
+# enough to kill the server mid-run, without writing and loading 60,000 stand-in digits.
+LONG_BUNDLED = "train_epochs=30&train_batch_size=16"
 PAGE = "Live_training"
 # Browser waits: generous, because this box may be busy; each is still a bound, not a sleep.
 SLOW_MS = APP_IDLE_TIMEOUT_MS * 4
@@ -176,6 +181,11 @@ def open_quickly(page: Any, url: str) -> None:
     wait_app_idle(page, SLOW_MS)
 
 
+def open_together(visits: list[tuple[Any, str]]) -> None:
+    """Open several pages at once (as a class does), then wait for each one's script run."""
+    open_pages(visits, SLOW_MS, rendered=False)
+
+
 def runs_table_text(page: Any) -> str:
     """The runs table's cells (Streamlit's grid keeps an accessible table in the page)."""
     cells = page.locator('[data-testid="stDataFrame"] table td')
@@ -192,14 +202,20 @@ def test_a_class_trains_at_once_and_loses_nothing(server_factory, new_student):
     health.start()
     watch: StoreWatch | None = None
     try:
-        # The class opens the page first (a page load fetches megabytes of script) ...
+        # The class opens the page first, all at once as a class does (a page load fetches
+        # megabytes of script: the browser and the server overlap the ten) ...
         pages = [new_student() for _ in range(STUDENTS)]
-        for page in pages:
-            open_quickly(page, server.page_url(PAGE, SHORT))
+        open_together([(page, server.page_url(PAGE, SHORT)) for page in pages])
         watch = StoreWatch(RunStore(server.runs_dir))
         watch.start()
-        # ... then everyone presses Start, one right after the other.
-        students = [(page, start_run(page)) for page in pages]
+        # ... then everyone presses Start, one right after the other, and each page then
+        # watches its own new run.
+        for page in pages:
+            press(page, "train_start")
+        students = [
+            (page, wait_until(lambda page=page: watched_run(page), "a page to watch its new run"))
+            for page in pages
+        ]
         assert len({run_id for _, run_id in students}) == STUDENTS
 
         # Every run finishes (some after waiting in the queue), in the store and on its page.
@@ -247,9 +263,13 @@ def test_a_full_class_queues_then_says_so_plainly(server_factory, new_student):
     server: StreamlitServer = server_factory("app.py", extra_env=FULL_CAPS)
     write_full_mnist_stand_in(server.data_dir)
     teacher, waiting, late = new_student(), new_student(), new_student()
-    open_quickly(teacher, server.page_url(PAGE, LONG))
-    open_quickly(waiting, server.page_url(PAGE, LONG))
-    open_quickly(late, server.page_url(PAGE, SHORT))
+    open_together(
+        [
+            (teacher, server.page_url(PAGE, LONG)),
+            (waiting, server.page_url(PAGE, LONG)),
+            (late, server.page_url(PAGE, SHORT)),
+        ]
+    )
 
     # The teacher's long run holds the only trainer, paused: the class must wait for it.
     blocker = start_run(teacher)
@@ -294,7 +314,6 @@ def test_a_full_class_queues_then_says_so_plainly(server_factory, new_student):
 
 def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_factory, new_student):
     server: StreamlitServer = server_factory("app.py")
-    write_full_mnist_stand_in(server.data_dir)
     page = new_student()
 
     open_page(page, server.page_url(PAGE, SHORT), SLOW_MS)
@@ -303,7 +322,7 @@ def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_fac
     before = RunStore(server.runs_dir).get_run(finished_id)
     assert before.status == "finished" and len(before.epochs) == 1
 
-    open_page(page, server.page_url(PAGE, LONG), SLOW_MS)
+    open_page(page, server.page_url(PAGE, LONG_BUNDLED), SLOW_MS)
     running_id = start_run(page)
     store = RunStore(server.runs_dir)
 

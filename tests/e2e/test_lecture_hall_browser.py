@@ -17,14 +17,12 @@ from typing import Any
 
 import pytest
 
-from steplr_viz.store.dialects import DATABASE_URL_ENV
 from steplr_viz.store.runs import RunStore
 
 from ..postgres import fresh_database
 from .conftest import VIEWPORT
-from .harness import assert_no_exception, open_page, write_full_mnist_stand_in
+from .harness import assert_no_exception, lecture_hall, open_page, write_full_mnist_stand_in
 from .test_training_browser import (
-    LIVE,
     PAGE,
     heading_shows,
     open_training,
@@ -44,25 +42,14 @@ LONG = "train_epochs=30&train_batch_size=64&train_data_source=full"
 def hall(server_factory: Any) -> Iterator[tuple[Any, Any, str]]:
     """Two replicas of the app on one fresh PostgreSQL database: (a, b, its URL)."""
     url = fresh_database()
-    env = {DATABASE_URL_ENV: url}
-    a = server_factory("app.py", extra_env=env)
-    b = server_factory("app.py", extra_env=env)
-    for server in (a, b):  # whichever replica claims the run trains it
-        write_full_mnist_stand_in(server.data_dir)
-    yield a, b, url
-    store = RunStore(database_url=url)
-    try:  # no run may keep a trainer busy after the test
-        for run_id in store.list_runs()["run_id"]:
-            if store.get_run(run_id).status in LIVE:
-                store.request_control(run_id, "stop")
-    finally:
-        store.close()
-    a.stop()
-    b.stop()
+    with lecture_hall(server_factory, url) as (a, b):
+        for server in (a, b):  # whichever replica claims the run trains it
+            write_full_mnist_stand_in(server.data_dir)
+        yield a, b, url
 
 
 def test_a_run_started_on_one_replica_is_watched_and_paused_on_another(
-    page: Any, browser: Any, hall: tuple[Any, Any, str]
+    browser: Any, hall: tuple[Any, Any, str], page: Any
 ) -> None:
     a, b, url = hall
     open_training(page, a, LONG)
