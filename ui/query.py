@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-_PENDING_KEY = "_steplr_viz_link_warnings"  # warnings carried over the clean rerun
+_WARNINGS_KEY = "_steplr_viz_link_warnings"  # per page: what its link carried that was dropped
 
 
 def parse_number(text: str) -> float | int:
@@ -54,10 +54,13 @@ def warn_bad_query_params(checks: Mapping[str, Callable[[str], object]]) -> list
     cannot take. Call this before the widgets are drawn. A bad value is removed from the link
     and the script reruns at once, so every widget shows its default: Streamlit itself would
     seed some widgets with values the checks reject (fullwidth digits such as "１０", the last of
-    a repeated parameter). The warning is shown on that rerun. Returns the warnings shown.
+    a repeated parameter). The warning is shown on that rerun and on every later run of the page
+    in this session: a rerun the student did not ask for (PyTorch's curve arriving) must not
+    hide it. Returns the warnings shown.
     """
-    pending = st.session_state.pop(_PENDING_KEY, None)
-    problems = list(pending or [])
+    # The page's own list: the set of keys it checks tells the pages apart.
+    store_key = f"{_WARNINGS_KEY}:{','.join(sorted(checks))}"
+    problems = list(st.session_state.get(store_key, []))
     dropped = False
     for key, check in checks.items():
         values = st.query_params.get_all(key)
@@ -79,9 +82,10 @@ def warn_bad_query_params(checks: Mapping[str, Callable[[str], object]]) -> list
         except StreamlitAPIException:
             continue  # already bound to a drawn widget: only warn (Streamlit validates it)
         dropped = True
+    if problems:
+        st.session_state[store_key] = problems
     if dropped:
         # The widgets read the link as it was when this run began: start again without it.
-        st.session_state[_PENDING_KEY] = problems
         st.rerun()
     if problems:
         st.warning(

@@ -203,3 +203,19 @@ def test_a_valid_link_is_used_without_a_warning(path: Path) -> None:
     for key, top in expected.items():
         value = shown[key][-1] if isinstance(shown[key], tuple | list) else shown[key]
         assert float(value) == top, f"{key}: link asked for {top:g}, page shows {shown[key]!r}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=page_id)
+def test_the_warning_stays_through_later_reruns(path: Path) -> None:
+    """A rerun the student did not ask for (the explorer's, when PyTorch's curve arrives) keeps
+    the warning about the link: it is not gone before it can be read."""
+    keys = set(bound_params(open_page(path))) | url_check_keys(path)
+    if not keys:
+        pytest.skip(f"{path.name} reads nothing from the URL")
+    at = open_page(path, {key: "junk" for key in keys})
+    warned = warning_text(at)
+    assert warned and not at.exception
+    at.run()
+    at.run()
+    assert warning_text(at) == warned
+    assert not at.exception
