@@ -431,3 +431,115 @@ def settle(page: Any) -> None:
     page.evaluate("() => document.fonts.ready.then(() => true)")
     quiet_pointer(page)
     wait_quiet(page)
+
+
+# --- Pages shared by tests that only look -------------------------------------------------------
+
+DESKTOP_VIEWPORT = {"width": 1400, "height": 900}
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+class SharedPages:
+    """Loaded pages that tests which only look (scan, read, measure) share, one per (screen,
+    address, variant), so a page is loaded once instead of once per case.
+
+    A page load costs Chromium ~5-8 CPU-s (Streamlit's and Plotly's script parsed and run); a
+    switch of the system colour scheme costs under 1 s. Each screen has one browser context: a
+    1400×900 desktop, and a 390×844 phone with touch (is_mobile, has_touch: a viewport size alone
+    is not a phone). `get` sets the colour scheme the test asks for (Streamlit's automatic theme
+    follows the media change live, charts included) and returns the page at rest. A test that
+    changes a page must not use these: it takes a fresh page. A page that polls the server (a
+    class's present mode reruns a fragment every second: ~0.13 CPU-s a second while open) is
+    got with keep=False and closed after its test (`release`), not left polling in the
+    background; an idle page costs ~0.006 CPU-s a second.
+    """
+
+    def __init__(self, browser: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
+        self.browser = browser
+        self.timeout_ms = timeout_ms
+        self._contexts: dict[str, Any] = {}
+        self._pages: dict[tuple[str, str, str], Any] = {}
+        self.handed_out: list[tuple[str, str, str]] = []  # keys in the order tests got them
+        self._transient: set[tuple[str, str, str]] = set()  # closed by release()
+
+    def _context(self, screen: str) -> Any:
+        if screen not in self._contexts:
+            phone = screen == "phone"
+            context = self.browser.new_context(
+                viewport=PHONE_VIEWPORT if phone else DESKTOP_VIEWPORT,
+                is_mobile=phone,
+                has_touch=phone,
+                accept_downloads=True,
+            )
+            context.set_default_timeout(self.timeout_ms)
+            self._contexts[screen] = context
+        return self._contexts[screen]
+
+    def get(
+        self,
+        url: str,
+        *,
+        screen: str = "desktop",
+        theme: str = "light",
+        variant: str = "",
+        prepare: Callable[[Any], None] | None = None,
+        keep: bool = True,
+    ) -> Any:
+        """The page at `url` on `screen` in the colour scheme `theme`, loaded on first use and
+        at rest; `prepare(page)` runs once after the load (a variant: a page in a given state);
+        keep=False: closed by the next `release`."""
+        key = (screen, url, variant)
+        if not keep:
+            self._transient.add(key)
+        page = self._pages.get(key)
+        if page is None or page.is_closed():
+            page = self._context(screen).new_page()
+            page.emulate_media(color_scheme=theme)  # the first paint in the asked-for theme
+            open_page(page, url, self.timeout_ms)
+            if prepare is not None:
+                prepare(page)
+            self._pages[key] = page
+        else:
+            page.emulate_media(color_scheme=theme)
+        wait_app_idle(page, self.timeout_ms)
+        wait_rendered(page, self.timeout_ms)
+        settle(page)
+        self.handed_out.append(key)
+        return page
+
+    def page(self, key: tuple[str, str, str]) -> Any | None:
+        """The open page under a key that `handed_out` lists, or None once discarded."""
+        page = self._pages.get(key)
+        return None if page is None or page.is_closed() else page
+
+    def release(self) -> None:
+        """Close the pages got with keep=False (a test is done with them)."""
+        for key in self._transient:
+            self.discard(key)
+        self._transient.clear()
+
+    def discard(self, key: tuple[str, str, str]) -> None:
+        """Close a page (one a failed test left in an unknown state); the next get reloads it."""
+        page = self._pages.pop(key, None)
+        if page is not None and not page.is_closed():
+            with contextlib.suppress(Exception):
+                page.close()
+
+    def close(self) -> None:
+        """Close every page and context."""
+        self._pages.clear()
+        for context in self._contexts.values():
+            with contextlib.suppress(Exception):
+                context.close()
+        self._contexts.clear()
+
+
+def forget(page: Any) -> None:
+    """Leave a reused tab as a new one would be: on about:blank, its origin's storage and the
+    context's cookies cleared, so the next load starts a new Streamlit session with nothing
+    remembered (the browser id in localStorage included)."""
+    if page.url.startswith("http"):
+        page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    page.context.clear_cookies()
+    page.emulate_media(color_scheme="null")  # the context's own colour scheme again
+    page.goto("about:blank")

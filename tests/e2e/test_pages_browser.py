@@ -1,6 +1,7 @@
 """Every page of the app renders in Chromium: a heading, and no Streamlit exception.
 
 Pages are found in pages/ at collection time, so a page added later is covered without edits.
+Both tests only look: they share one loaded page per url path (harness.SharedPages).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from tests.emoji import emoji_in
 from .harness import (
     SCREENSHOTS,
     assert_no_exception,
-    open_page,
     page_files,
     page_url_path,
     save_screenshot,
@@ -30,8 +30,10 @@ PAGES = [pytest.param("", id="app.py")] + [
 
 
 @pytest.mark.parametrize("url_path", PAGES)
-def test_page_renders_a_heading_and_no_exception(page: Any, app_server: Any, url_path: str) -> None:
-    open_page(page, app_server.page_url(url_path))
+def test_page_renders_a_heading_and_no_exception(
+    shared_page: Any, app_server: Any, url_path: str
+) -> None:
+    page = shared_page(app_server.page_url(url_path))
     # An unknown url path falls back to the main page with a dialog: make sure we are on ours.
     assert page.get_by_text("Page not found").count() == 0, f"no page at /{url_path}"
     assert urlparse(page.url).path.strip("/") == url_path, f"/{url_path} went to {page.url}"
@@ -48,11 +50,11 @@ def test_page_renders_a_heading_and_no_exception(page: Any, app_server: Any, url
 
 @pytest.mark.parametrize("url_path", PAGES)
 def test_icons_are_material_symbols_and_no_emoji_is_drawn(
-    page: Any, app_server: Any, url_path: str
+    shared_page: Any, app_server: Any, url_path: str
 ) -> None:
     # Without an emoji font (a fresh Debian Chromium has none) an emoji is an empty box;
     # Streamlit ships the Material Symbols font itself, so its icons always draw.
-    open_page(page, app_server.page_url(url_path))
+    page = shared_page(app_server.page_url(url_path))
     text = page.evaluate("document.body.innerText")
     assert emoji_in(text) == [], emoji_in(text)
     icons = page.locator('[data-testid="stIconMaterial"]')
