@@ -147,7 +147,6 @@ def shared_page(
             if page is not None:
                 harness.save_screenshot(page, SCREENSHOTS, f"FAILED-{request.node.name}")
             shared_pages.discard(key)
-    shared_pages.release()
 
 
 @pytest.fixture(scope="module")
@@ -165,18 +164,21 @@ def _reused_tab(
     browser: object, made: dict, screen: str, request: pytest.FixtureRequest
 ) -> Iterator[object]:
     phone = screen == "phone"
+    viewport = harness.PHONE_VIEWPORT if phone else VIEWPORT
     page = None
     context = made.get(screen)
     if context is not None:
         page = context.pages[0] if context.pages else context.new_page()
         try:
             harness.forget(page)
+            page.set_viewport_size(viewport)  # what an earlier test may have changed, as new
+            page.set_default_timeout(harness.APP_IDLE_TIMEOUT_MS)
         except Exception:  # a tab that cannot be cleared is not reused: a new context instead
             made.pop(screen).close()
             page = None
     if page is None:
         context = browser.new_context(
-            viewport=harness.PHONE_VIEWPORT if phone else VIEWPORT,
+            viewport=viewport,
             is_mobile=phone,
             has_touch=phone,
             accept_downloads=True,
@@ -196,7 +198,7 @@ def _reused_tab(
 
 @pytest.fixture
 def tab(browser: object, _module_tabs: dict, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A desktop page for a test that loads its page itself and then changes it (sliders, clicks).
+    """A desktop page for a test that loads its page itself (and may then change it).
 
     The browser tab is the module's, left as a new one would be (harness.forget: about:blank,
     storage and cookies cleared): the test's own load gives it a new document and a new

@@ -448,10 +448,11 @@ class SharedPages:
     1400×900 desktop, and a 390×844 phone with touch (is_mobile, has_touch: a viewport size alone
     is not a phone). `get` sets the colour scheme the test asks for (Streamlit's automatic theme
     follows the media change live, charts included) and returns the page at rest. A test that
-    changes a page must not use these: it takes a fresh page. A page that polls the server (a
-    class's present mode reruns a fragment every second: ~0.13 CPU-s a second while open) is
-    got with keep=False and closed after its test (`release`), not left polling in the
-    background; an idle page costs ~0.006 CPU-s a second.
+    changes a page must not use these: it takes a fresh page. Sharing pays where a page is
+    costly to bring into its state (a finished run); a plain load in a reused tab (conftest
+    `tab`) costs ~2 CPU-s, and a new page in a context ~6. Do not share a page that polls the
+    server (a class's present mode reruns a fragment every second, ~0.13 CPU-s a second while
+    open; an idle page costs ~0.006).
     """
 
     def __init__(self, browser: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
@@ -460,7 +461,6 @@ class SharedPages:
         self._contexts: dict[str, Any] = {}
         self._pages: dict[tuple[str, str, str], Any] = {}
         self.handed_out: list[tuple[str, str, str]] = []  # keys in the order tests got them
-        self._transient: set[tuple[str, str, str]] = set()  # closed by release()
 
     def _context(self, screen: str) -> Any:
         if screen not in self._contexts:
@@ -483,14 +483,10 @@ class SharedPages:
         theme: str = "light",
         variant: str = "",
         prepare: Callable[[Any], None] | None = None,
-        keep: bool = True,
     ) -> Any:
         """The page at `url` on `screen` in the colour scheme `theme`, loaded on first use and
-        at rest; `prepare(page)` runs once after the load (a variant: a page in a given state);
-        keep=False: closed by the next `release`."""
+        at rest; `prepare(page)` runs once after the load (a variant: a page in a given state)."""
         key = (screen, url, variant)
-        if not keep:
-            self._transient.add(key)
         page = self._pages.get(key)
         if page is None or page.is_closed():
             page = self._context(screen).new_page()
@@ -511,12 +507,6 @@ class SharedPages:
         """The open page under a key that `handed_out` lists, or None once discarded."""
         page = self._pages.get(key)
         return None if page is None or page.is_closed() else page
-
-    def release(self) -> None:
-        """Close the pages got with keep=False (a test is done with them)."""
-        for key in self._transient:
-            self.discard(key)
-        self._transient.clear()
 
     def discard(self, key: tuple[str, str, str]) -> None:
         """Close a page (one a failed test left in an unknown state); the next get reloads it."""

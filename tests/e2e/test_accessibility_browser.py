@@ -4,7 +4,6 @@ serious or critical WCAG violation on any page, light or dark, on a laptop or a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,18 +37,18 @@ def contrast(a: str, b: str) -> float:
 
 
 @pytest.fixture
-def themed(browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, str]]:
-    """(page, theme): a page whose system colour scheme and screen are the test's (theme, width)."""
+def themed(request: pytest.FixtureRequest) -> tuple[Any, str]:
+    """(page, theme): a page whose system colour scheme and screen are the test's (theme, width).
+
+    The page is the module's reused tab for that screen (conftest `tab`, or `phone_tab` with
+    touch): the test's own load gives a new document and Streamlit session, painted from the
+    first frame in the colour scheme set here, as a fresh context would be."""
     theme, width = request.param
-    phone = width == "phone"
-    context = browser.new_context(
-        viewport=WIDTHS[width], color_scheme=theme, is_mobile=phone, has_touch=phone
-    )
-    context.set_default_timeout(LOAD_TIMEOUT_MS)
-    try:
-        yield context.new_page(), theme
-    finally:
-        context.close()
+    page = request.getfixturevalue("phone_tab" if width == "phone" else "tab")
+    assert page.viewport_size == WIDTHS[width]
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.emulate_media(color_scheme=theme)
+    return page, theme
 
 
 def colours(page: Any) -> dict[str, str]:
@@ -91,11 +90,10 @@ def _require_axe() -> None:
         pytest.skip(reason)
 
 
-@pytest.mark.parametrize("theme", THEMES)
-def test_the_app_follows_the_systems_light_or_dark_setting(
-    shared_page: Any, app_server: Any, theme: str
-) -> None:
-    page = shared_page(app_server.page_url(""), theme=theme)
+@pytest.mark.parametrize("themed", [(t, "desktop") for t in THEMES], indirect=True, ids=THEMES)
+def test_the_app_follows_the_systems_light_or_dark_setting(themed: Any, app_server: Any) -> None:
+    page, theme = themed
+    harness.open_page(page, app_server.page_url(""), LOAD_TIMEOUT_MS)
     assert_theme(page, theme)
     seen = colours(page)
     assert contrast(seen["title"], seen["background"]) >= 7, seen
@@ -104,27 +102,21 @@ def test_the_app_follows_the_systems_light_or_dark_setting(
     assert contrast(seen["ticks"], seen["background"]) >= 3, seen
 
 
-# Each (page, screen) is loaded once and shared by its cases (harness.SharedPages): a case sets
-# its system colour scheme and scans the page at rest. Streamlit's automatic theme follows a
-# change of the system setting live; a live switch paints what a fresh load in that scheme paints
-# (compared element by element), except that a header's divider line keeps the first scheme's
-# grey, a line with no text, which axe-core does not check.
-POLLING = {"Present?present=true&class=a11a11"}  # a class's present mode polls every second
 CASES = [
-    pytest.param(theme, width, path, query, id=f"{name.replace(' ', '_')}-{theme}-{width}")
+    pytest.param((theme, width), path, query, id=f"{name.replace(' ', '_')}-{theme}-{width}")
     for name, path, query in PAGES
     for theme in THEMES
     for width in WIDTHS
 ]
 
 
-@pytest.mark.parametrize(("theme", "width", "path", "query"), CASES)
+@pytest.mark.parametrize(("themed", "path", "query"), CASES, indirect=["themed"])
 def test_axe_finds_no_serious_violation(
-    shared_page: Any, app_server: Any, theme: str, width: str, path: str, query: str
+    themed: Any, app_server: Any, path: str, query: str
 ) -> None:
-    # A page that polls is closed after its case, not left polling behind the others.
-    keep = f"{path}?{query}" not in POLLING
-    page = shared_page(app_server.page_url(path, query), screen=width, theme=theme, keep=keep)
+    page, theme = themed
+    harness.open_page(page, app_server.page_url(path, query), LOAD_TIMEOUT_MS)
+    harness.settle(page)
     assert_theme(page, theme)  # the scan is of the theme it names
     assert_axe_clean(page, f"/{path}?{query} ({theme})")
 
@@ -152,13 +144,13 @@ def runs_server(server_factory: Any) -> Any:
 
 
 RUN_QUERY = "train_epochs=1&train_batch_size=512"
-FINISHED = '[data-testid="stMain"] h2'
+RUN_HEADING = '[data-testid="stMain"] h2'
 
 
 def finish_a_run(page: Any) -> None:
     """Start a run on the training page and wait until it has finished and drawn its pictures."""
     page.locator(".st-key-train_start button").click()
-    page.locator(FINISHED, has_text=" · run ").filter(has_text="finished").first.wait_for(
+    page.locator(RUN_HEADING, has_text=" · run ").filter(has_text="finished").first.wait_for(
         state="visible"
     )
     page.locator(".st-key-train_digits .js-plotly-plot").wait_for(state="visible")
@@ -169,54 +161,40 @@ def test_axe_finds_no_serious_violation_beside_a_finished_run(
     shared_page: Any, runs_server: Any, theme: str
 ) -> None:
     # The run panel (progress, charts, the epoch log, the pictures) and the runs table appear
-    # only once there is a run: one run, trained once, is scanned in each theme.
+    # only once there is a run. One run, trained once on a page both cases share, is scanned
+    # in each theme (Streamlit's automatic theme follows the system setting live; what a live
+    # switch paints equals a fresh load's, element by element, but for a header's divider line,
+    # which keeps the first theme's grey: a line with no text, which axe-core does not check).
     url = runs_server.page_url("Live_training", RUN_QUERY)
     page = shared_page(url, theme=theme, variant="a finished run", prepare=finish_a_run)
-    page.locator(FINISHED, has_text=" · run ").filter(has_text="finished").first.wait_for(
+    page.locator(RUN_HEADING, has_text=" · run ").filter(has_text="finished").first.wait_for(
         state="visible"
     )
     page.locator(".st-key-train_digits .js-plotly-plot").wait_for(state="visible")
-    assert_theme(page, theme)
+    assert_theme(page, theme)  # shared_page gave it at rest in this theme
     assert_axe_clean(page, f"the training page after a finished run ({theme})")
 
 
 # Code is built only when a student opens it (ui/code_blocks.py): scan it open, where a block
 # wider than a phone scrolls sideways and must take the keyboard's focus.
-CODE = '[data-testid="stCode"]'
 CODE_EXPANDERS = {"Live_training": code_blocks.SEED_SCRIPT, "StepLR_lab": code_blocks.LAB_RESUME}
 CODE_CASES = [
-    pytest.param(theme, width, path, key, id=f"{path}-{theme}-{width}")
+    pytest.param((theme, width), path, key, id=f"{path}-{theme}-{width}")
     for path, key in CODE_EXPANDERS.items()
     for theme in THEMES
     for width in WIDTHS
 ]
-FIRST_PAINT_CODE: dict[tuple[str, str], int] = {}  # (width, path): code blocks on the first paint
 
 
-def close_code(page: Any, key: str) -> None:
-    """Shut an expander that an earlier case opened on this shared page: its code goes again."""
-    if page.locator(CODE).count() == 0:
-        return
-    page.locator(f".st-key-{key} summary").click()
-    page.locator(CODE).first.wait_for(state="detached")
-    harness.wait_app_idle(page, LOAD_TIMEOUT_MS)
-    harness.settle(page)
-
-
-@pytest.mark.parametrize(("theme", "width", "path", "key"), CODE_CASES)
+@pytest.mark.parametrize(("themed", "path", "key"), CODE_CASES, indirect=["themed"])
 def test_axe_finds_no_serious_violation_in_opened_code(
-    shared_page: Any, app_server: Any, theme: str, width: str, path: str, key: str
+    themed: Any, app_server: Any, path: str, key: str
 ) -> None:
-    def first_paint(page: Any) -> None:
-        FIRST_PAINT_CODE[width, path] = page.locator(CODE).count()
-
-    url = app_server.page_url(path, "")
-    page = shared_page(url, screen=width, theme=theme, variant="code", prepare=first_paint)
-    assert FIRST_PAINT_CODE[width, path] == 0  # off the first paint
-    close_code(page, key)
-    assert page.locator(CODE).count() == 0  # and off again once the expander is shut
+    page, theme = themed
+    harness.open_page(page, app_server.page_url(path, ""), LOAD_TIMEOUT_MS)
+    assert page.locator('[data-testid="stCode"]').count() == 0  # off the first paint
     page.locator(f".st-key-{key} summary").click()
-    page.locator(f".st-key-{key} {CODE}").first.wait_for(state="visible")
+    page.locator(f'.st-key-{key} [data-testid="stCode"]').first.wait_for(state="visible")
     harness.wait_app_idle(page, LOAD_TIMEOUT_MS)
     harness.wait_rendered(page, LOAD_TIMEOUT_MS)
     harness.settle(page)

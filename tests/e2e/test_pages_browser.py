@@ -1,7 +1,7 @@
 """Every page of the app renders in Chromium: a heading, and no Streamlit exception.
 
 Pages are found in pages/ at collection time, so a page added later is covered without edits.
-Both tests only look: they share one loaded page per url path (harness.SharedPages).
+Each test loads its page afresh in the module's reused tab (conftest `tab`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from tests.emoji import emoji_in
 from .harness import (
     SCREENSHOTS,
     assert_no_exception,
+    open_page,
     page_files,
     page_url_path,
     save_screenshot,
@@ -29,11 +30,15 @@ PAGES = [pytest.param("", id="app.py")] + [
 ]
 
 
+@pytest.fixture
+def page(tab: Any) -> Any:
+    """The module's reused tab (conftest `tab`): each test loads its page afresh in it."""
+    return tab
+
+
 @pytest.mark.parametrize("url_path", PAGES)
-def test_page_renders_a_heading_and_no_exception(
-    shared_page: Any, app_server: Any, url_path: str
-) -> None:
-    page = shared_page(app_server.page_url(url_path))
+def test_page_renders_a_heading_and_no_exception(page: Any, app_server: Any, url_path: str) -> None:
+    open_page(page, app_server.page_url(url_path))
     # An unknown url path falls back to the main page with a dialog: make sure we are on ours.
     assert page.get_by_text("Page not found").count() == 0, f"no page at /{url_path}"
     assert urlparse(page.url).path.strip("/") == url_path, f"/{url_path} went to {page.url}"
@@ -50,11 +55,11 @@ def test_page_renders_a_heading_and_no_exception(
 
 @pytest.mark.parametrize("url_path", PAGES)
 def test_icons_are_material_symbols_and_no_emoji_is_drawn(
-    shared_page: Any, app_server: Any, url_path: str
+    page: Any, app_server: Any, url_path: str
 ) -> None:
     # Without an emoji font (a fresh Debian Chromium has none) an emoji is an empty box;
     # Streamlit ships the Material Symbols font itself, so its icons always draw.
-    page = shared_page(app_server.page_url(url_path))
+    open_page(page, app_server.page_url(url_path))
     text = page.evaluate("document.body.innerText")
     assert emoji_in(text) == [], emoji_in(text)
     icons = page.locator('[data-testid="stIconMaterial"]')
