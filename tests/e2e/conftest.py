@@ -1,5 +1,10 @@
 """Fixtures for the real-browser tests: one Streamlit server per session, Chromium, a page per test.
 
+`page` is a new browser context per test. `tab` / `phone_tab` reuse one tab per module, left as
+new before each test (the test loads its page itself: a new document and Streamlit session), at
+a quarter of a new context's CPU. `shared_page` shares a page brought into a costly state (a
+finished run) between tests that only look at it.
+
 Where Chromium or playwright is missing a local run skips these tests with the reason; with CI
 set (CI=true, as CI services do) that is a failure instead, and so is any other skip in here.
 """
