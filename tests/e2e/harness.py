@@ -425,12 +425,14 @@ def wait_quiet(page: Any, frames: int = 10, timeout_ms: int = APP_IDLE_TIMEOUT_M
         raise TimeoutError(f"the page did not come to rest within {timeout_ms} ms")
 
 
-def settle(page: Any) -> None:
+def settle(page: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
     """Wait for web fonts (emoji included), a page at rest, and park the pointer, so a picture
-    (or an accessibility scan) shows the page as a student sees it."""
+    (or an accessibility scan) shows the page as a student sees it. A page that polls (a class's
+    present mode reruns fragments every second) rests only between polls: on a loaded machine
+    it may take a longer `timeout_ms` to find ten quiet frames in a row."""
     page.evaluate("() => document.fonts.ready.then(() => true)")
     quiet_pointer(page)
-    wait_quiet(page)
+    wait_quiet(page, timeout_ms=timeout_ms)
 
 
 # --- Pages shared by tests that only look -------------------------------------------------------
@@ -499,7 +501,7 @@ class SharedPages:
             page.emulate_media(color_scheme=theme)
         wait_app_idle(page, self.timeout_ms)
         wait_rendered(page, self.timeout_ms)
-        settle(page)
+        settle(page, self.timeout_ms)
         self.handed_out.append(key)
         return page
 

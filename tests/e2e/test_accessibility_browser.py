@@ -131,7 +131,7 @@ def test_axe_finds_no_serious_violation_on_any_presenter_step(themed: Any, app_s
         heading.first.wait_for(state="visible")
         harness.wait_app_idle(page, LOAD_TIMEOUT_MS)
         harness.wait_rendered(page, LOAD_TIMEOUT_MS)
-        harness.settle(page)
+        harness.settle(page, LOAD_TIMEOUT_MS)  # its class's fragments poll: rests between polls
         assert_axe_clean(page, f"presenter step {step} in present mode ({theme})")
         if step < STEP_COUNT:
             page.locator(".st-key-present_next button").click()
