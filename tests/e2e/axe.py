@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .harness import DESKTOP_VIEWPORT, PHONE_VIEWPORT
+
 HERE = Path(__file__).resolve().parent
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
 AXE_VERSION = json.loads((HERE / "package.json").read_text())["dependencies"]["axe-core"]
@@ -19,7 +21,7 @@ BLOCKING = ("serious", "critical")  # impacts the test fails on
 LOAD_TIMEOUT_MS = 120_000  # bounds a page load on a loaded 2-core machine; no assertion
 
 THEMES = ("light", "dark")
-WIDTHS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+WIDTHS = {"desktop": DESKTOP_VIEWPORT, "phone": PHONE_VIEWPORT}  # the screens SharedPages has
 # (name, url path, query): every page, and the presenter page as the projector shows it.
 PAGES = [
     ("explorer", "", ""),

@@ -1,5 +1,10 @@
 """Fixtures for the real-browser tests: one Streamlit server per session, Chromium, a page per test.
 
+`page` is a new browser context per test. `tab` / `phone_tab` reuse one tab per module, left as
+new before each test (the test loads its page itself: a new document and Streamlit session), at
+a quarter of a new context's CPU. `shared_page` shares a page brought into a costly state (a
+finished run) between tests that only look at it.
+
 Where Chromium or playwright is missing a local run skips these tests with the reason; with CI
 set (CI=true, as CI services do) that is a failure instead, and so is any other skip in here.
 """
@@ -17,6 +22,7 @@ from . import harness
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = harness.SCREENSHOTS
 VIEWPORT = {"width": 1400, "height": 900}
+SHARED_PAGE_TIMEOUT_MS = 120_000  # bounds a page load on a loaded 2-core machine; no assertion
 FAILED = pytest.StashKey[bool]()
 
 
@@ -122,3 +128,99 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
                 harness.save_screenshot(pg, SCREENSHOTS, f"FAILED-{request.node.name}")
         finally:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def shared_pages(browser: object) -> Iterator[harness.SharedPages]:
+    """Pages loaded once per module for the tests that only look at them (harness.SharedPages)."""
+    pages = harness.SharedPages(browser, timeout_ms=SHARED_PAGE_TIMEOUT_MS)
+    try:
+        yield pages
+    finally:
+        pages.close()
+
+
+@pytest.fixture
+def shared_page(
+    shared_pages: harness.SharedPages, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., object]]:
+    """`shared_page(url, screen=, theme=, ...)`: a loaded page shared with the module's other
+    tests that only look. A failing test's pages are photographed and closed, so the next test
+    loads them afresh instead of inheriting whatever state the failure left."""
+    first = len(shared_pages.handed_out)
+    yield shared_pages.get
+    if request.node.stash.get(FAILED, False):
+        for key in dict.fromkeys(shared_pages.handed_out[first:]):
+            page = shared_pages.page(key)
+            if page is not None:
+                harness.save_screenshot(page, SCREENSHOTS, f"FAILED-{request.node.name}")
+            shared_pages.discard(key)
+
+
+@pytest.fixture(scope="module")
+def _module_tabs(browser: object) -> Iterator[dict[str, object]]:
+    """One browser context per screen for the module's reused tabs, closed at the module's end."""
+    made: dict[str, object] = {}
+    try:
+        yield made
+    finally:
+        for context in made.values():
+            context.close()
+
+
+def _reused_tab(
+    browser: object, made: dict, screen: str, request: pytest.FixtureRequest
+) -> Iterator[object]:
+    phone = screen == "phone"
+    viewport = harness.PHONE_VIEWPORT if phone else VIEWPORT
+    page = None
+    context = made.get(screen)
+    if context is not None:
+        page = context.pages[0] if context.pages else context.new_page()
+        try:
+            harness.forget(page)
+            page.set_viewport_size(viewport)  # what an earlier test may have changed, as new
+            page.set_default_timeout(harness.APP_IDLE_TIMEOUT_MS)
+        except Exception:  # a tab that cannot be cleared is not reused: a new context instead
+            made.pop(screen).close()
+            page = None
+    if page is None:
+        context = browser.new_context(
+            viewport=viewport,
+            is_mobile=phone,
+            has_touch=phone,
+            accept_downloads=True,
+        )
+        context.set_default_timeout(harness.APP_IDLE_TIMEOUT_MS)
+        made[screen] = context
+        page = context.new_page()
+    try:
+        yield page
+    finally:
+        if request.node.stash.get(FAILED, False):
+            try:
+                harness.save_screenshot(page, SCREENSHOTS, f"FAILED-{request.node.name}")
+            finally:
+                made.pop(screen).close()  # the next test starts in a new context
+
+
+@pytest.fixture
+def tab(browser: object, _module_tabs: dict, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A desktop page for a test that loads its page itself (and may then change it).
+
+    The browser tab is the module's, left as a new one would be (harness.forget: about:blank,
+    storage and cookies cleared): the test's own load gives it a new document and a new
+    Streamlit session, as a fresh context would, at about a quarter of the CPU (the tab's
+    renderer process and its compiled scripts are reused; a new context starts a renderer and
+    compiles Streamlit's and Plotly's scripts again, ~5-8 CPU-s). A failing test's context is
+    closed, so the next test starts in a new one.
+    """
+    yield from _reused_tab(browser, _module_tabs, "desktop", request)
+
+
+@pytest.fixture
+def phone_tab(
+    browser: object, _module_tabs: dict, request: pytest.FixtureRequest
+) -> Iterator[object]:
+    """Like `tab`, on a 390×844 phone with touch (is_mobile, has_touch)."""
+    yield from _reused_tab(browser, _module_tabs, "phone", request)

@@ -468,13 +468,15 @@ def wait_quiet(page: Any, frames: int = 3, timeout_ms: int = 10_000) -> bool:
     return bool(page.evaluate(_QUIET_FRAMES_JS, [frames, timeout_ms]))
 
 
-def settle(page: Any) -> None:
+def settle(page: Any, timeout_ms: int = 10_000) -> None:
     """Wait for web fonts (emoji included), a page at rest, and park the pointer, so a picture
-    (or an accessibility scan) shows the page as a student sees it."""
+    (or an accessibility scan) shows the page as a student sees it. A page that polls (a class's
+    present mode reruns fragments every second) rests only between polls: on a loaded machine
+    it may not within `timeout_ms`, and then this goes on (stale elements are not faded)."""
     page.evaluate("() => document.fonts.ready.then(() => true)")
     page.evaluate(_NO_STALE_FADE_JS)
     quiet_pointer(page)
-    wait_quiet(page)
+    wait_quiet(page, timeout_ms=timeout_ms)
 
 
 # --- Several servers at once --------------------------------------------------------------------
@@ -539,3 +541,105 @@ def lecture_hall(
             stop_live_runs(database_url)
         finally:
             stop_servers(replicas)
+
+
+# --- Pages shared by tests that only look -------------------------------------------------------
+
+DESKTOP_VIEWPORT = {"width": 1400, "height": 900}
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+class SharedPages:
+    """Loaded pages that tests which only look (scan, read, measure) share, one per (screen,
+    address, variant), so a page is loaded once instead of once per case.
+
+    A page load costs Chromium ~5-8 CPU-s (Streamlit's and Plotly's script parsed and run); a
+    switch of the system colour scheme costs under 1 s. Each screen has one browser context: a
+    1400×900 desktop, and a 390×844 phone with touch (is_mobile, has_touch: a viewport size alone
+    is not a phone). `get` sets the colour scheme the test asks for (Streamlit's automatic theme
+    follows the media change live, charts included) and returns the page at rest. A test that
+    changes a page must not use these: it takes a fresh page. Sharing pays where a page is
+    costly to bring into its state (a finished run); a plain load in a reused tab (conftest
+    `tab`) costs ~2 CPU-s, and a new page in a context ~6. Do not share a page that polls the
+    server (a class's present mode reruns a fragment every second, ~0.13 CPU-s a second while
+    open; an idle page costs ~0.006).
+    """
+
+    def __init__(self, browser: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
+        self.browser = browser
+        self.timeout_ms = timeout_ms
+        self._contexts: dict[str, Any] = {}
+        self._pages: dict[tuple[str, str, str], Any] = {}
+        self.handed_out: list[tuple[str, str, str]] = []  # keys in the order tests got them
+
+    def _context(self, screen: str) -> Any:
+        if screen not in self._contexts:
+            phone = screen == "phone"
+            context = self.browser.new_context(
+                viewport=PHONE_VIEWPORT if phone else DESKTOP_VIEWPORT,
+                is_mobile=phone,
+                has_touch=phone,
+                accept_downloads=True,
+            )
+            context.set_default_timeout(self.timeout_ms)
+            self._contexts[screen] = context
+        return self._contexts[screen]
+
+    def get(
+        self,
+        url: str,
+        *,
+        screen: str = "desktop",
+        theme: str = "light",
+        variant: str = "",
+        prepare: Callable[[Any], None] | None = None,
+    ) -> Any:
+        """The page at `url` on `screen` in the colour scheme `theme`, loaded on first use and
+        at rest; `prepare(page)` runs once after the load (a variant: a page in a given state)."""
+        key = (screen, url, variant)
+        page = self._pages.get(key)
+        if page is None or page.is_closed():
+            page = self._context(screen).new_page()
+            page.emulate_media(color_scheme=theme)  # the first paint in the asked-for theme
+            open_page(page, url, self.timeout_ms)
+            if prepare is not None:
+                prepare(page)
+            self._pages[key] = page
+        else:
+            page.emulate_media(color_scheme=theme)
+        wait_app_idle(page, self.timeout_ms)
+        wait_rendered(page, self.timeout_ms)
+        settle(page, self.timeout_ms)
+        self.handed_out.append(key)
+        return page
+
+    def page(self, key: tuple[str, str, str]) -> Any | None:
+        """The open page under a key that `handed_out` lists, or None once discarded."""
+        page = self._pages.get(key)
+        return None if page is None or page.is_closed() else page
+
+    def discard(self, key: tuple[str, str, str]) -> None:
+        """Close a page (one a failed test left in an unknown state); the next get reloads it."""
+        page = self._pages.pop(key, None)
+        if page is not None and not page.is_closed():
+            with contextlib.suppress(Exception):
+                page.close()
+
+    def close(self) -> None:
+        """Close every page and context."""
+        self._pages.clear()
+        for context in self._contexts.values():
+            with contextlib.suppress(Exception):
+                context.close()
+        self._contexts.clear()
+
+
+def forget(page: Any) -> None:
+    """Leave a reused tab as a new one would be: on about:blank, its origin's storage and the
+    context's cookies cleared, so the next load starts a new Streamlit session with nothing
+    remembered (the browser id in localStorage included)."""
+    if page.url.startswith("http"):
+        page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    page.context.clear_cookies()
+    page.emulate_media(color_scheme="null")  # the context's own colour scheme again
+    page.goto("about:blank")

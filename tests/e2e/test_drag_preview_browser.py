@@ -32,6 +32,13 @@ from .test_explorer_browser import (
 
 PREVIEW = "drag preview"  # the layout.meta the script puts on a figure it drew
 
+
+@pytest.fixture
+def page(tab: Any) -> Any:
+    """The module's reused tab (conftest `tab`): each test loads its page afresh in it."""
+    return tab
+
+
 # Imports the script as Streamlit does (an ES module from a blob) and runs its closed form.
 _CLOSED_FORM_JS = """async ([source, settings]) => {
   const url = URL.createObjectURL(new Blob([source], {type: 'text/javascript'}));

@@ -36,6 +36,12 @@ SEED = (
 DEADLINE_S = 20.0
 
 
+@pytest.fixture
+def page(tab: Any) -> Any:
+    """The module's reused tab (conftest `tab`): each test loads its page afresh in it."""
+    return tab
+
+
 def open_explorer(page: Any, server: Any, query: str = "") -> None:
     """Open the explorer and wait until PyTorch's curve is drawn: on a cold server torch loads
     after the first paint and its arrival reruns the page, which a test must not mistake."""

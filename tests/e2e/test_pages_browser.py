@@ -1,6 +1,7 @@
 """Every page of the app renders in Chromium: a heading, and no Streamlit exception.
 
 Pages are found in pages/ at collection time, so a page added later is covered without edits.
+Each test loads its page afresh in the module's reused tab (conftest `tab`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ pytestmark = pytest.mark.e2e
 PAGES = [pytest.param("", id="app.py")] + [
     pytest.param(page_url_path(path), id=path.name) for path in page_files()
 ]
+
+
+@pytest.fixture
+def page(tab: Any) -> Any:
+    """The module's reused tab (conftest `tab`): each test loads its page afresh in it."""
+    return tab
 
 
 @pytest.mark.parametrize("url_path", PAGES)

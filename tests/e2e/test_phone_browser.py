@@ -1,9 +1,9 @@
 """On a phone (390 px wide): every page fits without sideways scrolling, a slider moves the
-chart, and a run starts. Waits are on what the page shows."""
+chart, and a run starts. Waits are on what the page shows. Each test loads its page afresh in
+the module's reused phone tab (conftest `phone_tab`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from .harness import assert_no_exception, open_page, page_files, page_url_path, 
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 390, "height": 844}
+PHONE = harness.PHONE_VIEWPORT
 DEADLINE_S = 120.0  # bounds each wait; it only stops a hung test
 PAGES = [pytest.param("", id="app.py")] + [
     pytest.param(page_url_path(path), id=path.name) for path in page_files()
@@ -27,14 +27,10 @@ _OVERFLOW_JS = """() => {
 
 
 @pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    """A phone-sized page with touch, as a student's phone opens the app."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    context.set_default_timeout(harness.APP_IDLE_TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+def phone(phone_tab: Any) -> Any:
+    """A phone-sized page with touch, as a student's phone opens the app: the module's reused
+    tab (conftest `phone_tab`), in which each test loads its page afresh."""
+    return phone_tab
 
 
 def overflow_px(page: Any) -> int:
