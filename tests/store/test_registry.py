@@ -30,6 +30,7 @@ from steplr_viz.training.metrics import (
     STOPPED,
     TERMINAL_STATUSES,
 )
+from steplr_viz.training.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE_S = 120.0
@@ -82,10 +83,25 @@ def make_manager(tmp_path):
         manager.shutdown()
 
 
-def pause_at_start(manager: RunManager, run_id: str) -> None:
-    """Hold a freshly started run at its first batch, so the test controls when it ends."""
-    assert manager.pause(run_id)
+def submit_paused(manager: RunManager, config: TrainConfig) -> str:
+    """Submit a run that is held at its first batch, so the test controls when it ends.
+
+    Its trainer is asked to pause before its thread starts: a pause sent after submit() races
+    the run, and 8 batches can end first on a loaded machine (seen with two busy CPU loops).
+    """
+    start = Trainer.start
+
+    def start_paused(trainer: Trainer) -> None:
+        trainer.pause()  # honoured at the first batch boundary
+        start(trainer)
+
+    Trainer.start = start_paused
+    try:
+        run_id = manager.submit(config)
+    finally:
+        Trainer.start = start
     wait_for(lambda: manager.snapshot(run_id).status == PAUSED, "the run to pause")
+    return run_id
 
 
 # --- queue -----------------------------------------------------------------------------------
@@ -93,8 +109,7 @@ def pause_at_start(manager: RunManager, run_id: str) -> None:
 
 def test_cap_one_runs_in_submission_order(make_manager):
     manager = make_manager(max_concurrent=1, max_queue=5)
-    a = manager.submit(tiny(seed=1))
-    pause_at_start(manager, a)
+    a = submit_paused(manager, tiny(seed=1))
     b = manager.submit(tiny(seed=2))
     c = manager.submit(tiny(seed=3))
 
@@ -119,8 +134,7 @@ def test_cap_one_runs_in_submission_order(make_manager):
 
 def test_queue_full_raises_class_full(make_manager):
     manager = make_manager(max_concurrent=1, max_queue=1)
-    a = manager.submit(tiny())
-    pause_at_start(manager, a)
+    a = submit_paused(manager, tiny())
     b = manager.submit(tiny())
     with pytest.raises(ClassFullError) as full:
         manager.submit(tiny())
@@ -137,7 +151,7 @@ def test_queue_full_raises_class_full(make_manager):
 def test_class_full_counts_several_runs_in_the_plural(make_manager):
     manager = make_manager(max_concurrent=2, max_queue=2)
     for _ in range(2):
-        pause_at_start(manager, manager.submit(tiny()))
+        submit_paused(manager, tiny())
     waiting = [manager.submit(tiny()) for _ in range(2)]
     assert [manager.queue_position(r) for r in waiting] == [1, 2]
     with pytest.raises(ClassFullError) as full:
@@ -149,16 +163,14 @@ def test_class_full_counts_several_runs_in_the_plural(make_manager):
 
 def test_no_queue_means_class_full_at_the_cap(make_manager):
     manager = make_manager(max_concurrent=1, max_queue=0)
-    a = manager.submit(tiny())
-    pause_at_start(manager, a)
+    submit_paused(manager, tiny())
     with pytest.raises(ClassFullError):
         manager.submit(tiny())
 
 
 def test_stop_a_queued_run(make_manager):
     manager = make_manager(max_concurrent=1)
-    a = manager.submit(tiny())
-    pause_at_start(manager, a)
+    a = submit_paused(manager, tiny())
     b = manager.submit(tiny())
     c = manager.submit(tiny())
     assert manager.stop(b)
@@ -176,8 +188,7 @@ def test_stop_a_queued_run(make_manager):
 
 def test_stop_a_running_run(make_manager):
     manager = make_manager(max_concurrent=1)
-    a = manager.submit(tiny())
-    pause_at_start(manager, a)
+    a = submit_paused(manager, tiny())
     assert manager.stop(a)
     assert wait_ended(manager, a) == STOPPED
     assert manager.pause(a) is False and manager.resume(a) is False
@@ -185,8 +196,7 @@ def test_stop_a_running_run(make_manager):
 
 def test_pause_and_resume_are_stored(make_manager):
     manager = make_manager()
-    a = manager.submit(tiny())
-    pause_at_start(manager, a)
+    a = submit_paused(manager, tiny())
     wait_for(lambda: status_of(manager, a) == PAUSED, "paused in the store")
     manager.resume(a)
     assert wait_ended(manager, a) == FINISHED
@@ -276,8 +286,7 @@ def test_store_matches_the_snapshot(make_manager):
 
 def test_snapshot_is_a_copy(make_manager):
     manager = make_manager()
-    run_id = manager.submit(tiny())
-    pause_at_start(manager, run_id)
+    run_id = submit_paused(manager, tiny())
     snap = manager.snapshot(run_id)
     assert snap.config == tiny()
     manager.resume(run_id)
@@ -331,8 +340,7 @@ def test_delete_live_queued_and_finished_runs(make_manager):
     manager = make_manager(max_concurrent=1)
     done = manager.submit(tiny())
     assert wait_ended(manager, done) == FINISHED
-    live = manager.submit(tiny())
-    pause_at_start(manager, live)
+    live = submit_paused(manager, tiny())
     queued = manager.submit(tiny())
 
     assert manager.delete(queued)
@@ -390,8 +398,7 @@ def test_start_stop_cycles_leave_no_threads(make_manager):
 
 def test_shutdown_stops_everything(tmp_path):
     manager = RunManager(store=RunStore(tmp_path), max_concurrent=1)
-    a = manager.submit(tiny())
-    pause_at_start(manager, a)
+    a = submit_paused(manager, tiny())
     b = manager.submit(tiny())
     manager.shutdown()
     assert not trainer_threads()
@@ -475,8 +482,7 @@ def test_default_cap_is_cpu_count(make_manager):
 
 def test_running_status_is_stored_while_training(make_manager):
     manager = make_manager()
-    run_id = manager.submit(tiny())
-    pause_at_start(manager, run_id)
+    run_id = submit_paused(manager, tiny())
     record = manager.store.get_run(run_id)
     assert record.started is not None and record.finished is None
     manager.resume(run_id)
