@@ -106,18 +106,25 @@ def test_the_cap_and_the_queue_hold_across_replicas(replicas):
 
     watcher = threading.Thread(target=watch_cap, daemon=True)
     watcher.start()
-    ids = [(a if i % 2 else b).submit(tiny(seed=i)) for i in range(6)]
-    # Four wait in one queue, whichever server they came to.
-    assert a.queued_count() >= 6 - 2 * cap
+    # Two long runs take the cluster's two slots (tiny ones could end before the queue is read).
+    held = [b.submit(LONG), a.submit(LONG)]
+    wait_for(lambda: a.store.live_counts()[0] == cap, "the long runs to take both slots")
+    ids = [(a if i % 2 else b).submit(tiny(seed=i)) for i in range(4)]
+    # The four others wait in one queue, whichever server they came to.
+    assert a.queued_count() == 4
     assert_same_reading(a.queued_count, b.queued_count)
     assert_same_reading(a.live_run_ids, b.live_run_ids)
+    for run_id in held:  # from either server: the slots go to the queue
+        assert a.stop(run_id)
     for run_id in ids:
         wait_for(lambda run_id=run_id: status_in(a, run_id) == FINISHED, f"{run_id} to finish")
+    for run_id in held:
+        wait_for(lambda run_id=run_id: status_in(b, run_id) == STOPPED, f"{run_id} to stop")
     done.set()
     watcher.join(timeout=10)
-    assert 1 <= most[0] <= cap
+    assert most[0] == cap
     assert not set(started[a.replica]) & set(started[b.replica])  # no run trained twice
-    assert sorted(started[a.replica] + started[b.replica]) == sorted(ids)
+    assert sorted(started[a.replica] + started[b.replica]) == sorted(held + ids)
     assert a.live_run_ids() == [] and b.queued_count() == 0
 
 
