@@ -169,9 +169,20 @@ def start_run(page: Any) -> str:
 
 
 def heading_shows(page: Any, status: str, deadline_s: float = DEADLINE_S) -> str:
-    """Wait until the run panel's heading shows this status; returns the heading."""
+    """Wait until the run panel's heading shows this status; returns the heading.
+
+    If it never does, the failure says what the page showed instead, with a picture of it.
+    """
     heading = page.locator('[data-testid="stMain"] h2', has_text=" · run ").filter(has_text=status)
-    heading.first.wait_for(state="visible", timeout=deadline_s * 1000)
+    try:
+        heading.first.wait_for(state="visible", timeout=deadline_s * 1000)
+    except Exception as err:
+        shown = page.locator('[data-testid="stMain"] h2').all_inner_texts()
+        picture = save_screenshot(page, SCREENSHOTS, f"classroom-no-{status}-heading")
+        raise AssertionError(
+            f"no heading says {status!r} after {deadline_s:.0f} s; the page's headings: {shown}; "
+            f"exceptions: {harness.exception_texts(page)}; picture: {picture}"
+        ) from err
     return heading.first.inner_text()
 
 
