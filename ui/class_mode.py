@@ -29,6 +29,7 @@ from steplr_viz.figures import present as present_figs
 from steplr_viz.figures import sweep as figs
 from steplr_viz.store.registry import ClassFullError
 from steplr_viz.training.metrics import FINISHED, QUEUED, TERMINAL_STATUSES
+from ui import link_pins
 from ui.charts import show_chart
 from ui.identity import browser_known
 from ui.present import OPEN_CLASS
@@ -54,7 +55,7 @@ def apply_follow() -> None:
     view: ClassView | None = st.session_state.pop("class_pending", None)
     if view is None:
         return
-    st.query_params["step"] = str(view.step)
+    link_pins.set_param("step", str(view.step))
     # The η₀/γ/s widgets are bound to the link: set the widgets, and they write the link.
     st.session_state.update(lr0=view.lr, gamma=view.gamma, step_size=view.step_size)
 

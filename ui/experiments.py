@@ -27,7 +27,7 @@ from steplr_viz.store.runs import check_run_id
 from steplr_viz.training import run_plan
 from steplr_viz.training.data import full_data_present, load_mnist
 from steplr_viz.training.seed_script import SEED_OUTPUT, data_note, seed_script
-from ui import code_blocks
+from ui import code_blocks, link_pins
 from ui.charts import show_chart
 from ui.code_blocks import code_on_demand
 from ui.run_registry import get_manager
@@ -192,7 +192,7 @@ def submit(experiment: experiments.Experiment, started_by: str | None) -> None:
         st.session_state["exp_error"] = problem
         return
     _predictions().predict(experiment.experiment_id, st.session_state.get("exp_prediction"))
-    st.query_params[EXP_KEY] = experiment.experiment_id
+    link_pins.set_param(EXP_KEY, experiment.experiment_id)
 
 
 def start_problem(experiment: experiments.Experiment, started_by: str | None) -> str | None:

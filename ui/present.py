@@ -13,6 +13,7 @@ from steplr_viz.classroom.guided_path import Question, Settings
 from steplr_viz.figures import present as figs
 from steplr_viz.store.runs import check_run_id
 from steplr_viz.validation import check_int
+from ui import link_pins
 from ui.charts import show_chart
 from ui.query import parse_bool, parse_number
 from ui.run_registry import get_manager
@@ -102,7 +103,7 @@ def current_step() -> int:
 
 def go_to(number: int) -> None:
     """Show step `number`: it lives in the link, so each step has its own address."""
-    st.query_params["step"] = str(number)
+    link_pins.set_param("step", str(number))
 
 
 def class_session(present: bool) -> str:
@@ -114,7 +115,7 @@ def class_session(present: bool) -> str:
         if not present:
             return OPEN_CLASS
         class_id = new_class_id()
-        st.query_params["class"] = class_id
+        link_pins.set_param("class", class_id)
         return class_id
 
 

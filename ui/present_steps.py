@@ -25,6 +25,7 @@ from steplr_viz.schedules import steplr as schedule
 from steplr_viz.store.registry import ClassFullError
 from steplr_viz.store.run_view import RunView, poll_seconds
 from steplr_viz.store.runs import check_run_id
+from ui import link_pins
 from ui.charts import show_chart
 from ui.run_registry import get_manager
 
@@ -123,7 +124,7 @@ def load_view(run_id: str) -> RunView | None:
 def submit_run() -> None:
     """Start the seed's run through the process-wide run manager; its id goes into the link."""
     try:
-        st.query_params["run"] = get_manager().submit(TrainConfig())
+        link_pins.set_param("run", get_manager().submit(TrainConfig()))
     except (ClassFullError, ValueError, RuntimeError) as err:
         st.session_state["present_run_error"] = str(err)
 
@@ -144,7 +145,7 @@ def submit_comparison(side: str) -> None:
     except (ClassFullError, ValueError, RuntimeError) as err:
         st.session_state["present_run_error"] = str(err)
         return
-    st.query_params[side_key(side)] = experiment.experiment_id
+    link_pins.set_param(side_key(side), experiment.experiment_id)
 
 
 def _run_error() -> None:
@@ -210,7 +211,7 @@ def _linked_side() -> str:
 
 def _remember_side() -> None:
     """The side lives in the link too, so the join code takes students to the same side."""
-    st.query_params["side"] = st.session_state["present_side"]
+    link_pins.set_param("side", st.session_state["present_side"])
 
 
 def _compare_body(settings: Settings, present: bool, question: Question | None):

@@ -41,7 +41,7 @@ from steplr_viz.training.metrics import (
 )
 from steplr_viz.training.model import load_snippet
 from steplr_viz.validation import check_int
-from ui import code_blocks
+from ui import code_blocks, link_pins
 from ui import experiments as experiments_ui
 from ui.charts import show_chart
 from ui.code_blocks import code_on_demand
@@ -183,10 +183,7 @@ def watched_run_id() -> str | None:
 
 def watch(run_id: str | None) -> None:
     """Point this tab at a run (or at none)."""
-    if run_id is None:
-        st.query_params.pop("run", None)
-    else:
-        st.query_params["run"] = run_id
+    link_pins.set_param("run", run_id)
 
 
 def storage_note() -> None:

@@ -188,6 +188,16 @@ class StreamlitServer:
         except OSError:
             return "<no server output>"
 
+    def thread_stacks(self) -> str:
+        """Every thread's Python stack in the server now (py-spy), to explain a page that hangs."""
+        spy = shutil.which("py-spy")
+        if not self.running or spy is None:
+            return "<no stacks: the server has stopped or py-spy is not installed>"
+        done = subprocess.run(
+            [spy, "dump", "--pid", str(self.proc.pid)], capture_output=True, text=True, timeout=60
+        )
+        return done.stdout + done.stderr
+
     def _healthy(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as resp:
@@ -385,6 +395,24 @@ def slider_track(page: Any, key: str) -> dict[str, float]:
 def exception_texts(page: Any) -> list[str]:
     """Text of every Streamlit exception element on the page (empty when there is none)."""
     return page.locator(EXCEPTION).all_inner_texts()
+
+
+# What the browser knows about its script runs: elements left from an older run, the top
+# right status widget ("Running...", "Connecting"), and the connection error dialog.
+_PAGE_STATE_JS = """() => ({
+  stale: document.querySelectorAll('[data-stale="true"]').length,
+  status: (document.querySelector('[data-testid="stStatusWidget"]') || {}).innerText || '',
+  dialog: (document.querySelector('[role="dialog"]') || {}).innerText || '',
+  url: location.href,
+})"""
+
+
+def page_state(page: Any) -> dict[str, Any]:
+    """The page's stale element count, status widget, open dialog and address (for failures)."""
+    try:
+        return page.evaluate(_PAGE_STATE_JS)
+    except Exception as err:  # a closed or crashed page says so instead
+        return {"error": repr(err)}
 
 
 def quiet_pointer(page: Any) -> None:

@@ -168,20 +168,26 @@ def start_run(page: Any) -> str:
     return wait_until(lambda: watched_run(page), "the page to watch its new run")
 
 
-def heading_shows(page: Any, status: str, deadline_s: float = DEADLINE_S) -> str:
+def heading_shows(
+    page: Any, status: str, server: StreamlitServer | None = None, deadline_s: float = DEADLINE_S
+) -> str:
     """Wait until the run panel's heading shows this status; returns the heading.
 
-    If it never does, the failure says what the page showed instead, with a picture of it.
+    If it never does, the failure says what the page showed instead (headings, exceptions,
+    stale elements, the status widget), with a picture of it and the server's thread stacks.
     """
     heading = page.locator('[data-testid="stMain"] h2', has_text=" · run ").filter(has_text=status)
     try:
         heading.first.wait_for(state="visible", timeout=deadline_s * 1000)
     except Exception as err:
         shown = page.locator('[data-testid="stMain"] h2').all_inner_texts()
+        state = harness.page_state(page)
         picture = save_screenshot(page, SCREENSHOTS, f"classroom-no-{status}-heading")
+        stacks = server.thread_stacks() if server is not None else "<no server given>"
         raise AssertionError(
             f"no heading says {status!r} after {deadline_s:.0f} s; the page's headings: {shown}; "
-            f"exceptions: {harness.exception_texts(page)}; picture: {picture}"
+            f"exceptions: {harness.exception_texts(page)}; page state: {state}; "
+            f"picture: {picture}; the server's threads:\n{stacks}"
         ) from err
     return heading.first.inner_text()
 
@@ -238,7 +244,7 @@ def test_a_class_trains_at_once_and_loses_nothing(server_factory, new_student):
 
         wait_until(all_finished, "every student's run to finish")
         for page, run_id in students:
-            assert run_id in heading_shows(page, "finished")
+            assert run_id in heading_shows(page, "finished", server)
             assert_no_exception(page)
         save_screenshot(students[-1][0], SCREENSHOTS, "classroom-student-finished")
     finally:
@@ -285,7 +291,7 @@ def test_a_full_class_queues_then_says_so_plainly(server_factory, new_student):
     # The teacher's long run holds the only trainer, paused: the class must wait for it.
     blocker = start_run(teacher)
     press(teacher, "train_pause")  # enabled once the page has seen the run start
-    heading_shows(teacher, "paused")
+    heading_shows(teacher, "paused", server)
     # The whole page follows the run's status: the button now offers Resume.
     from playwright.sync_api import expect
 
@@ -293,7 +299,7 @@ def test_a_full_class_queues_then_says_so_plainly(server_factory, new_student):
 
     queued = start_run(waiting)
     waiting.locator(INFO_ALERT, has_text="place 1 in the queue").wait_for(state="visible")
-    heading_shows(waiting, "queued")
+    heading_shows(waiting, "queued", server)
     assert waiting.locator(".st-key-train_pause button").is_disabled()  # nothing to pause yet
 
     press(late, "train_start")
@@ -308,12 +314,12 @@ def test_a_full_class_queues_then_says_so_plainly(server_factory, new_student):
     # The teacher stops the long run; the waiting run starts by itself, and its student can
     # pause it: the page follows the run from queued to running without a refresh.
     press(teacher, "train_stop")
-    heading_shows(teacher, "stopped")
-    heading_shows(waiting, "running")
+    heading_shows(teacher, "stopped", server)
+    heading_shows(waiting, "running", server)
     press(waiting, "train_pause")
-    heading_shows(waiting, "paused")
+    heading_shows(waiting, "paused", server)
     press(waiting, "train_stop")
-    heading_shows(waiting, "stopped")
+    heading_shows(waiting, "stopped", server)
     assert_no_exception(waiting)
     runs = RunStore(server.runs_dir).list_runs().set_index("run_id")
     assert sorted(runs.index) == sorted([blocker, queued])
@@ -329,7 +335,7 @@ def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_fac
 
     open_page(page, server.page_url(PAGE, SHORT), SLOW_MS)
     finished_id = start_run(page)
-    heading_shows(page, "finished")
+    heading_shows(page, "finished", server)
     before = RunStore(server.runs_dir).get_run(finished_id)
     assert before.status == "finished" and len(before.epochs) == 1
 
@@ -350,7 +356,7 @@ def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_fac
 
     # The page, served by the new process, shows the run as interrupted, without an exception.
     open_page(page, server.page_url(PAGE, f"run={running_id}"), SLOW_MS)
-    heading = heading_shows(page, "interrupted")
+    heading = heading_shows(page, "interrupted", server)
     assert running_id in heading
     warning = page.locator(WARNING_ALERT, has_text="The server stopped while this run")
     warning.wait_for(state="visible")

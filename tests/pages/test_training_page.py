@@ -669,3 +669,18 @@ def test_the_seed_script_is_built_only_when_opened():
     assert not at.exception
     script, output = at.code
     assert "StepLR" in script.value and output.value.strip() == SEED_OUTPUT.strip()
+
+
+def test_a_rerun_the_browser_asked_for_before_it_had_the_new_link_keeps_the_run():
+    # Streamlit reruns a page with the link the browser sent. A rerun the browser asked for
+    # before the new link reached it (its id reporting in, a quick second click) carries the link
+    # without the run: the page must go on watching the run it just started.
+    at = open_page({"train_epochs": "1"})
+    at.button(key="train_start").click().run()
+    run_id = at.query_params["run"]
+    at.query_params.pop("run")  # the browser's link from before Start
+    at.run()
+    assert run_id in run_heading(at)
+    assert at.query_params["run"] == run_id  # and the link says so again
+    poll_until(at, lambda a: "finished" in run_heading(a))
+    assert run_id in run_heading(at)

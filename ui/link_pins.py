@@ -1,0 +1,68 @@
+"""Keep the link parameters the server set through reruns the browser asked for before it had them.
+
+Streamlit reruns a page with the link (query string) the browser sends. When the server changes
+the link (Start puts `run=<id>` in it), a rerun the browser asked for before that change reached
+it (the browser reporting its id, a quick second click or key press) carries the old link, and
+the page would forget what it has just done: the run it started, the step it moved to. So a value
+the server sets is pinned: while the link shows a value the server has replaced, the page puts
+its own back. Any other value (a link the student followed) is the student's, and so is every
+value after the browser's back or forward button.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+_PINS_KEY = "_steplr_viz_link_pins"  # per page: {parameter: _Pin}
+_MAX_REPLACED = 32  # a presenter's steps, a student's runs: the values a late rerun may carry
+
+
+@dataclass
+class _Pin:
+    value: str | None  # None: the server removed the parameter
+    replaced: list[str | None] = field(default_factory=list)  # older values, oldest first
+
+
+def _page_pins() -> dict[str, _Pin]:
+    """This page's pins in this session (pages keep their own: `run` means one thing per page)."""
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else ""
+    return st.session_state.setdefault(_PINS_KEY, {}).setdefault(page, {})
+
+
+def set_param(key: str, value: str | None) -> None:
+    """Put value into the link (None removes the parameter) and keep it through late reruns."""
+    pins = _page_pins()
+    before = st.query_params.get(key)
+    old = pins.get(key)
+    replaced = [v for v in (old.replaced if old else []) + [before] if v != value]
+    pins[key] = _Pin(value, list(dict.fromkeys(replaced))[-_MAX_REPLACED:])
+    _write(key, value)
+
+
+def restore_params() -> None:
+    """Call first on every page: put back each pinned value that a late rerun's link replaced."""
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.is_history_navigation:
+        # Back or forward: the link the student went back to is the one to show.
+        st.session_state.get(_PINS_KEY, {}).clear()
+        return
+    pins = _page_pins()
+    for key, pin in list(pins.items()):
+        shown = st.query_params.get(key)
+        if shown == pin.value:
+            continue
+        if shown in pin.replaced:
+            _write(key, pin.value)
+        else:  # a link the student followed here: theirs from now on
+            del pins[key]
+
+
+def _write(key: str, value: str | None) -> None:
+    if value is None:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = value
