@@ -1,7 +1,9 @@
-"""Suite-wide settings: hypothesis that fails fast, and a per-test timeout that really stops."""
+"""Suite-wide settings: hypothesis that fails fast, a per-test timeout that really stops, and
+AppTest's scan of the installed packages done once."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
@@ -9,6 +11,7 @@ import threading
 import pytest
 import pytest_timeout
 from hypothesis import Phase, settings
+from streamlit.components.v2 import manifest_scanner
 
 # The throwaway PostgreSQL server's plugin: its log in a failed postgres test's report, and each
 # test's databases dropped when the test ends.
@@ -24,6 +27,14 @@ settings.register_profile(
     print_blob=False,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast-fail"))
+
+# Every new AppTest scans the metadata of every installed package (about 1,900 here) for
+# components-v2 manifests: about 0.15 s of each page opened in a test, most of the inner loop's
+# AppTest time. A server scans once, at its start; the packages do not change during a test
+# session, so the suite scans once too. (The app's own components are inline: no manifest.)
+manifest_scanner.scan_component_manifests = functools.cache(
+    manifest_scanner.scan_component_manifests
+)
 
 # Seconds a timed-out test gets to unwind after its first interruption before the run is ended.
 TIMEOUT_GRACE_SECONDS = float(os.environ.get("STEPLR_TIMEOUT_GRACE_SECONDS", "30"))
