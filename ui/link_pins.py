@@ -5,8 +5,8 @@ the link (Start puts `run=<id>` in it), a rerun the browser asked for before tha
 it (the browser reporting its id, a quick second click or key press) carries the old link, and
 the page would forget what it has just done: the run it started, the step it moved to. So a value
 the server sets is pinned: while the link shows a value the server has replaced, the page puts
-its own back. Any other value (a link the student followed) is the student's, and so is every
-value after the browser's back or forward button.
+its own back. Any other value is a link the student followed, and wins; so does every link
+that brings the student to a page from another one, or back and forward in the browser's history.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _PINS_KEY = "_steplr_viz_link_pins"  # per page: {parameter: _Pin}
+_PAGE_KEY = "_steplr_viz_link_page"  # the page this session's previous run was of
 _MAX_REPLACED = 32  # a presenter's steps, a student's runs: the values a late rerun may carry
 
 
@@ -26,11 +27,14 @@ class _Pin:
     replaced: list[str | None] = field(default_factory=list)  # older values, oldest first
 
 
+def _page() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx is not None else ""
+
+
 def _page_pins() -> dict[str, _Pin]:
     """This page's pins in this session (pages keep their own: `run` means one thing per page)."""
-    ctx = get_script_run_ctx()
-    page = ctx.page_script_hash if ctx is not None else ""
-    return st.session_state.setdefault(_PINS_KEY, {}).setdefault(page, {})
+    return st.session_state.setdefault(_PINS_KEY, {}).setdefault(_page(), {})
 
 
 def set_param(key: str, value: str | None) -> None:
@@ -46,8 +50,11 @@ def set_param(key: str, value: str | None) -> None:
 def restore_params() -> None:
     """Call first on every page: put back each pinned value that a late rerun's link replaced."""
     ctx = get_script_run_ctx()
-    if ctx is not None and ctx.is_history_navigation:
-        # Back or forward: the link the student went back to is the one to show.
+    arrived = st.session_state.get(_PAGE_KEY, _page()) != _page()
+    st.session_state[_PAGE_KEY] = _page()
+    if arrived or (ctx is not None and ctx.is_history_navigation):
+        # From another page (the menu, "Watch your run"), or back or forward: a late rerun is
+        # always of the page the browser is on, so this link is the one the student chose.
         st.session_state.get(_PINS_KEY, {}).clear()
         return
     pins = _page_pins()

@@ -82,3 +82,15 @@ def test_back_and_forward_show_the_link_the_browser_went_to(monkeypatch):
     at.query_params["step"] = "1"  # no pin is left to put step 3 back
     at.run()
     assert shown(at) == "step 1"
+
+
+def test_a_link_from_another_page_wins_even_with_an_old_value():
+    at = AppTest.from_function(stepper).run()
+    at.button(key="next").click().run()
+    at.button(key="next").click().run()
+    # The student comes back to this page by a link that carries an old step (a page link from
+    # another page: Streamlit's page changed since the session's previous run).
+    at.session_state["_steplr_viz_link_page"] = "another page"
+    at.query_params["step"] = "2"
+    at.run()
+    assert shown(at) == "step 2"
