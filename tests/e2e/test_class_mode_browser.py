@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from steplr_viz.classroom import guided_path
+from steplr_viz.classroom.class_answers import ClassAnswers
+from steplr_viz.store.runs import RunStore
 
 from ..postgres import fresh_database
 from .harness import (
@@ -25,6 +27,7 @@ from .harness import (
     assert_no_exception,
     lecture_hall,
     open_page,
+    page_state,
     plot_selector,
     plot_traces,
     save_screenshot,
@@ -92,6 +95,23 @@ def answer_total(page: Any) -> int | None:
     return None if not traces else sum(int(v) for v in traces[0]["y"])
 
 
+def tally_report(err: Exception, hall: tuple[Any, Any, str], teacher: Any, students: list) -> str:
+    """Why the projector's tally did not reach 3: the store's count, each page, each server."""
+    a, b, url = hall
+    question = guided_path.step(3).question
+    stored = ClassAnswers(RunStore(database_url=url)).counts(
+        CLASS, question.id, len(question.choices)
+    )
+    pages = [("teacher", teacher)] + [(f"student {i}", s) for i, s in enumerate(students)]
+    shown = {name: page_state(page) for name, page in pages}
+    picture = save_screenshot(teacher, SCREENSHOTS, "class-mode-tally")
+    return (
+        f"{err}; the store counts {stored}, the projector shows {answer_total(teacher)}; "
+        f"pages: {shown}; picture: {picture}\n"
+        f"replica A's threads:\n{a.thread_stacks()}\nreplica B's threads:\n{b.thread_stacks()}"
+    )
+
+
 def fill(page: Any, key: str, text: str) -> None:
     field = page.locator(f".st-key-{key} input")
     field.fill(text)
@@ -140,7 +160,10 @@ def test_the_class_follows_the_teacher_and_fills_the_landscape_across_two_replic
     for i, student in enumerate(students):
         student.locator(f".st-key-present_answer_{i % 2} button").click()
         student.get_by_text("Your answer:").wait_for()
-    wait_until(lambda: answer_total(teacher) == 3, "three answers", deadline_s=120)
+    try:
+        wait_until(lambda: answer_total(teacher) == 3, "three answers", deadline_s=120)
+    except AssertionError as err:
+        raise AssertionError(tally_report(err, hall, teacher, students)) from err
 
     # Each student runs their own cell; the landscape fills on the projector.
     for student in students:

@@ -141,7 +141,8 @@ def heading_shows(page: Any, status: str, run_id: str) -> str:
     try:
         return wait_until(shows, f"the heading to show run {run_id} {status}")
     except AssertionError as err:
-        raise AssertionError(f"{err}; it shows {last!r}") from None
+        state = harness.page_state(page)  # stale elements, status widget, dialog, address
+        raise AssertionError(f"{err}; it shows {last!r}; page state: {state}") from None
 
 
 def button(page: Any, key: str) -> Any:
