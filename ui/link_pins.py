@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-_PINS_KEY = "_steplr_viz_link_pins"  # per page: {parameter: _Pin}
+_PINS_KEY = "_steplr_viz_link_pins"  # {parameter: _Pin}, of the page the session is on
 _PAGE_KEY = "_steplr_viz_link_page"  # the page this session's previous run was of
 _MAX_REPLACED = 32  # a presenter's steps, a student's runs: the values a late rerun may carry
 
@@ -32,14 +32,14 @@ def _page() -> str:
     return ctx.page_script_hash if ctx is not None else ""
 
 
-def _page_pins() -> dict[str, _Pin]:
-    """This page's pins in this session (pages keep their own: `run` means one thing per page)."""
-    return st.session_state.setdefault(_PINS_KEY, {}).setdefault(_page(), {})
+def _pins() -> dict[str, _Pin]:
+    """The pins of the page this session is on (a page reached from another starts with none)."""
+    return st.session_state.setdefault(_PINS_KEY, {})
 
 
 def set_param(key: str, value: str | None) -> None:
     """Put value into the link (None removes the parameter) and keep it through late reruns."""
-    pins = _page_pins()
+    pins = _pins()
     before = st.query_params.get(key)
     old = pins.get(key)
     replaced = [v for v in (old.replaced if old else []) + [before] if v != value]
@@ -55,9 +55,9 @@ def restore_params() -> None:
     if arrived or (ctx is not None and ctx.is_history_navigation):
         # From another page (the menu, "Watch your run"), or back or forward: a late rerun is
         # always of the page the browser is on, so this link is the one the student chose.
-        st.session_state.get(_PINS_KEY, {}).clear()
+        _pins().clear()
         return
-    pins = _page_pins()
+    pins = _pins()
     for key, pin in list(pins.items()):
         shown = st.query_params.get(key)
         if shown == pin.value:
