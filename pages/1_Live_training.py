@@ -24,6 +24,7 @@ def main() -> None:
     config = training.controls_ui()
     teacher_key_ui()
     me = viewer()
+    training.act_on_clicks(config, me)  # before the page reads which run it watches
     run_id = training.watched_run_id()
     view = get_manager().view(run_id) if run_id else None
     training.buttons_ui(config, view, me)

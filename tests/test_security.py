@@ -146,6 +146,15 @@ def test_no_garbage_collection_or_magic_after_each_rerun():
         assert Path(where).resolve() == CONFIG_FILE, (name, where)
 
 
+def test_a_new_click_waits_for_the_running_script_instead_of_racing_it():
+    """With fast reruns a click starts the next run on a second thread while the first runs on,
+    so a Start the first acted on could land after the second had drawn the page without it
+    (tests/e2e/test_training_browser.py replays it). Off, from the file."""
+    value, where = effective_options("runner.fastReruns")["runner.fastReruns"]
+    assert value == "False"
+    assert Path(where).resolve() == CONFIG_FILE
+
+
 # --- run ids ------------------------------------------------------------------------------------
 
 CONFIG = TrainConfig(epochs=1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from ui import link_pins
+from ui import clicks, link_pins
 
 # (script, label, icon): Streamlit would name the home page "app" after its file.
 PAGES = [
@@ -96,7 +96,8 @@ _focusable_code = st.components.v2.component("steplr_viz_focusable_code", js=FOC
 def page_setup(title: str, icon: str) -> None:
     """Set the page config, keep the link the server set, draw the menu atop the sidebar."""
     st.set_page_config(page_title=f"{title} · steplr-viz", page_icon=icon, layout="wide")
-    link_pins.restore_params()  # before anything reads the link
+    if link_pins.restore_params():  # before anything reads the link
+        clicks.forget()  # a click the page before had not acted on stays there
     with st.sidebar:
         for script, label, page_icon in PAGES:
             try:

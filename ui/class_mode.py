@@ -29,7 +29,7 @@ from steplr_viz.figures import present as present_figs
 from steplr_viz.figures import sweep as figs
 from steplr_viz.store.registry import ClassFullError
 from steplr_viz.training.metrics import FINISHED, QUEUED, TERMINAL_STATUSES
-from ui import link_pins
+from ui import clicks, link_pins
 from ui.charts import show_chart
 from ui.identity import browser_known
 from ui.present import OPEN_CLASS
@@ -190,9 +190,15 @@ def design_ui(key: str) -> sweeps.SweepSpec | None:
         key=f"{key}_epochs",
         help="Every cell trains the seed's model on the bundled digits for this many epochs.",
     )
-    if not st.button(
-        "Open the sweep", key=f"{key}_open", type="primary", icon=":material/grid_on:"
-    ):
+    st.button(
+        "Open the sweep",
+        key=f"{key}_open",
+        type="primary",
+        icon=":material/grid_on:",
+        on_click=clicks.record,
+        args=(f"{key}_open",),
+    )
+    if not clicks.take(f"{key}_open"):
         return None
     try:
         (x, x_text), (y, y_text) = axes
@@ -289,12 +295,20 @@ def projector_ui(class_id: str, sweep_id: str, spec: sweeps.SweepSpec, revealed:
     reveal = row.toggle("Reveal the best cell", value=revealed, key=f"sweep_reveal_{sweep_id}")
     if reveal != revealed:
         room().reveal(sweep_id, reveal)
-    if row.button("Close the sweep", key="sweep_close", icon=":material/close:"):
-        room().close_sweep(class_id)
-        st.rerun()
+    row.button(
+        "Close the sweep",
+        key="sweep_close",
+        icon=":material/close:",
+        on_click=_close_sweep,  # a callback sees every click (ui/clicks.py says why)
+        args=(class_id,),
+    )
     st.fragment(_landscape_panel, run_every=LANDSCAPE_POLL_SECONDS)(
         class_id, sweep_id, spec, metric, None, projector=True
     )
+
+
+def _close_sweep(class_id: str) -> None:
+    room().close_sweep(class_id)
 
 
 def _landscape_panel(

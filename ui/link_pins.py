@@ -11,13 +11,14 @@ that brings the student to a page from another one, or back and forward in the b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _PINS_KEY = "_steplr_viz_link_pins"  # {parameter: _Pin}, of the page the session is on
-_PAGE_KEY = "_steplr_viz_link_page"  # the page this session's previous run was of
+PAGE_KEY = "_steplr_viz_link_page"  # the page this session's previous run was of
 _MAX_REPLACED = 32  # a presenter's steps, a student's runs: the values a late rerun may carry
 
 
@@ -39,36 +40,56 @@ def _pins() -> dict[str, _Pin]:
 
 def set_param(key: str, value: str | None) -> None:
     """Put value into the link (None removes the parameter) and keep it through late reruns."""
+    pinner(key)(value)
+    write(key, value)
+
+
+def pinner(key: str) -> Callable[[str | None], None]:
+    """A function that pins a value for key with plain Python only; then write() it to the link.
+
+    Every Streamlit call is a point where a newer rerun may cut the run short. Reading what a pin
+    needs here, before an action, lets the action and its pin happen with no such point between
+    them: the next run then puts the pinned value into the link even if this one stops early.
+    """
     pins = _pins()
     before = st.query_params.get(key)
-    old = pins.get(key)
-    replaced = [v for v in (old.replaced if old else []) + [before] if v != value]
-    pins[key] = _Pin(value, list(dict.fromkeys(replaced))[-_MAX_REPLACED:])
-    _write(key, value)
+
+    def pin(value: str | None) -> None:
+        old = pins.get(key)
+        replaced = [v for v in (old.replaced if old else []) + [before] if v != value]
+        pins[key] = _Pin(value, list(dict.fromkeys(replaced))[-_MAX_REPLACED:])
+
+    return pin
 
 
-def restore_params() -> None:
-    """Call first on every page: put back each pinned value that a late rerun's link replaced."""
+def restore_params() -> bool:
+    """Call first on every page: put back each pinned value that a late rerun's link replaced.
+
+    Returns whether the session has just come from another page or through the browser's
+    history (the link is then the student's choice, and nothing of the page before carries over).
+    """
     ctx = get_script_run_ctx()
-    arrived = st.session_state.get(_PAGE_KEY, _page()) != _page()
-    st.session_state[_PAGE_KEY] = _page()
+    arrived = st.session_state.get(PAGE_KEY, _page()) != _page()
+    st.session_state[PAGE_KEY] = _page()
     if arrived or (ctx is not None and ctx.is_history_navigation):
         # From another page (the menu, "Watch your run"), or back or forward: a late rerun is
         # always of the page the browser is on, so this link is the one the student chose.
         _pins().clear()
-        return
+        return True
     pins = _pins()
     for key, pin in list(pins.items()):
         shown = st.query_params.get(key)
         if shown == pin.value:
             continue
         if shown in pin.replaced:
-            _write(key, pin.value)
+            write(key, pin.value)
         else:  # a link the student followed here: theirs from now on
             del pins[key]
+    return False
 
 
-def _write(key: str, value: str | None) -> None:
+def write(key: str, value: str | None) -> None:
+    """Put value into the link (None removes the parameter), without pinning it."""
     if value is None:
         st.query_params.pop(key, None)
     else:

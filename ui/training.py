@@ -24,7 +24,7 @@ from steplr_viz.config import (
 from steplr_viz.figures import training as figs
 from steplr_viz.figures.cache import view_charts, view_pictures
 from steplr_viz.schedules.choices import SCHEDULER_NAMES
-from steplr_viz.store.registry import KEEP_FINAL_SNAPSHOTS, ClassFullError
+from steplr_viz.store.registry import KEEP_FINAL_SNAPSHOTS, ClassFullError, RunManager
 from steplr_viz.store.run_view import RunView, run_label, run_labels
 from steplr_viz.store.runs import check_run_id
 from steplr_viz.training import run_plan
@@ -41,7 +41,7 @@ from steplr_viz.training.metrics import (
 )
 from steplr_viz.training.model import load_snippet
 from steplr_viz.validation import check_int
-from ui import code_blocks, link_pins
+from ui import clicks, code_blocks, link_pins
 from ui import experiments as experiments_ui
 from ui.charts import show_chart
 from ui.code_blocks import code_on_demand
@@ -198,41 +198,68 @@ def may_control(viewer: permissions.Viewer, run_id: str) -> bool:
     return permissions.can_control(viewer, get_manager().store.started_by(run_id))
 
 
+def act_on_clicks(config: TrainConfig, viewer: permissions.Viewer) -> None:
+    """Do what Start, Pause/Resume or Stop asked for (ui/clicks.py: a click survives a cut run)."""
+    manager = get_manager()
+    watched = watched_run_id()
+    asked = clicks.pending()
+    pin_run = link_pins.pinner("run")
+    # No Streamlit call from here to the pin: a newer rerun can only cut the run before the
+    # click is taken (the next run takes it) or after its run is pinned (the next run shows it).
+    started, error = None, None
+    if asked.pop("train_start", None):
+        view = manager.view(watched) if watched else None
+        if view is None or view.ended:  # one live run per tab, as the disabled button says
+            started, error = _start(manager, config, viewer.starter)
+            if started:
+                pin_run(started)
+    for key in ("train_pause", "train_stop"):
+        action, run_id = asked.pop(key, (None, ""))
+        # The button is disabled for others, and a forged click is refused here too.
+        if action and permissions.can_control(viewer, manager.store.started_by(run_id)):
+            {"pause": manager.pause, "resume": manager.resume, "stop": manager.stop}[action](run_id)
+    if started:
+        link_pins.write("run", started)
+    if error:
+        st.session_state["train_error"] = error
+
+
 def buttons_ui(config: TrainConfig, view: RunView | None, viewer: permissions.Viewer) -> None:
     """Start, Pause/Resume and Stop (for the run's starter or the teacher); Start never waits."""
     manager = get_manager()
     live = view is not None and not view.ended
     allowed = view is None or may_control(viewer, view.run_id)
     start_col, pause_col, stop_col, note_col = st.columns([1, 1, 1, 3])
-    if start_col.button(
+    start_col.button(
         "Start",
         icon=":material/play_arrow:",
         key="train_start",
         type="primary",
         width="stretch",
         disabled=live,
-    ):
-        _start(config, viewer.starter)
-        st.rerun()
+        on_click=clicks.record,
+        args=("train_start",),
+    )
     paused = view is not None and view.status == PAUSED
-    if pause_col.button(
+    run_id = view.run_id if view is not None else ""
+    pause_col.button(
         "Resume" if paused else "Pause",
         icon=":material/play_arrow:" if paused else ":material/pause:",
         key="train_pause",
         width="stretch",
         disabled=not live or not allowed or view.status == QUEUED,
-    ):
-        (manager.resume if paused else manager.pause)(view.run_id)
-        st.rerun()
-    if stop_col.button(
+        on_click=clicks.record,
+        args=("train_pause", ("resume" if paused else "pause", run_id)),
+    )
+    stop_col.button(
         "Stop",
         icon=":material/stop:",
         key="train_stop",
         width="stretch",
         disabled=not live or not allowed,
-    ):
-        manager.stop(view.run_id)
-        st.rerun()
+        on_click=clicks.record,
+        args=("train_stop", ("stop", run_id)),
+    )
     note_col.caption(capacity_note(manager.max_concurrent, shared=manager.shared))
     if live and not allowed:
         st.caption(permissions.control_hint(viewer, manager.store.started_by(view.run_id)))
@@ -241,22 +268,25 @@ def buttons_ui(config: TrainConfig, view: RunView | None, viewer: permissions.Vi
         st.error(error, icon=":material/block:")
     if run_plan.needs_download(config):
         download_ui()
+    else:
+        clicks.take("train_download_full")  # the data it was for is no longer asked for
 
 
-def _start(config: TrainConfig, started_by: str | None) -> None:
-    """Submit a run as this browser's and watch it; a refusal is kept for the next run to show."""
+def _start(
+    manager: RunManager, config: TrainConfig, started_by: str | None
+) -> tuple[str | None, str | None]:
+    """Submit a run as this browser's: (its id, None), or (None, why it was refused)."""
     problem = run_plan.data_problem(config)
     if problem:
-        st.session_state["train_error"] = problem
-        return
+        return None, problem
     try:
-        watch(get_manager().submit(config, started_by=started_by))
+        return manager.submit(config, started_by=started_by), None
     except ClassFullError as err:
-        st.session_state["train_error"] = str(err)
+        return None, str(err)
     except ValueError as err:
-        st.session_state["train_error"] = f"Cannot start: {err}"
+        return None, f"Cannot start: {err}"
     except RuntimeError as err:  # e.g. the server is shutting down, or no thread starts
-        st.session_state["train_error"] = f"The run could not start: {err}"
+        return None, f"The run could not start: {err}"
 
 
 def capacity_note(max_concurrent: int, shared: bool = False) -> str:
@@ -280,9 +310,14 @@ def download_ui() -> None:
         "needs the internet), or pick the bundled digits, which work offline.",
         icon=":material/inventory_2:",
     )
-    if st.button(
-        "Download full MNIST (about 12 MB)", icon=":material/download:", key="train_download_full"
-    ):
+    st.button(
+        "Download full MNIST (about 12 MB)",
+        icon=":material/download:",
+        key="train_download_full",
+        on_click=clicks.record,
+        args=("train_download_full",),
+    )
+    if clicks.take("train_download_full"):
         with st.spinner("Downloading MNIST through torchvision…"):
             try:
                 folder = download_mnist()

@@ -268,6 +268,34 @@ def start_run(page: Any, runs: list[str]) -> str:
     return run_id
 
 
+# --- 0. a click is never lost: Start, then at once another control ------------------------------
+
+# Start, then a click on another control in the same moment: the server gets the second rerun
+# request while it runs the page for Start (a student who presses Start and then picks an
+# option; or the browser reporting its id just after a page loads).
+_START_THEN_PICK_JS = """(option) => {
+  document.querySelector('.st-key-train_start button').click();
+  const labels = [...document.querySelectorAll('.st-key-train_optimizer label')];
+  labels.find((label) => label.innerText.trim() === option).click();
+}"""
+START_THEN_PICK_TRIES = 3  # the old page lost Start, or the run it began, in 3 to 7 of 16 tries
+
+
+def test_start_then_at_once_another_click_still_starts_the_run_and_shows_it(
+    page: Any, app_server: Any, runs: list[str]
+) -> None:
+    store = RunStore(app_server.runs_dir)
+    for _ in range(START_THEN_PICK_TRIES):
+        open_training(page, app_server, "train_epochs=1&train_batch_size=512")
+        before = set(store.list_runs()["run_id"])
+        page.evaluate(_START_THEN_PICK_JS, "sgd")
+        run_id = wait_until(lambda: watched_run(page), "the page to watch the run Start began")
+        runs.append(run_id)
+        heading_shows(page, " · run ", run_id)
+        started = set(store.list_runs()["run_id"]) - before
+        assert started == {run_id}, f"one run started and shown, not {started}"
+
+
 # --- 1. the charts grow while it trains and end on the predicted schedule ------------------------
 
 

@@ -33,7 +33,7 @@ from tests.apptest_pages import (
     wait_until,
 )
 from tests.plotly_data import chart_traces, expand_staircase, trace_array
-from ui import code_blocks, training
+from ui import clicks, code_blocks, link_pins, training
 
 TRAIN_LOSS = "Train loss (this epoch)"  # the metric row's loss: a mean, not one batch
 
@@ -684,3 +684,31 @@ def test_a_rerun_the_browser_asked_for_before_it_had_the_new_link_keeps_the_run(
     assert at.query_params["run"] == run_id  # and the link says so again
     poll_until(at, lambda a: "finished" in run_heading(a))
     assert run_id in run_heading(at)
+
+
+def run_count() -> int:
+    return len(manager().store.list_runs())
+
+
+def test_a_start_click_whose_run_was_cut_short_starts_the_run_on_the_next_run():
+    # Streamlit may stop the run a click arrived with before the page reaches its button (a newer
+    # rerun request). The button's callback has recorded the click by then (ui/clicks.py); the
+    # next run that gets that far starts the run, once.
+    at = open_page({"train_epochs": "1"})
+    before = run_count()
+    at.session_state[clicks.CLICKS_KEY] = {"train_start": True}  # recorded, not yet acted on
+    at.run()
+    run_id = at.query_params["run"]
+    assert run_id in run_heading(at)
+    at.run()
+    assert at.query_params["run"] == run_id and run_count() == before + 1
+
+
+def test_a_click_left_when_the_student_went_to_another_page_is_dropped():
+    at = open_page({"train_epochs": "1"})
+    before = run_count()
+    at.session_state[clicks.CLICKS_KEY] = {"train_start": True}
+    at.session_state[link_pins.PAGE_KEY] = "another page's hash"  # the session's last run
+    at.run()
+    assert "run" not in at.query_params and not run_heading(at)
+    assert run_count() == before
