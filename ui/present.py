@@ -174,10 +174,17 @@ def nav_ui(number: int) -> tuple[bool, DeltaGenerator]:
 
 def _record_answer(class_id: str, question: Question, choice: int) -> None:
     """A student's answer: counted in the class tally, remembered only in their own session."""
-    mine = f"present_mine_{class_id}_{question.id}"
-    previous = st.session_state.get(mine)
-    get_class_answers().answer(class_id, question.id, len(question.choices), choice, previous)
-    st.session_state[mine] = choice
+    answers, tally = _my_answers(), get_class_answers()
+    # No Streamlit call between counting and remembering (each may be where a newer rerun stops
+    # the script: ui/clicks.py), so a tap is never counted without the page knowing it, nor twice.
+    previous = answers.get((class_id, question.id))
+    tally.answer(class_id, question.id, len(question.choices), choice, previous)
+    answers[(class_id, question.id)] = choice
+
+
+def _my_answers() -> dict[tuple[str, str], int]:
+    """This session's answers, {(class id, question id): choice}."""
+    return st.session_state.setdefault("present_mine", {})
 
 
 def question_ui(question: Question | None, class_id: str, present: bool) -> None:
@@ -197,7 +204,7 @@ def question_ui(question: Question | None, class_id: str, present: bool) -> None
         )
         st.fragment(_answers_panel, run_every=ANSWER_POLL_SECONDS)(class_id, question, reveal)
         return
-    mine = st.session_state.get(f"present_mine_{class_id}_{question.id}")
+    mine = _my_answers().get((class_id, question.id))
     for i, choice in enumerate(question.choices):
         st.button(
             choice,
