@@ -97,7 +97,7 @@ def page_setup(title: str, icon: str) -> None:
     """Set the page config, keep the link the server set, draw the menu atop the sidebar."""
     st.set_page_config(page_title=f"{title} · steplr-viz", page_icon=icon, layout="wide")
     if link_pins.restore_params():  # before anything reads the link
-        clicks.forget()  # a click the page before had not acted on stays there
+        clicks.forget()  # a click the last page never acted on is dropped, not done here
     with st.sidebar:
         for script, label, page_icon in PAGES:
             try:

@@ -4,9 +4,10 @@ Streamlit hands a button's click to one script run only. When another rerun requ
 server while that run is still above the button (the browser reporting its id just after a page
 loads, a slider moved right after the click), Streamlit stops the run and starts the next one
 without the click: the student pressed Start and nothing happened. A button's callback runs
-before the script body, so it never misses the click. It records the click here, and the page
-acts on it in its next run that gets that far, with that run's widget values (so a slider moved
-just before Start counts). A click not acted on when the student leaves the page is dropped.
+before the script body, so it sees the click before any of the page's code. It records it here,
+and the page acts on it in its next run that gets that far, with that run's widget values (so a
+slider moved just before Start counts). A click not acted on when the student leaves the page is
+dropped.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def pending() -> dict[str, Any]:
 
 def take(key: str) -> Any:
     """What the button's click carried if it was pressed and not yet acted on, else None; once."""
-    return st.session_state.get(CLICKS_KEY, {}).pop(key, None)
+    return pending().pop(key, None)
 
 
 def forget() -> None:

@@ -89,6 +89,18 @@ def test_another_student_watches_but_cannot_pause_stop_or_delete(alices_live_run
     assert not disabled(at, "train_watch")  # watching and comparing stay open
 
 
+def test_a_forged_stop_or_resume_is_refused_when_the_page_acts_on_it(alices_live_run):
+    # Bob's buttons are disabled; a click recorded anyway (a crafted message) is checked again.
+    from ui import clicks
+
+    at = open_page(BOB, {"run": alices_live_run})
+    for key, action in (("train_stop", "stop"), ("train_pause", "resume")):
+        at.session_state[clicks.CLICKS_KEY] = {key: (action, alices_live_run)}
+        at.run()
+        assert not at.exception
+        assert manager().store.get_run(alices_live_run).status == "paused", action
+
+
 def test_a_forged_delete_is_refused_at_the_click(alices_live_run):
     # Even if Bob's callback fired (a crafted message), the server checks the rights again.
     from ui import training
