@@ -258,6 +258,19 @@ def open_training(page: Any, server: Any, query: str) -> None:
     assert_no_exception(page)
 
 
+def hold_after_first_batches(page: Any, server: Any, run_id: str) -> None:
+    """Press Pause once the store has the run's first batches (written every 200), and wait
+    until the page shows it paused.
+
+    Not before: a fresh server's first run loads its data first, and a Pause that lands
+    before batch 1 holds a run with nothing to plot. Not later: the whole run lasts seconds
+    here, and a loaded page's first redraw once came at epoch 19 of 30.
+    """
+    wait_until(lambda: len(stored(server, run_id).batches), "the run's first stored batches")
+    press(page, "train_pause")
+    heading_shows(page, "paused", run_id)
+
+
 def start_run(page: Any, runs: list[str]) -> str:
     """Press Start; return the new run's id once the page shows it running."""
     assert watched_run(page) is None
@@ -374,11 +387,7 @@ def test_pause_holds_the_run_and_resume_finishes_it(
     open_training(page, app_server, LONG_QUERY)
     count_polls(page)
     run_id = start_run(page, runs)
-    # Held as soon as the store has its first batches (written every 200): the whole run lasts
-    # seconds here, and a loaded page's first redraw once came at epoch 19 of 30.
-    wait_until(lambda: len(stored(app_server, run_id).batches), "the run's first stored batches")
-    press(page, "train_pause")
-    heading_shows(page, "paused", run_id)
+    hold_after_first_batches(page, app_server, run_id)
     # The run panel shows it first; the buttons follow in the page's next full run.
     wait_until(
         lambda: button(page, "train_pause").inner_text().endswith("Resume"), "Pause -> Resume"
@@ -438,13 +447,12 @@ def test_stop_ends_the_run_and_start_is_enabled_again(
 def test_reload_mid_run_keeps_the_run_and_it_keeps_moving(
     page: Any, app_server: Any, runs: list[str]
 ) -> None:
-    """Held at once (a whole run lasts seconds here, a reload several), so nothing races the
-    run's end: the reloaded page finds it where it was, and then watches it move again."""
+    """Held at its first batches (a whole run lasts seconds here, a reload several), so nothing
+    races the run's end: the reloaded page finds it where it was, and then watches it move again."""
     total = LONG_EPOCHS * batches_per_epoch()
     open_training(page, app_server, LONG_QUERY)
     run_id = start_run(page, runs)
-    press(page, "train_pause")
-    heading_shows(page, "paused", run_id)
+    hold_after_first_batches(page, app_server, run_id)
     held = wait_until(lambda: plotted_batches(page), "the paused run's batches")
     assert held < total
 
@@ -474,9 +482,8 @@ def test_a_second_tab_watches_and_controls_the_same_run(
     total = LONG_EPOCHS * batches_per_epoch()
     open_training(page, app_server, LONG_QUERY)
     run_id = start_run(page, runs)
-    # Held at once: a whole run lasts seconds here, a page load several.
-    press(page, "train_pause")
-    heading_shows(page, "paused", run_id)
+    # Held at its first batches: a whole run lasts seconds here, a page load several.
+    hold_after_first_batches(page, app_server, run_id)
 
     tab = page.context.new_page()
     open_page(tab, address(page))
