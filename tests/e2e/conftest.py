@@ -202,6 +202,10 @@ def _reused_tab(
                 harness.save_screenshot(page, SCREENSHOTS, f"FAILED-{request.node.name}")
             finally:
                 made.pop(screen).close()  # the next test starts in a new context
+        else:
+            for other in page.context.pages:  # a second tab the test opened polls no longer
+                if other != page:
+                    other.close()
 
 
 @pytest.fixture

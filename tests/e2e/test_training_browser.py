@@ -218,6 +218,13 @@ def stored(server: Any, run_id: str) -> RunView:
 
 
 @pytest.fixture
+def page(tab: Any) -> Any:
+    """The module's reused tab (conftest `tab`): each test loads its page afresh in it, as a new
+    student (its storage cleared: a new browser id)."""
+    return tab
+
+
+@pytest.fixture
 def runs(app_server: Any, browser: Any) -> Iterator[list[str]]:
     """The runs a test starts; any still live at the end is stopped, so none holds a trainer."""
     started: list[str] = []
