@@ -387,6 +387,13 @@ def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_fac
 # --- links and XSRF in the real browser ---------------------------------------------------------
 
 
+@pytest.fixture
+def page(tab: Any) -> Any:
+    """The module's reused tab (conftest `tab`), cookies and storage cleared: the test's own
+    load starts a new session, which is given a new XSRF cookie."""
+    return tab
+
+
 def test_a_junk_link_shows_the_defaults_and_a_warning(app_server, page):
     """Fullwidth digits that Streamlit itself would take: the page drops them and warns."""
     page.set_default_timeout(SLOW_MS)  # the shared server's first page imports torch
