@@ -206,9 +206,7 @@ def test_axe_finds_no_serious_violation_beside_a_finished_run(
 ) -> None:
     # The run panel (progress, charts, the epoch log, the pictures) and the runs table appear
     # only once there is a run. One run, trained once on a page both cases share, is scanned
-    # in each theme (Streamlit's automatic theme follows the system setting live; what a live
-    # switch paints equals a fresh load's, element by element, but for a header's divider line,
-    # which keeps the first theme's grey: a line with no text, which axe-core does not check).
+    # in each theme (a live switch paints as a fresh load does: see show_theme).
     url = runs_server.page_url("Live_training", RUN_QUERY)
     page = shared_page(url, theme=theme, variant="a finished run", prepare=finish_a_run)
     page.locator(RUN_HEADING, has_text=" · run ").filter(has_text="finished").first.wait_for(
