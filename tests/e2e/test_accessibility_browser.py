@@ -71,13 +71,15 @@ def colours(page: Any) -> dict[str, str]:
     )
 
 
+def shows_theme(page: Any, theme: str) -> bool:
+    """Whether the page's background is the theme's: dark, or light."""
+    level = luminance(colours(page)["background"])
+    return level < 0.05 if theme == "dark" else level > 0.9
+
+
 def assert_theme(page: Any, theme: str) -> None:
     """The page shows the theme the system asks for: a dark or a light background."""
-    background = colours(page)["background"]
-    if theme == "dark":
-        assert luminance(background) < 0.05, f"not the dark theme: background {background}"
-    else:
-        assert luminance(background) > 0.9, f"not the light theme: background {background}"
+    assert shows_theme(page, theme), f"not the {theme} theme: {colours(page)['background']}"
 
 
 def assert_axe_clean(page: Any, where: str) -> None:
@@ -99,7 +101,7 @@ def show_theme(page: Any, theme: str, rest_ms: int = 10_000) -> None:
     """
     page.emulate_media(color_scheme=theme)
     harness.wait_until(
-        lambda: (luminance(colours(page)["background"]) < 0.05) == (theme == "dark"),
+        lambda: shows_theme(page, theme),
         f"the page to show the {theme} theme",
         deadline_s=LOAD_TIMEOUT_MS / 1000,
         poll_s=0.05,
