@@ -157,9 +157,13 @@ def shared_page(
             shared_pages.discard(key)
 
 
-@pytest.fixture(scope="module")
-def _module_tabs(browser: object) -> Iterator[dict[str, object]]:
-    """One browser context per screen for the module's reused tabs, closed at the module's end."""
+@pytest.fixture(scope="session")
+def _worker_tabs(browser: object) -> Iterator[dict[str, object]]:
+    """One browser context per screen for the reused tabs of every module on this worker.
+
+    Session-wide, not per module: each context's first load costs three to four of a reused
+    tab's (benchmarks/bench_page_loads.py), and harness.forget leaves the tab as a new one.
+    """
     made: dict[str, object] = {}
     try:
         yield made
@@ -209,22 +213,22 @@ def _reused_tab(
 
 
 @pytest.fixture
-def tab(browser: object, _module_tabs: dict, request: pytest.FixtureRequest) -> Iterator[object]:
+def tab(browser: object, _worker_tabs: dict, request: pytest.FixtureRequest) -> Iterator[object]:
     """A desktop page for a test that loads its page itself (and may then change it).
 
-    The browser tab is the module's, left as a new one would be (harness.forget: about:blank,
+    The browser tab is the worker's, left as a new one would be (harness.forget: about:blank,
     storage and cookies cleared): the test's own load gives it a new document and a new
     Streamlit session, as a fresh context would, at about a quarter of the CPU (the tab's
     renderer process and its compiled scripts are reused; a new context starts a renderer and
     compiles Streamlit's and Plotly's scripts again, ~5-8 CPU-s). A failing test's context is
     closed, so the next test starts in a new one.
     """
-    yield from _reused_tab(browser, _module_tabs, "desktop", request)
+    yield from _reused_tab(browser, _worker_tabs, "desktop", request)
 
 
 @pytest.fixture
 def phone_tab(
-    browser: object, _module_tabs: dict, request: pytest.FixtureRequest
+    browser: object, _worker_tabs: dict, request: pytest.FixtureRequest
 ) -> Iterator[object]:
     """Like `tab`, on a 390×844 phone with touch (is_mobile, has_touch)."""
-    yield from _reused_tab(browser, _module_tabs, "phone", request)
+    yield from _reused_tab(browser, _worker_tabs, "phone", request)

@@ -41,7 +41,7 @@ def contrast(a: str, b: str) -> float:
 def themed(request: pytest.FixtureRequest) -> tuple[Any, str]:
     """(page, theme): a page whose system colour scheme and screen are the test's (theme, width).
 
-    The page is the module's reused tab for that screen (conftest `tab`, or `phone_tab` with
+    The page is the worker's reused tab for that screen (conftest `tab`, or `phone_tab` with
     touch): the test's own load gives a new document and Streamlit session, painted from the
     first frame in the colour scheme set here, as a fresh context would be. A scan of both
     themes loads in this one and switches to the other (`scan_both_themes`)."""

@@ -389,7 +389,7 @@ def test_kill_9_mid_run_keeps_finished_runs_and_marks_the_running_one(server_fac
 
 @pytest.fixture
 def page(tab: Any) -> Any:
-    """The module's reused tab (conftest `tab`), cookies and storage cleared: the test's own
+    """The worker's reused tab (conftest `tab`), cookies and storage cleared: the test's own
     load starts a new session, which is given a new XSRF cookie."""
     return tab
 

@@ -35,7 +35,7 @@ PREVIEW = "drag preview"  # the layout.meta the script puts on a figure it drew
 
 @pytest.fixture
 def page(tab: Any) -> Any:
-    """The module's reused tab (conftest `tab`): each test loads its page afresh in it."""
+    """The worker's reused tab (conftest `tab`): each test loads its page afresh in it."""
     return tab
 
 

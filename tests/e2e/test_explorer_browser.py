@@ -38,7 +38,7 @@ DEADLINE_S = 20.0
 
 @pytest.fixture
 def page(tab: Any) -> Any:
-    """The module's reused tab (conftest `tab`): each test loads its page afresh in it."""
+    """The worker's reused tab (conftest `tab`): each test loads its page afresh in it."""
     return tab
 
 

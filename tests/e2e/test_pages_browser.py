@@ -1,7 +1,7 @@
 """Every page of the app renders in Chromium: a heading, and no Streamlit exception.
 
 Pages are found in pages/ at collection time, so a page added later is covered without edits.
-Each test loads its page afresh in the module's reused tab (conftest `tab`).
+Each test loads its page afresh in the worker's reused tab (conftest `tab`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ PAGES = [pytest.param("", id="app.py")] + [
 
 @pytest.fixture
 def page(tab: Any) -> Any:
-    """The module's reused tab (conftest `tab`): each test loads its page afresh in it."""
+    """The worker's reused tab (conftest `tab`): each test loads its page afresh in it."""
     return tab
 
 

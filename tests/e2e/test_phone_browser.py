@@ -1,6 +1,6 @@
 """On a phone (390 px wide): every page fits without sideways scrolling, a slider moves the
 chart, and a run starts. Waits are on what the page shows. Each test loads its page afresh in
-the module's reused phone tab (conftest `phone_tab`)."""
+the worker's reused phone tab (conftest `phone_tab`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _OVERFLOW_JS = """() => {
 
 @pytest.fixture
 def phone(phone_tab: Any) -> Any:
-    """A phone-sized page with touch, as a student's phone opens the app: the module's reused
+    """A phone-sized page with touch, as a student's phone opens the app: the worker's reused
     tab (conftest `phone_tab`), in which each test loads its page afresh."""
     return phone_tab
 

@@ -219,7 +219,7 @@ def stored(server: Any, run_id: str) -> RunView:
 
 @pytest.fixture
 def page(tab: Any) -> Any:
-    """The module's reused tab (conftest `tab`): each test loads its page afresh in it, as a new
+    """The worker's reused tab (conftest `tab`): each test loads its page afresh in it, as a new
     student (its storage cleared: a new browser id)."""
     return tab
 
