@@ -101,6 +101,7 @@ def costed(load: Callable[[], Any]) -> float:
 
 
 def new_tab(browser: Any) -> Any:
+    """A tab in a new browser context, marking its loads' script end and first chart."""
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(_MARKS_INIT_JS)
     return context.new_page()
