@@ -161,8 +161,8 @@ def shared_page(
 def _worker_tabs(browser: object) -> Iterator[dict[str, object]]:
     """One browser context per screen for the reused tabs of every module on this worker.
 
-    Session-wide, not per module: each context's first load costs three to four of a reused
-    tab's (benchmarks/bench_page_loads.py), and harness.forget leaves the tab as a new one.
+    Session-wide, not per module: each context's first load costs 2.5 to 4 of a reused tab's
+    (benchmarks/bench_page_loads.py), and harness.forget leaves the tab as a new one.
     """
     made: dict[str, object] = {}
     try:
@@ -220,8 +220,9 @@ def tab(browser: object, _worker_tabs: dict, request: pytest.FixtureRequest) -> 
     storage and cookies cleared): the test's own load gives it a new document and a new
     Streamlit session, as a fresh context would, at about a quarter of the CPU (the tab's
     renderer process and its compiled scripts are reused; a new context starts a renderer and
-    compiles Streamlit's and Plotly's scripts again, ~5-8 CPU-s). A failing test's context is
-    closed, so the next test starts in a new one.
+    compiles Streamlit's and Plotly's scripts again, ~4-7 CPU-s a load against ~1-3 in a reused
+    tab: benchmarks/bench_page_loads.py). A failing test's context is closed, so the next test
+    starts in a new one.
     """
     yield from _reused_tab(browser, _worker_tabs, "desktop", request)
 
