@@ -19,13 +19,29 @@ def main() -> None:
     )
     warn_bad_query_params(URL_CHECKS)
     base_lr, gamma, step_size, epochs, log_y = lab.controls_ui()
-    lab.call_order_section(base_lr, gamma, step_size, epochs, log_y)
-    lab.stepping_section(base_lr, gamma, step_size)
-    lab.readings_section(base_lr, gamma, step_size, log_y)
-    lab.precision_section(base_lr)
-    lab.resume_section(base_lr, gamma, step_size, epochs, log_y)
-    lab.comparison_section(base_lr, gamma, step_size, epochs, log_y)
-    lab.quiz_section()
+    order, stepping, readings, precision, resume, compare, quiz = lab.section_tabs()
+    # Only the open tab is built: a load or a slider move pays for one section.
+    if order.open:
+        with order:
+            lab.call_order_section(base_lr, gamma, step_size, epochs, log_y)
+    if stepping.open:
+        with stepping:
+            lab.stepping_section(base_lr, gamma, step_size)
+    if readings.open:
+        with readings:
+            lab.readings_section(base_lr, gamma, step_size, log_y)
+    if precision.open:
+        with precision:
+            lab.precision_section(base_lr)
+    if resume.open:
+        with resume:
+            lab.resume_section(base_lr, gamma, step_size, epochs, log_y)
+    if compare.open:
+        with compare:
+            lab.comparison_section(base_lr, gamma, step_size, epochs, log_y)
+    if quiz.open:
+        with quiz:
+            lab.quiz_section()
 
 
 # Streamlit runs a page as __main__; importing it (as tests/test_bad_links.py does) draws nothing.

@@ -16,7 +16,7 @@ from steplr_viz.validation import check_int
 from ui import code_blocks
 from ui.charts import show_chart
 from ui.code_blocks import code_on_demand
-from ui.query import parse_number
+from ui.query import one_of, parse_number
 from ui.schedule_controls import schedule_checks, schedule_controls
 
 STEP_SIZE_MAX = 50
@@ -31,6 +31,11 @@ SECTIONS = (
     "6. Other schedules on the same axes",
     "7. Quiz: what is η_t?",
 )
+# One tab per section, its label in the URL (?lab_section=Resuming): a link opens that section.
+TABS = ("Call order", "Per batch", "get_lr()", "Last bits", "Resuming", "Other schedules", "Quiz")
+SECTION_KEY = "lab_section"
+# A closed tab's widgets are not drawn; this keeps their values on the lab page meanwhile.
+KEPT = "page"
 LR_FORMAT = {"format": "%.6g"}
 # The seed prints "Epoch 1" .. "Epoch 5" (range(1, epochs + 1)); the formula counts t from 0.
 EPOCH_NUMBERS = (
@@ -44,6 +49,7 @@ URL_CHECKS = {
     "lab_epochs": lambda t: check_int(
         "lab_epochs", parse_number(t), low=EPOCHS_MIN, high=lab.LAB_MAX_EPOCHS
     ),
+    SECTION_KEY: one_of(TABS, "the section"),
 }
 
 
@@ -75,6 +81,16 @@ def controls_ui() -> tuple[float, float, int, int, bool]:
     return float(base_lr), float(gamma), int(step_size), int(epochs), bool(log_y)
 
 
+def section_tabs() -> list:
+    """The sections as tabs, the open one bound to the URL; the page builds the open one only.
+
+    Seven sections drawn at once made the lab's first chart wait for all seven (Plotly draws a
+    page's charts together): one section a load is as quick as a bare page. A closed section's
+    widgets keep their values, so a student who comes back finds the section as they left it.
+    """
+    return list(st.tabs(TABS, key=SECTION_KEY, bind="query-params"))
+
+
 def _clamp_state(key: str, low: int, high: int) -> None:
     """Pull a keyed widget's remembered value into [low, high] before it is drawn again."""
     # The sidebar can shrink a section's range (a shorter horizon); the widget must follow.
@@ -89,7 +105,9 @@ def _int_slider(label: str, low: int, high: int, value: int, *, key: str) -> int
         st.caption(f"{label}: {low} (the only choice with this horizon)")
         return low
     _clamp_state(key, low, high)
-    return int(st.slider(label, min_value=low, max_value=high, value=value, key=key))
+    return int(
+        st.slider(label, min_value=low, max_value=high, value=value, key=key, persist_state=KEPT)
+    )
 
 
 def _decays(k: int, gamma: float | None = None) -> str:
@@ -163,6 +181,7 @@ def call_order_section(base_lr: float, gamma: float, step_size: int, epochs: int
                 max_value=epochs - 1,
                 value=default,
                 key="lab_order_epoch",
+                persist_state=KEPT,
                 help=hint,
             )
         )
@@ -213,10 +232,16 @@ def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
         options=list(loaders),
         format_func=lambda k: f"{loaders[k][0]} ({counts[k]} batches per epoch)",
         key="lab_batch_data",
+        persist_state=KEPT,
         horizontal=True,
     )
     epochs = right.slider(
-        "Epochs", min_value=2, max_value=lab.MAX_BATCH_EPOCHS, value=5, key="lab_batch_epochs"
+        "Epochs",
+        min_value=2,
+        max_value=lab.MAX_BATCH_EPOCHS,
+        value=5,
+        key="lab_batch_epochs",
+        persist_state=KEPT,
     )
     columns, sims = {}, {}
     for key, (label, n_train) in loaders.items():
@@ -288,6 +313,7 @@ def readings_section(base_lr: float, gamma: float, step_size: int, log_y: bool) 
         max_value=lab.MAX_TABLE_STEPS,
         value=31,
         key="lab_getlr_steps",
+        persist_state=KEPT,
     )
     result = lab.lr_readings(base_lr, gamma, step_size, int(steps))
     if result.warnings:
@@ -342,10 +368,16 @@ def precision_section(base_lr: float) -> None:
     intro = st.empty()  # written once the result below is known: its numbers are computed
     cols = st.columns(3)
     gamma = cols[0].number_input(
-        "γ", min_value=0.01, max_value=1.0, value=0.9, step=0.01, key="lab_precision_gamma"
+        "γ",
+        min_value=0.01,
+        max_value=1.0,
+        value=0.9,
+        step=0.01,
+        key="lab_precision_gamma",
+        persist_state=KEPT,
     )
     step_size = cols[1].number_input(
-        "s", min_value=1, max_value=100, value=1, key="lab_precision_step"
+        "s", min_value=1, max_value=100, value=1, key="lab_precision_step", persist_state=KEPT
     )
     steps = cols[2].select_slider(
         "Steps",
@@ -353,6 +385,7 @@ def precision_section(base_lr: float) -> None:
         value=1_000,
         format_func=lambda n: f"{n:,}",
         key="lab_precision_steps",
+        persist_state=KEPT,
     )
     result = lab.closed_vs_chainable(base_lr, float(gamma), int(step_size), int(steps))
     intro.markdown(
@@ -495,7 +528,11 @@ def comparison_section(base_lr: float, gamma: float, step_size: int, epochs: int
     intro = st.empty()  # the cosine's end is computed below
     left, right = st.columns([3, 2])
     show = left.multiselect(
-        "Schedules", options=list(lab.SCHEDULES), default=list(lab.SCHEDULES), key="lab_compare"
+        "Schedules",
+        options=list(lab.SCHEDULES),
+        default=list(lab.SCHEDULES),
+        key="lab_compare",
+        persist_state=KEPT,
     )
     with right:
         plateau_at = _int_slider(
@@ -604,6 +641,7 @@ def quiz_section() -> None:
         step=1e-4,
         format="%g",
         key="lab_quiz_answer",
+        persist_state=KEPT,
         placeholder="type the learning rate",
     )
     check_col.button("Check", key="lab_quiz_check", on_click=_check_answer, type="primary")

@@ -107,5 +107,8 @@ def _reason(err: Exception) -> str:
         return message.split(", got ")[0]
     if message in _PLAIN_REASONS:
         return message
+    # one_of's rule names the choices, never the value given: it is the clearest reason.
+    if " must be one of " in message:
+        return message
     # list.index says "<value> is not in list": a value that is not one of the choices.
     return "not one of the choices" if message.endswith("is not in list") else "not a number"

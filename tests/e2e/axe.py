@@ -11,6 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
+
+from ui import lab as lab_ui
 
 from .harness import DESKTOP_VIEWPORT, PHONE_VIEWPORT
 
@@ -26,9 +29,13 @@ WIDTHS = {"desktop": DESKTOP_VIEWPORT, "phone": PHONE_VIEWPORT}  # the screens S
 PAGES = [
     ("explorer", "", ""),
     ("training", "Live_training", ""),
-    ("lab", "StepLR_lab", ""),
     ("present", "Present", ""),
     ("present mode", "Present", "present=true&class=a11a11"),
+]
+# The lab builds only its open tab: each section is a page of its own (?lab_section=...).
+LAB_PAGE = "StepLR_lab"
+LAB_SECTIONS = [
+    (f"lab: {tab}", LAB_PAGE, urlencode({lab_ui.SECTION_KEY: tab})) for tab in lab_ui.TABS
 ]
 
 
@@ -98,7 +105,7 @@ def _report() -> None:
         browser = harness.launch_chromium(playwright)
         rows = []
         try:
-            for name, path, query in PAGES:
+            for name, path, query in PAGES + LAB_SECTIONS:
                 for theme in THEMES:
                     for width, viewport in WIDTHS.items():
                         context = browser.new_context(

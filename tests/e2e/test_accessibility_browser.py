@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from ui import code_blocks
+from ui import lab as lab_ui
 
 from . import harness
-from .axe import PAGES, THEMES, WIDTHS, axe_unavailable_reason, blocking, run_axe
+from .axe import LAB_PAGE, PAGES, THEMES, WIDTHS, axe_unavailable_reason, blocking, run_axe
 
 pytestmark = pytest.mark.e2e
 
@@ -162,6 +163,25 @@ def test_axe_finds_no_serious_violation_in_either_theme(
     scan_both_themes(page, first, f"/{path}?{query}")
 
 
+@pytest.mark.parametrize(
+    "themed", [(FIRST_THEME[w], w) for w in WIDTHS], indirect=True, ids=list(WIDTHS)
+)
+def test_axe_finds_no_serious_violation_in_any_lab_section_in_either_theme(
+    themed: Any, app_server: Any
+) -> None:
+    # The lab builds only its open tab: a student's clicks open each section in turn.
+    page, theme = themed
+    harness.open_page(page, app_server.page_url(LAB_PAGE, ""), LOAD_TIMEOUT_MS)
+    for label, header in zip(lab_ui.TABS, lab_ui.SECTIONS, strict=True):
+        page.get_by_role("tab", name=label, exact=True).click()
+        page.locator('[data-testid="stMain"] h2').filter(has_text=header).wait_for(state="visible")
+        harness.wait_app_idle(page, LOAD_TIMEOUT_MS)
+        harness.wait_rendered(page, LOAD_TIMEOUT_MS)
+        harness.settle(page)
+        # Scanned in the theme it shows, then in the other, which the next section starts in.
+        theme = scan_both_themes(page, theme, f"the lab's {label} section")
+
+
 @pytest.mark.parametrize("themed", [("light", "desktop")], indirect=True, ids=["desktop"])
 def test_axe_finds_no_serious_violation_on_any_presenter_step_in_either_theme(
     themed: Any, app_server: Any
@@ -221,20 +241,24 @@ def test_axe_finds_no_serious_violation_beside_a_finished_run(
 
 # Code is built only when a student opens it (ui/code_blocks.py): scan it open, where a block
 # wider than a phone scrolls sideways and must take the keyboard's focus.
-CODE_EXPANDERS = {"Live_training": code_blocks.SEED_SCRIPT, "StepLR_lab": code_blocks.LAB_RESUME}
+# (url path, query, expander key): the lab's code is in its Resuming tab.
+CODE_EXPANDERS = [
+    ("Live_training", "", code_blocks.SEED_SCRIPT),
+    (LAB_PAGE, f"{lab_ui.SECTION_KEY}=Resuming", code_blocks.LAB_RESUME),
+]
 CODE_CASES = [
-    pytest.param((FIRST_THEME[width], width), path, key, id=f"{path}-{width}")
-    for path, key in CODE_EXPANDERS.items()
+    pytest.param((FIRST_THEME[width], width), path, query, key, id=f"{path}-{width}")
+    for path, query, key in CODE_EXPANDERS
     for width in WIDTHS
 ]
 
 
-@pytest.mark.parametrize(("themed", "path", "key"), CODE_CASES, indirect=["themed"])
+@pytest.mark.parametrize(("themed", "path", "query", "key"), CODE_CASES, indirect=["themed"])
 def test_axe_finds_no_serious_violation_in_opened_code_in_either_theme(
-    themed: Any, app_server: Any, path: str, key: str
+    themed: Any, app_server: Any, path: str, query: str, key: str
 ) -> None:
     page, first = themed
-    harness.open_page(page, app_server.page_url(path, ""), LOAD_TIMEOUT_MS)
+    harness.open_page(page, app_server.page_url(path, query), LOAD_TIMEOUT_MS)
     assert page.locator('[data-testid="stCode"]').count() == 0  # off the first paint
     page.locator(f".st-key-{key} summary").click()
     page.locator(f'.st-key-{key} [data-testid="stCode"]').first.wait_for(state="visible")

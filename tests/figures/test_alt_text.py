@@ -11,6 +11,7 @@ from steplr_viz.figures.alt_text import describe
 from steplr_viz.figures.schedule import staircase_figure
 from steplr_viz.schedules import steplr as schedule
 from tests.apptest_pages import REPO, open_page
+from ui import lab as lab_ui
 
 UI_CODE = [
     REPO / "app.py",
@@ -55,9 +56,17 @@ def test_the_alt_text_does_not_move_with_the_numbers():
     assert describe(first) == describe(second)
 
 
-@pytest.mark.parametrize("page", ["app.py", "pages/1_Live_training.py", "pages/2_StepLR_lab.py"])
-def test_every_chart_on_the_page_carries_alt_text(page):
-    at = open_page(REPO / page)
+# The lab builds only its open tab: a link opens each one that has charts (the quiz has none).
+PAGES = [pytest.param(p, None, id=p) for p in ("app.py", "pages/1_Live_training.py")] + [
+    pytest.param("pages/2_StepLR_lab.py", {lab_ui.SECTION_KEY: tab}, id=f"lab-{tab}")
+    for tab in lab_ui.TABS
+    if tab != "Quiz"
+]
+
+
+@pytest.mark.parametrize(("page", "query"), PAGES)
+def test_every_chart_on_the_page_carries_alt_text(page, query):
+    at = open_page(REPO / page, query)
     charts = at.get("plotly_chart")
     assert charts
     for chart in charts:

@@ -1,4 +1,8 @@
-"""AppTest of the StepLR lab page: every section renders, and what it shows is torch's."""
+"""AppTest of the StepLR lab page: every section renders in its tab, and what it shows is torch's.
+
+Only the open tab is built, so each test opens the section it reads (`?lab_section=...`, as a
+link would, or a click on the tab through session state).
+"""
 
 from __future__ import annotations
 
@@ -33,15 +37,18 @@ SECTION_STARTS = (
 SECTIONS_BY_START = {
     start: next(h for h in lab_ui.SECTIONS if h.startswith(start)) for start in SECTION_STARTS
 }
+ORDER, BATCH, GETLR, PRECISION, RESUME, COMPARE, QUIZ = lab_ui.TABS
+# Each chart: the tab it is in, and its place among that tab's charts.
 CHARTS = {
-    "order": 0,
-    "batch": 1,
-    "getlr": 2,
-    "precision": 3,
-    "resume": 4,
-    "compare": 5,
-    "loss": 6,
+    "order": (ORDER, 0),
+    "batch": (BATCH, 0),
+    "getlr": (GETLR, 0),
+    "precision": (PRECISION, 0),
+    "resume": (RESUME, 0),
+    "compare": (COMPARE, 0),
+    "loss": (COMPARE, 1),
 }
+CHARTS_PER_TAB = {tab: sum(t == tab for t, _ in CHARTS.values()) for tab in lab_ui.TABS}
 CACHED = (
     order._call_order,
     stepping._per_batch_stepping,
@@ -52,16 +59,26 @@ CACHED = (
 )
 
 
-def _app(query: dict[str, str | list[str]] | None = None) -> AppTest:
+def _app(query: dict[str, str | list[str]] | None = None, tab: str | None = None) -> AppTest:
+    """The lab opened from a link with this query, on this tab (the first when None)."""
     at = AppTest.from_file(PAGE, default_timeout=30)
-    for key, value in (query or {}).items():
+    for key, value in {**(query or {}), **({lab_ui.SECTION_KEY: tab} if tab else {})}.items():
         at.query_params[key] = value
     return at.run(timeout=120)  # the first run imports torch
 
 
+def _open(at: AppTest, tab: str) -> AppTest:
+    """Click a section's tab: the page reruns with that section built."""
+    at.session_state[lab_ui.SECTION_KEY] = tab
+    # A click also writes the tab into the address, which AppTest sends with every run.
+    at.query_params[lab_ui.SECTION_KEY] = tab
+    return at.run()
+
+
 @pytest.fixture(scope="module")
-def page() -> AppTest:
-    return _app()
+def tabs() -> dict[str, AppTest]:
+    """The default lab, one session per tab, each opened by a link to its section."""
+    return {tab: _app(tab=tab) for tab in lab_ui.TABS}
 
 
 def _sgd(base_lr: float) -> torch.optim.Optimizer:
@@ -111,21 +128,51 @@ def _section_intros(at: AppTest) -> dict[str, str]:
     return intros
 
 
+def _traces(at: AppTest, chart: str) -> dict:
+    tab, index = CHARTS[chart]
+    assert at.session_state[lab_ui.SECTION_KEY] == tab, f"the {chart} chart is in {tab}"
+    return chart_traces(at, index)
+
+
 def _y(at: AppTest, chart: str, trace: str) -> np.ndarray:
-    return trace_array(chart_traces(at, CHARTS[chart])[trace]["y"])
+    return trace_array(_traces(at, chart)[trace]["y"])
 
 
 def _x(at: AppTest, chart: str, trace: str) -> np.ndarray:
-    return trace_array(chart_traces(at, CHARTS[chart])[trace]["x"])
+    return trace_array(_traces(at, chart)[trace]["x"])
 
 
-def test_every_section_renders(page):
-    assert not page.exception
-    headers = [h.value for h in page.header]
-    for start in SECTION_STARTS:
-        assert any(h.startswith(start) for h in headers), start
-    assert len(page.get("plotly_chart")) == len(CHARTS)
-    assert not page.warning  # no link, nothing to warn about
+def _main_headers(at: AppTest) -> list[str]:
+    return [h.value for h in at.main.header]
+
+
+def test_every_section_renders_in_its_own_tab_and_only_the_open_one_is_built(tabs):
+    for (tab, at), start in zip(tabs.items(), SECTION_STARTS, strict=True):
+        assert not at.exception and not at.warning  # a link to a section warns of nothing
+        assert [t.label for t in at.tabs] == list(lab_ui.TABS)
+        assert [h for h in _main_headers(at)] == [SECTIONS_BY_START[start]], tab
+        assert len(at.get("plotly_chart")) == CHARTS_PER_TAB[tab], tab
+    assert _app().session_state[lab_ui.SECTION_KEY] == ORDER  # no link: the first section
+
+
+def test_a_closed_sections_controls_keep_their_values():
+    at = _app()
+    at.number_input(key="lab_order_epoch").set_value(3).run()
+    _open(at, RESUME).slider(key="lab_resume_at").set_value(12).run()
+    _open(at, PRECISION).number_input(key="lab_precision_gamma").set_value(0.5).run()
+    assert _open(at, ORDER).number_input(key="lab_order_epoch").value == 3
+    assert _open(at, RESUME).slider(key="lab_resume_at").value == 12
+    assert _open(at, PRECISION).number_input(key="lab_precision_gamma").value == 0.5
+    assert not at.exception
+
+
+def test_a_link_to_a_section_that_is_not_one_warns_and_opens_the_first():
+    at = _app(tab="Resuming!")
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert f"`{lab_ui.SECTION_KEY}` in the link is not valid (the section must be one of" in warning
+    assert "Resuming!" not in warning  # the value itself is never echoed
+    assert _main_headers(at) == [lab_ui.SECTIONS[0]]
 
 
 @pytest.mark.parametrize(
@@ -145,8 +192,8 @@ def test_count_sentences(text, sentences):
     assert count_sentences(text) == sentences
 
 
-def test_every_section_explains_itself_in_two_or_three_sentences(page):
-    intros = _section_intros(page)
+def test_every_section_explains_itself_in_two_or_three_sentences(tabs):
+    intros = {h: t for at in tabs.values() for h, t in _section_intros(at).items()}
     assert [next(h for h in intros if h.startswith(s)) for s in SECTION_STARTS] == list(intros)
     for header, text in intros.items():
         assert 2 <= count_sentences(text) <= 3, (header, text)
@@ -154,7 +201,7 @@ def test_every_section_explains_itself_in_two_or_three_sentences(page):
     assert "k = ⌊t/s⌋" in quiz and "η₀·γ^k" in quiz and lab.QUIZ_RULE in quiz
 
 
-def test_the_warnings_shown_are_the_texts_torch_emits(page):
+def test_the_warnings_shown_are_the_texts_torch_emits(tabs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         optimizer = _sgd(0.1)
@@ -165,14 +212,16 @@ def test_the_warnings_shown_are_the_texts_torch_emits(page):
     texts = [str(w.message) for w in caught]
     assert len(texts) == 2
     # Verbatim plain text: a message is not code, and every code block shown must run.
-    shown = [t.value for t in page.text]
+    shown = [t.value for tab in (ORDER, GETLR, RESUME) for t in tabs[tab].text]
     assert f"UserWarning: {texts[0]}" in shown and f"UserWarning: {texts[1]}" in shown
     with pytest.raises(KeyError) as raised:
         lr_scheduler.StepLR(_sgd(0.1), step_size=10, gamma=0.5, last_epoch=24)
     assert f"KeyError: {raised.value.args[0]}" in shown
 
 
-def test_call_order_curves_are_torch_runs(page):
+def test_call_order_curves_are_torch_runs(tabs):
+    page = tabs[ORDER]
+
     def make(o):
         return lr_scheduler.StepLR(o, 10, 0.5)
 
@@ -186,8 +235,8 @@ def test_call_order_curves_are_torch_runs(page):
     assert metrics["Wrong order: LR at t"] == "0.05"
 
 
-def test_per_batch_curve_is_a_torch_run(page):
-    at = page
+def test_per_batch_curve_is_a_torch_run(tabs):
+    at = tabs[BATCH]
     per_batch = _y(at, "batch", names.PER_BATCH)
     assert len(per_batch) == 5 * 938
     expected = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 5 * 938)
@@ -222,7 +271,7 @@ def _torch_stepped(base_lr, gamma, step_size, epochs, n_batches, per_batch):
 
 def test_per_batch_section_with_the_seeds_schedule_says_what_torch_gives():
     """η₀ = 1e-3, γ = 0.1, s = 2: at t = 4 the LR is exactly 1 % of η₀ (the explorer's epoch)."""
-    at = _app({"lab_lr0": "0.001", "lab_gamma": "0.1", "lab_step_size": "2"})
+    at = _app({"lab_lr0": "0.001", "lab_gamma": "0.1", "lab_step_size": "2"}, BATCH)
     per_epoch = _torch_stepped(0.001, 0.1, 2, 5, 938, per_batch=False)[::938]
     per_batch = _torch_stepped(0.001, 0.1, 2, 5, 938, per_batch=True)
     one_percent = 0.01 * 0.001
@@ -254,7 +303,7 @@ def low_fraction_5_percent(monkeypatch):
 
 
 def test_the_low_fraction_in_the_text_is_the_constant(low_fraction_5_percent):
-    at = _app()
+    at = _app(tab=BATCH)
     per_batch = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 5 * 938)
     first = int(np.flatnonzero(np.asarray(per_batch) <= 0.05 * 0.1)[0])
     assert first == 50  # 0.5**5 < 5% < 0.5**4
@@ -266,14 +315,15 @@ def test_the_low_fraction_in_the_text_is_the_constant(low_fraction_5_percent):
 
 
 def test_switching_to_the_bundled_loader_replots():
-    at = _app()
+    at = _app(tab=BATCH)
     at.radio(key="lab_batch_data").set_value("bundled").run()
     assert not at.exception
     assert len(_y(at, "batch", names.PER_BATCH)) == 5 * 63
 
 
-def test_get_lr_readings_mark_where_get_lr_applies_one_gamma_too_many(page):
-    extra = chart_traces(page, CHARTS["getlr"])[names.ONE_GAMMA_TOO_MANY]
+def test_get_lr_readings_mark_where_get_lr_applies_one_gamma_too_many(tabs):
+    page = tabs[GETLR]
+    extra = _traces(page, "getlr")[names.ONE_GAMMA_TOO_MANY]
     assert trace_array(extra["x"]).tolist() == [10, 20, 30]
     np.testing.assert_array_equal(trace_array(extra["y"]), [0.025, 0.0125, 0.00625])
     np.testing.assert_array_equal(
@@ -282,7 +332,8 @@ def test_get_lr_readings_mark_where_get_lr_applies_one_gamma_too_many(page):
     )
 
 
-def test_precision_section_shows_torch_statistics(page):
+def test_precision_section_shows_torch_statistics(tabs):
+    page = tabs[PRECISION]
     metrics = {m.label: m.value for m in page.metric}
     result = lab.closed_vs_chainable(0.1, 0.9, 1, 1000)
     chain = _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.9), 0.1, 1000)
@@ -290,9 +341,9 @@ def test_precision_section_shows_torch_statistics(page):
     differ = int(np.sum(np.asarray(chain) != closed))
     assert metrics["Steps that differ"] == f"{differ:,}" == f"{result.differing:,}"
     assert metrics["Largest relative error"] == f"{result.max_relative_error:.2e}"
-    ulps = trace_array(chart_traces(page, CHARTS["precision"])[names.ULPS]["y"])
+    ulps = trace_array(_traces(page, "precision")[names.ULPS]["y"])
     assert int(np.sum(ulps > 0)) == differ
-    table = page.dataframe[2].value  # the first steps that differ
+    table = page.dataframe[0].value  # the first steps that differ
     steps = np.flatnonzero(np.asarray(chain) != closed)[:8]
     assert table["step"].tolist() == steps.tolist()
     # 17 significant digits, as the text says: each string reads back as torch's float.
@@ -301,7 +352,8 @@ def test_precision_section_shows_torch_statistics(page):
     assert table["closed form"].tolist() == [f"{closed[t]:.17g}" for t in steps]
 
 
-def test_resume_section(page):
+def test_resume_section(tabs):
+    page = tabs[RESUME]
     metrics = {m.label: m.value for m in page.metric}
     assert metrics["Resumed curve = uninterrupted curve"] == "yes, bit for bit"
     whole = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 40)
@@ -312,7 +364,7 @@ def test_resume_section(page):
 
 def test_the_resume_code_is_built_only_when_opened():
     # A code block loads the browser's syntax highlighter: the first paint shows none.
-    at = _app()
+    at = _app(tab=RESUME)
     assert not at.code
     assert "Show the code that resumes at epoch k" in [e.label for e in at.expander]
     at.session_state[code_blocks.LAB_RESUME] = True
@@ -320,7 +372,8 @@ def test_the_resume_code_is_built_only_when_opened():
     assert not at.exception and len(at.code) == 1
 
 
-def test_every_code_block_shown_is_one_the_engine_builds(page):
+def test_every_code_block_shown_is_one_the_engine_builds(tabs):
+    page = tabs[RESUME]
     # tests/test_lab.py runs each of lab.code_blocks(...): so every block shown here runs.
     page.session_state[code_blocks.LAB_RESUME] = True
     page.run()
@@ -331,8 +384,9 @@ def test_every_code_block_shown_is_one_the_engine_builds(page):
     assert all(c.language == "python" for c in page.code)
 
 
-def test_resume_table_shows_the_traps_torch_computes(page):
-    table = page.dataframe[3].value.set_index("resume at k")
+def test_resume_table_shows_the_traps_torch_computes(tabs):
+    page = tabs[RESUME]
+    table = page.dataframe[0].value.set_index("resume at k")
     k = page.slider(key="lab_resume_at").value
     assert k == 25 and table.index.tolist() == [
         "10 (decay boundary)",
@@ -374,23 +428,25 @@ def _by_hand_resume(k: int, base_lr=0.1, gamma=0.5, step_size=10, epochs=40) -> 
     return lrs
 
 
-def test_initial_lr_by_hand_is_right_exactly_up_to_k_equal_s_as_the_text_says(page):
+def test_initial_lr_by_hand_is_right_exactly_up_to_k_equal_s_as_the_text_says(tabs):
     """Torch, every k: by hand gives the uninterrupted rest bit for bit iff k ≤ s (at k = s the
     constructor's own step() supplies the one decay taken), and the table shows ✓ at k = s."""
     whole = _torch_curve(lambda o: lr_scheduler.StepLR(o, 10, 0.5), 0.1, 40)
     exact = [k for k in range(1, 40) if _by_hand_resume(k) == whole[k:]]
     assert exact == list(range(1, 11))
+    page = tabs[RESUME]
     intro = _section_intros(page)[SECTIONS_BY_START["5. Resuming"]]
     assert "it is right while at most one decay has been taken (k ≤ s = 10)" in intro
     assert "forgets the decays" not in intro
-    table = page.dataframe[3].value.set_index("resume at k")
+    table = page.dataframe[0].value.set_index("resume at k")
     assert table.loc["10 (decay boundary)", "initial_lr by hand + last_epoch=k−1"] == "0.05 ✓"
-    at = _app({"lab_gamma": "1"})
+    at = _app({"lab_gamma": "1"}, RESUME)
     intro = _section_intros(at)[SECTIONS_BY_START["5. Resuming"]]
     assert "with γ = 1 is the LR every epoch trains with anyway" in intro
 
 
-def test_precision_text_states_the_computed_first_difference(page):
+def test_precision_text_states_the_computed_first_difference(tabs):
+    page = tabs[PRECISION]
     chain = _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.9), 0.1, 1000)
     first = next(t for t in range(1000) if chain[t] != 0.1 * 0.9**t)
     intro = _section_intros(page)[SECTIONS_BY_START["4. Closed form vs chainable"]]
@@ -398,7 +454,8 @@ def test_precision_text_states_the_computed_first_difference(page):
     assert "drift apart" not in intro and "many decays" not in intro
 
 
-def test_call_order_help_follows_the_computed_curves(page):
+def test_call_order_help_follows_the_computed_curves(tabs):
+    page = tabs[ORDER]
     help_text = page.number_input(key="lab_order_epoch").proto.help
     assert "epoch 9, the last before the first decay" in help_text and "0.05" in help_text
     at = _app({"lab_step_size": "50", "lab_epochs": "40"})  # s >= horizon: no early decay shown
@@ -407,6 +464,7 @@ def test_call_order_help_follows_the_computed_curves(page):
     assert "already trains" not in help_text and "no decay falls inside" in help_text
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Right order: LR at t"] == metrics["Wrong order: LR at t"] == "0.1"
+    metrics = {m.label: m.value for m in _open(at, COMPARE).metric}
     assert metrics["ExponentialLR vs StepLR at decay points"] == "no decay point to compare"
 
 
@@ -424,7 +482,8 @@ def test_call_order_with_gamma_one_says_nothing_moves_rather_than_no_decay_insid
     assert "multiplications by γ = 1 (no decay)" in caption
 
 
-def test_cosine_text_says_where_torch_reaches_zero(page):
+def test_cosine_text_says_where_torch_reaches_zero(tabs):
+    page = tabs[COMPARE]
     longer = _torch_curve(lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=40), 0.1, 41)
     assert longer[40] == 0.0 and longer[39] > 0.0
     intro = _section_intros(page)[SECTIONS_BY_START["6. Other schedules"]]
@@ -433,7 +492,7 @@ def test_cosine_text_says_where_torch_reaches_zero(page):
 
 
 def test_epoch_lines_of_the_seed_are_named_by_their_t():
-    at = _app({"lab_gamma": "0.1", "lab_step_size": "1"})
+    at = _app({"lab_gamma": "0.1", "lab_step_size": "1"}, BATCH)
     per_epoch = _torch_curve(lambda o: lr_scheduler.StepLR(o, 1, 0.1), 0.1, 5)
     # "At most" 1 %, as the explorer counts it: 0.1³ is 1 % of η₀ (floats: 0.0010000000000000002).
     low = next(t for t, lr in enumerate(per_epoch) if lr <= 0.01 * 0.1 * (1 + 1e-12))
@@ -444,7 +503,8 @@ def test_epoch_lines_of_the_seed_are_named_by_their_t():
     assert "“Epoch N” is epoch t = N − 1" in sidebar
 
 
-def test_compared_schedules_are_torch_schedulers(page):
+def test_compared_schedules_are_torch_schedulers(tabs):
+    page = tabs[COMPARE]
     plateau_at = page.slider(key="lab_compare_plateau").value
     makers = {
         "StepLR": lambda o: lr_scheduler.StepLR(o, 10, 0.5),
@@ -464,7 +524,7 @@ def test_compared_schedules_are_torch_schedulers(page):
 
 
 def test_plateau_levelling_off_at_eps_is_explained():
-    at = _app({"lab_lr0": "1e-05", "lab_epochs": "500"})
+    at = _app({"lab_lr0": "1e-05", "lab_epochs": "500"}, COMPARE)
     loss = _y(at, "loss", names.LOSS)
     plateau = _torch_curve(
         lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=9), 1e-5, 500, losses=loss
@@ -483,7 +543,7 @@ def _score(at: AppTest) -> str:
 
 
 def test_quiz_marks_right_and_wrong_answers():
-    at = _app()
+    at = _app(tab=QUIZ)
     assert _score(at) == "0 / 0"
     question = at.session_state["lab_quiz"].question
     assert f"t = {question.epoch}" in " ".join(m.value for m in at.markdown)
@@ -508,7 +568,7 @@ def test_quiz_marks_right_and_wrong_answers():
 
 
 def test_quiz_accepts_three_significant_figures_and_asks_for_an_answer():
-    at = _app()
+    at = _app(tab=QUIZ)
     at.button(key="lab_quiz_check").click().run()  # nothing typed yet
     assert at.info and _score(at) == "0 / 0"
     question = at.session_state["lab_quiz"].question
@@ -517,11 +577,13 @@ def test_quiz_accepts_three_significant_figures_and_asks_for_an_answer():
     assert len(at.success) == 1 and _score(at) == "1 / 1"
 
 
-def test_a_plain_rerun_recomputes_no_simulation(page):
-    page.run()  # other tests may have cleared a cache since the fixture's run
+def test_a_plain_rerun_recomputes_no_simulation(tabs):
+    for page in tabs.values():
+        page.run()  # other tests may have cleared a cache since the fixture's run
     misses = [f.cache_info().misses for f in CACHED]
-    page.run()
-    assert not page.exception
+    for page in tabs.values():
+        page.run()
+        assert not page.exception
     assert [f.cache_info().misses for f in CACHED] == misses
 
 
@@ -533,13 +595,14 @@ def test_a_link_sets_the_shared_schedule():
 
 
 def test_a_short_horizon_pulls_section_controls_into_range():
-    at = _app()
+    at = _app(tab=RESUME)
     at.slider(key="lab_resume_at").set_value(35).run()
-    at.slider(key="lab_compare_plateau").set_value(39).run()
+    _open(at, COMPARE).slider(key="lab_compare_plateau").set_value(39).run()
     at.slider(key="lab_epochs").set_value(10).run()
     assert not at.exception
-    assert at.slider(key="lab_resume_at").value == 9
     assert at.slider(key="lab_compare_plateau").value == 10
+    # The closed tab's slider kept 35 and is pulled into range when it is drawn again.
+    assert _open(at, RESUME).slider(key="lab_resume_at").value == 9
     assert len(_y(at, "resume", names.UNINTERRUPTED)) == 10
 
 
@@ -578,8 +641,10 @@ def test_junk_query_parameters_render_the_defaults_with_a_warning(query):
 )
 def test_extreme_settings_render_every_section(query):
     at = _app(query)
-    assert not at.exception and not at.warning
-    assert len(at.get("plotly_chart")) == len(CHARTS)
+    for tab in lab_ui.TABS:
+        _open(at, tab)
+        assert not at.exception and not at.warning
+        assert len(at.get("plotly_chart")) == CHARTS_PER_TAB[tab], tab
     at.toggle(key="lab_log_y").set_value(True).run()
-    at.slider(key="lab_batch_epochs").set_value(lab.MAX_BATCH_EPOCHS).run()
+    _open(at, BATCH).slider(key="lab_batch_epochs").set_value(lab.MAX_BATCH_EPOCHS).run()
     assert not at.exception
