@@ -52,7 +52,7 @@ def finish_a_run(page, server) -> None:
     open_page(page, server.page_url(TRAINING, TRAINING_QUERY))
     page.locator(".st-key-train_start button").click()
     wait_until(
-        lambda: "finished" in " ".join(page.locator('[data-testid="stMain"] h4').all_inner_texts()),
+        lambda: "finished" in " ".join(page.locator('[data-testid="stMain"] h2').all_inner_texts()),
         "the run to finish",
         deadline_s=RUN_DEADLINE_S,
     )
