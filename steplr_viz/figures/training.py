@@ -56,6 +56,28 @@ def staircase_corners(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
     return x[keep], y[keep]
 
 
+# A live chart is under a thousand pixels wide: each poll sends and redraws at most this many
+# loss points. A 30-epoch run on full MNIST has 112,500 batches; all of them, every second,
+# kept a student's browser one core busy.
+MAX_LOSS_POINTS = 2_000
+
+
+def envelope(values: np.ndarray, max_points: int = MAX_LOSS_POINTS) -> np.ndarray:
+    """Indices of the points that draw a long noisy line as it looks: all of them when there are
+    at most `max_points`, else the first, the last, and the lowest and highest point of each of
+    max_points // 2 equal runs, in order. Every point kept is one of the line's own."""
+    values = np.asarray(values)
+    n = len(values)
+    if n <= max_points:
+        return np.arange(n)
+    edges = np.linspace(0, n, max_points // 2 + 1).astype(int)
+    keep = [0, n - 1]
+    for start, stop in zip(edges[:-1], edges[1:], strict=True):
+        run = values[start:stop]
+        keep += [start + int(np.argmin(run)), start + int(np.argmax(run))]
+    return np.unique(keep)
+
+
 def change_points(x: np.ndarray, lr: np.ndarray) -> np.ndarray:
     """The x values at which the LR differs from the one before (where StepLR decayed)."""
     lr = np.asarray(lr)
@@ -63,12 +85,19 @@ def change_points(x: np.ndarray, lr: np.ndarray) -> np.ndarray:
 
 
 def loss_figure(steps: np.ndarray, losses: np.ndarray, lrs: np.ndarray) -> go.Figure:
-    """Training loss per batch, raw (faint) and smoothed, with a line wherever the LR decayed."""
+    """Training loss per batch, raw (faint) and smoothed, with a line wherever the LR decayed.
+
+    A long run is drawn from its envelope (`envelope`): the same picture from a few thousand
+    of its points; the smoothed line is taken at the same steps.
+    """
+    steps, losses = np.asarray(steps), np.asarray(losses)
+    smoothed = smooth(losses) if len(losses) else losses
+    shown = envelope(losses)
     traces = [
         {
             "type": "scatter",
-            "x": steps,
-            "y": losses,
+            "x": steps[shown],
+            "y": losses[shown],
             "name": "loss per batch",
             "mode": "lines",
             "line": {"color": MUTED, "width": 1},
@@ -77,8 +106,8 @@ def loss_figure(steps: np.ndarray, losses: np.ndarray, lrs: np.ndarray) -> go.Fi
         },
         {
             "type": "scatter",
-            "x": steps,
-            "y": smooth(losses) if len(losses) else losses,
+            "x": steps[shown],
+            "y": smoothed[shown],
             "name": "smoothed",
             "mode": "lines",
             "line": {"color": CLOSED_FORM, "width": 2.5},
@@ -109,10 +138,12 @@ def lr_figure(
 ) -> go.Figure:
     """The LR the optimizer actually used at each batch, over the predicted staircase.
 
-    The prediction is drawn from its corners only (the same picture from a few points instead
-    of one per batch); the LR used keeps every batch, to show any batch that strays from it.
+    Both are drawn from their corners only (`staircase_corners`): the same picture from a few
+    points instead of one per batch. A batch whose LR strays from its neighbours' is a corner
+    too, so the LR used still shows every such batch.
     """
     corner_steps, corner_lrs = staircase_corners(predicted_steps, predicted_lrs)
+    used_steps, used_lrs = staircase_corners(steps, lrs_used)
     traces = [
         {
             "type": "scatter",
@@ -126,8 +157,8 @@ def lr_figure(
         },
         {
             "type": "scatter",
-            "x": steps,
-            "y": lrs_used,
+            "x": used_steps,
+            "y": used_lrs,
             "name": "LR used (optimizer)",
             "mode": "lines",
             "line": {"shape": "hv", "color": TORCH, "width": 2},

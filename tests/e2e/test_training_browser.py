@@ -85,15 +85,16 @@ _QUIET_JS = """(keys) => {
     });
 }"""
 
-# How many points the named trace of a keyed chart plots, read from the chart on show: while
-# a poll redraws, Streamlit keeps the previous chart in the page as well, hidden and marked
-# data-retained, and the first match in the page can be that one.
+# How far the named trace of a keyed chart reaches: its last x, the number of batches (or
+# epochs) it draws, as they count from 1. Not its point count: a long run's loss is drawn from
+# its envelope. Read from the chart on show: while a poll redraws, Streamlit keeps the previous
+# chart in the page as well, hidden and marked data-retained, and the first match can be that.
 _POINTS_JS = """([key, name]) => {
   const sel = `.st-key-${key}:not([data-retained="true"]) .js-plotly-plot`;
   const el = document.querySelector(sel);
   if (!el || !el._fullData) return 0;
   const trace = el._fullData.find((t) => (t.name || '').startsWith(name));
-  return trace && trace.x ? trace.x.length : 0;
+  return trace && trace.x && trace.x.length ? Number(trace.x[trace.x.length - 1]) : 0;
 }"""
 
 
@@ -156,7 +157,7 @@ def press(page: Any, key: str) -> None:
 
 
 def plotted_batches(page: Any) -> int:
-    """How many batches the loss chart plots now (0 before it has any data)."""
+    """How many batches the loss chart draws now (0 before it has any data)."""
     return page.evaluate(_POINTS_JS, [LOSS, "loss per batch"])
 
 
@@ -348,7 +349,7 @@ def test_charts_gain_points_while_training_and_end_on_the_schedule(
     assert mid_run == sorted(mid_run), f"the loss chart lost points mid-run: {mid_run}"
     heading_shows(page, "finished", run_id)
 
-    # The last draw: every batch, and what the trainer stored, point for point.
+    # The last draw: every batch, drawn from what the trainer stored.
     wait_until(lambda: plotted_batches(page) == total, f"{total} batches in the loss chart")
     record = wait_until(
         lambda: (lambda r: r if r.status == "finished" and len(r.batches) == total else None)(
@@ -356,19 +357,28 @@ def test_charts_gain_points_while_training_and_end_on_the_schedule(
         ),
         "the store to hold the finished run",
     )
+    # 7,500 batches are drawn from their envelope: stored points only, from the first batch to
+    # the last, the run's lowest and highest loss among them.
     loss = trace_named(plot_traces(page, LOSS), "loss per batch")
-    np.testing.assert_array_equal(loss["x"], record.batches["step"])
-    np.testing.assert_allclose(loss["y"], record.batches["loss"], rtol=1e-12, atol=0)
+    x, y = np.asarray(loss["x"], dtype=int), np.asarray(loss["y"], dtype=float)
+    stored_loss = record.batches["loss"].to_numpy()
+    np.testing.assert_array_equal(record.batches["step"], np.arange(1, total + 1))
+    assert x[0] == 1 and x[-1] == total and np.all(np.diff(x) > 0)
+    np.testing.assert_allclose(y, stored_loss[x - 1], rtol=1e-12, atol=0)
+    assert y.min() == stored_loss.min() and y.max() == stored_loss.max()
 
-    # The LR the optimizer used lies on the predicted staircase, which is torch's StepLR.
+    # The LR the optimizer used lies on the predicted staircase, which is torch's StepLR: both
+    # are sent as corners, and drawn they give every batch's LR.
     lr_traces = plot_traces(page, LR)
     used, predicted = trace_named(lr_traces, "LR used"), trace_named(lr_traces, "predicted")
-    np.testing.assert_array_equal(used["x"], np.arange(1, total + 1))
+    used_x, used_y = expand_staircase(used["x"], used["y"])
+    np.testing.assert_array_equal(used_x, np.arange(1, total + 1))
     predicted_x, predicted_y = expand_staircase(predicted["x"], predicted["y"])
-    np.testing.assert_array_equal(predicted_x, used["x"])
-    np.testing.assert_allclose(used["y"], predicted_y, rtol=1e-12, atol=0)
-    np.testing.assert_allclose(used["y"], oracle, rtol=1e-12, atol=0)
-    assert len(np.unique(used["y"])) == 6  # halved after epochs 5, 10, 15, 20 and 25
+    np.testing.assert_array_equal(predicted_x, used_x)
+    np.testing.assert_allclose(used_y, predicted_y, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(used_y, oracle, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(used_y, record.batches["lr"], rtol=1e-12, atol=0)
+    assert len(np.unique(used_y)) == 6  # halved after epochs 5, 10, 15, 20 and 25
 
     # One point per epoch for accuracy and both losses, equal to the stored epochs.
     epoch_traces = plot_traces(page, EPOCH)

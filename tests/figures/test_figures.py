@@ -105,9 +105,50 @@ def test_the_predicted_staircase_is_sent_as_corners_that_draw_every_step(
     x, y = expand_staircase(predicted.x, predicted.y)
     np.testing.assert_array_equal(x, steps)
     np.testing.assert_array_equal(y, lrs)
-    # The LR used keeps one point per batch.
-    np.testing.assert_array_equal(used.x, steps[:10])
-    np.testing.assert_array_equal(used.y, lrs[:10])
+    # The LR used is sent the same way, and draws each of its batches' LR.
+    assert used.line.shape == "hv"
+    x, y = expand_staircase(used.x, used.y)
+    np.testing.assert_array_equal(x, steps[:10])
+    np.testing.assert_array_equal(y, lrs[:10])
+
+
+def test_a_batch_whose_lr_strays_is_a_corner_of_the_lr_used():
+    steps, lrs = np.arange(1, 1001), np.full(1000, 0.1)
+    lrs[500] = 0.2  # one batch off the staircase: it must still be drawn
+    fig = figs.lr_figure(steps, lrs, steps, np.full(1000, 0.1))
+    used = fig.data[1]
+    assert list(used.x) == [1, 501, 502, 1000]
+    x, y = expand_staircase(used.x, used.y)
+    np.testing.assert_array_equal(x, steps)
+    np.testing.assert_array_equal(y, lrs)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, figs.MAX_LOSS_POINTS, figs.MAX_LOSS_POINTS + 1, 112_500])
+def test_the_loss_chart_draws_a_long_run_from_its_envelope(n):
+    """Up to MAX_LOSS_POINTS every batch is drawn; beyond, a subset of the run's own points
+    that keeps its first and last batch, its extremes, and each run of points' lowest and
+    highest: the picture a chart a thousand pixels wide can show."""
+    rng = np.random.default_rng(n)
+    steps = np.arange(1, n + 1)
+    losses = 2.3 * np.exp(-steps / 3000) + rng.gamma(2.0, 0.05, size=n)
+    raw, smoothed = figs.loss_figure(steps, losses, np.full(n, 0.1)).data
+    x, y = np.asarray(raw.x, dtype=int), np.asarray(raw.y, dtype=float)
+    if n <= figs.MAX_LOSS_POINTS:
+        np.testing.assert_array_equal(x, steps)
+        np.testing.assert_array_equal(y, losses)
+    else:
+        assert len(x) <= figs.MAX_LOSS_POINTS + 2 and np.all(np.diff(x) > 0)
+        np.testing.assert_array_equal(y, losses[x - 1])  # every point drawn is a batch's own
+        assert x[0] == 1 and x[-1] == n
+        assert y.min() == losses.min() and y.max() == losses.max()
+        # No stretch of the run hides a spike: each 1/200 of it has its extremes drawn.
+        for chunk in np.array_split(np.arange(n), 200):
+            inside = (x - 1 >= chunk[0]) & (x - 1 <= chunk[-1])
+            drawn = y[inside]
+            assert drawn.size and drawn.max() >= np.percentile(losses[chunk], 99)
+    # The smoothed line is the full run's, taken at the same steps.
+    np.testing.assert_array_equal(np.asarray(smoothed.x, dtype=int), x)
+    np.testing.assert_array_equal(np.asarray(smoothed.y, dtype=float), figs.smooth(losses)[x - 1])
 
 
 def test_staircase_corners_of_short_and_flat_lines():

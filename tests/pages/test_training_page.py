@@ -184,10 +184,11 @@ def test_a_one_epoch_run_shows_its_own_metrics_and_the_predicted_lr():
     np.testing.assert_array_equal(trace_array(loss["loss per batch"]["x"]), record.batches["step"])
     np.testing.assert_allclose(trace_array(loss["loss per batch"]["y"]), record.batches["loss"])
     lr = chart(at, "train_lr_chart")
-    used = trace_array(lr["LR used (optimizer)"]["y"])
-    np.testing.assert_array_equal(
-        trace_array(lr["LR used (optimizer)"]["x"]), record.batches["step"]
+    # The LR used is sent as the corners of its staircase, which draw every batch's LR.
+    used_x, used = expand_staircase(
+        trace_array(lr["LR used (optimizer)"]["x"]), trace_array(lr["LR used (optimizer)"]["y"])
     )
+    np.testing.assert_array_equal(used_x, record.batches["step"])
     np.testing.assert_allclose(used, record.batches["lr"])
     predicted = lr["predicted η₀·γ^⌊t/s⌋"]
     steps, predicted = expand_staircase(trace_array(predicted["x"]), trace_array(predicted["y"]))
@@ -296,9 +297,11 @@ def test_the_lr_in_use_reads_in_significant_digits_after_many_decays():
     # four steps of a staircase (equal up to the last bits: torch multiplies by γ step by step,
     # the closed form raises γ to a power).
     lr = chart(at, "train_lr_chart")
-    used = trace_array(lr["LR used (optimizer)"]["y"])
+    used_x, used = expand_staircase(
+        trace_array(lr["LR used (optimizer)"]["x"]), trace_array(lr["LR used (optimizer)"]["y"])
+    )
     expected = schedule.lr_per_step(0.001, 0.1, 20, 1, 63, per_batch=True)
-    np.testing.assert_array_equal(trace_array(lr["LR used (optimizer)"]["x"]), np.arange(1, 64))
+    np.testing.assert_array_equal(used_x, np.arange(1, 64))
     np.testing.assert_allclose(used, expected, rtol=1e-12, atol=0)
     assert len(np.unique(expected)) == 4
     corners = lr["predicted η₀·γ^⌊t/s⌋"]
