@@ -32,6 +32,7 @@ from steplr_viz.training.metrics import (
     EpochPoint,
 )
 from steplr_viz.training.trainer import Trainer
+from tests.plotly_data import expand_staircase
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +128,10 @@ def test_the_cached_charts_draw_the_views_points(snapshot):
     loss, lr = charts.loss.data[0], charts.lr.data[1]
     np.testing.assert_array_equal(loss.x, view.batches["step"])
     np.testing.assert_array_equal(loss.y, view.batches["loss"])
-    np.testing.assert_array_equal(lr.y, [b.lr for b in snapshot.batches])
+    # The LR used is sent as its staircase's corners: drawn, one LR per batch.
+    steps, lrs = expand_staircase(lr.x, lr.y)
+    np.testing.assert_array_equal(steps, view.batches["step"])
+    np.testing.assert_array_equal(lrs, [b.lr for b in snapshot.batches])
     np.testing.assert_array_equal(charts.epochs.data[0].y, view.epochs["test_acc"])
 
 
