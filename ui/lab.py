@@ -100,7 +100,8 @@ def _clamp_state(key: str, low: int, high: int) -> None:
 
 
 def _int_slider(label: str, low: int, high: int, value: int, *, key: str) -> int:
-    """An integer slider over [low, high]; with a single choice, just that choice as text."""
+    """An integer slider over [low, high], kept while its tab is closed; with a single choice,
+    just that choice as text."""
     if low >= high:  # st.slider refuses min == max, which a 2-epoch horizon produces
         st.caption(f"{label}: {low} (the only choice with this horizon)")
         return low
@@ -235,14 +236,8 @@ def stepping_section(base_lr: float, gamma: float, step_size: int) -> None:
         persist_state=KEPT,
         horizontal=True,
     )
-    epochs = right.slider(
-        "Epochs",
-        min_value=2,
-        max_value=lab.MAX_BATCH_EPOCHS,
-        value=5,
-        key="lab_batch_epochs",
-        persist_state=KEPT,
-    )
+    with right:
+        epochs = _int_slider("Epochs", 2, lab.MAX_BATCH_EPOCHS, 5, key="lab_batch_epochs")
     columns, sims = {}, {}
     for key, (label, n_train) in loaders.items():
         sims[key] = sim = lab.per_batch_stepping(
@@ -307,13 +302,8 @@ def readings_section(base_lr: float, gamma: float, step_size: int, log_y: bool) 
         "after the k-th decay it applies γ one time too many: it reports η₀·γ^(k+1) while "
         "η₀·γ^k is in use."
     )
-    steps = st.slider(
-        "Scheduler steps to read",
-        min_value=2,
-        max_value=lab.MAX_TABLE_STEPS,
-        value=31,
-        key="lab_getlr_steps",
-        persist_state=KEPT,
+    steps = _int_slider(
+        "Scheduler steps to read", 2, lab.MAX_TABLE_STEPS, 31, key="lab_getlr_steps"
     )
     result = lab.lr_readings(base_lr, gamma, step_size, int(steps))
     if result.warnings:
