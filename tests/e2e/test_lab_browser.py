@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 RESUME_AT = "lab_resume_at"
 SECTION_HEADERS = '[data-testid="stMain"] h2'
+SECTION_CODE = '[data-testid="stMain"] [data-testid="stMarkdownContainer"] code'
 
 
 @pytest.fixture
@@ -65,6 +66,8 @@ def test_a_link_opens_a_section_and_its_controls_outlast_a_visit_to_another(
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     assert resume_at(page) == start + 3
+    # The server has the new value once the section's text names it (k − 1 in its call).
+    page.locator(SECTION_CODE, has_text=f"last_epoch={start + 3 - 1})").first.wait_for()
     wait_app_idle(page)
 
     open_tab(page, "Call order")
