@@ -6,6 +6,9 @@ compiled once per process, a page script on every run; pages/2_StepLR_lab.py kee
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
@@ -18,6 +21,9 @@ from ui.charts import show_chart
 from ui.code_blocks import code_on_demand
 from ui.query import one_of, parse_number
 from ui.schedule_controls import schedule_checks, schedule_controls
+
+if TYPE_CHECKING:  # a type only: st.tabs returns these
+    from streamlit.elements.lib.mutable_tab_container import TabContainer
 
 STEP_SIZE_MAX = 50
 EPOCHS_MIN = 2  # resuming needs an epoch before and after the checkpoint
@@ -81,14 +87,14 @@ def controls_ui() -> tuple[float, float, int, int, bool]:
     return float(base_lr), float(gamma), int(step_size), int(epochs), bool(log_y)
 
 
-def section_tabs() -> list:
+def section_tabs() -> Sequence[TabContainer]:
     """The sections as tabs, the open one bound to the URL; the page builds the open one only.
 
     Seven sections drawn at once made the lab's first chart wait for all seven (Plotly draws a
     page's charts together): one section a load is as quick as a bare page. A closed section's
     widgets keep their values, so a student who comes back finds the section as they left it.
     """
-    return list(st.tabs(TABS, key=SECTION_KEY, bind="query-params"))
+    return st.tabs(TABS, key=SECTION_KEY, bind="query-params")
 
 
 def _clamp_state(key: str, low: int, high: int) -> None:
