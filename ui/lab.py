@@ -91,8 +91,9 @@ def section_tabs() -> Sequence[TabContainer]:
     """The sections as tabs, the open one bound to the URL; the page builds the open one only.
 
     Seven sections drawn at once made the lab's first chart wait for all seven (Plotly draws a
-    page's charts together): one section a load is as quick as a bare page. A closed section's
-    widgets keep their values, so a student who comes back finds the section as they left it.
+    page's charts together): with one section a load, the lab's reload is as quick as the other
+    pages' (benchmarks/bench_pages.py). A closed section's widgets keep their values, so a
+    student who comes back finds the section as they left it.
     """
     return st.tabs(TABS, key=SECTION_KEY, bind="query-params")
 
