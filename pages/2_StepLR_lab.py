@@ -19,29 +19,20 @@ def main() -> None:
     )
     warn_bad_query_params(URL_CHECKS)
     base_lr, gamma, step_size, epochs, log_y = lab.controls_ui()
-    order, stepping, readings, precision, resume, compare, quiz = lab.section_tabs()
+    sections = (
+        lambda: lab.call_order_section(base_lr, gamma, step_size, epochs, log_y),
+        lambda: lab.stepping_section(base_lr, gamma, step_size),
+        lambda: lab.readings_section(base_lr, gamma, step_size, log_y),
+        lambda: lab.precision_section(base_lr),
+        lambda: lab.resume_section(base_lr, gamma, step_size, epochs, log_y),
+        lambda: lab.comparison_section(base_lr, gamma, step_size, epochs, log_y),
+        lab.quiz_section,
+    )
     # Only the open tab is built: a load or a slider move pays for one section.
-    if order.open:
-        with order:
-            lab.call_order_section(base_lr, gamma, step_size, epochs, log_y)
-    if stepping.open:
-        with stepping:
-            lab.stepping_section(base_lr, gamma, step_size)
-    if readings.open:
-        with readings:
-            lab.readings_section(base_lr, gamma, step_size, log_y)
-    if precision.open:
-        with precision:
-            lab.precision_section(base_lr)
-    if resume.open:
-        with resume:
-            lab.resume_section(base_lr, gamma, step_size, epochs, log_y)
-    if compare.open:
-        with compare:
-            lab.comparison_section(base_lr, gamma, step_size, epochs, log_y)
-    if quiz.open:
-        with quiz:
-            lab.quiz_section()
+    for tab, draw in zip(lab.section_tabs(), sections, strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
 
 # Streamlit runs a page as __main__; importing it (as tests/test_bad_links.py does) draws nothing.

@@ -15,6 +15,7 @@ from .harness import assert_no_exception, open_page, wait_app_idle, wait_rendere
 pytestmark = pytest.mark.e2e
 
 RESUME_AT = "lab_resume_at"
+SLIDER = f".st-key-{RESUME_AT} input[type=range]"
 SECTION_HEADERS = '[data-testid="stMain"] h2'
 SECTION_CODE = '[data-testid="stMain"] [data-testid="stMarkdownContainer"] code'
 
@@ -44,9 +45,6 @@ def linked_section(page: Any) -> str | None:
     """The section the address names (none for the first, which is the default)."""
     query = parse_qs(urlparse(page.evaluate("() => location.href")).query)
     return query.get(lab_ui.SECTION_KEY, [None])[0]
-
-
-SLIDER = f".st-key-{RESUME_AT} input[type=range]"
 
 
 def resume_at(page: Any) -> int:
