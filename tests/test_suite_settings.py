@@ -104,3 +104,33 @@ def test_a_failing_postgres_test_reports_the_servers_log(tmp_path: Path):
     assert "1 failed, 1 passed" in out, out
     assert LOG_SECTION in out and "marker-7f3a in the failing test" in out, out
     assert "marker-c41d" not in out, out  # only a failing test's lines are printed
+
+
+class _Locator:
+    """A stand-in locator whose element a poll's redraw replaces `detached` times first."""
+
+    def __init__(self, detached: int, error: str = "Element is not attached to the DOM"):
+        self.detached, self.error, self.calls = detached, error, 0
+
+    def scroll_into_view_if_needed(self) -> None:
+        from playwright.sync_api import Error
+
+        self.calls += 1
+        if self.calls <= self.detached:
+            raise Error(f"Locator.scroll_into_view_if_needed: {self.error}")
+
+
+def test_scrolling_to_an_element_a_poll_replaced_tries_again_and_other_errors_pass():
+    from tests.e2e.harness import scroll_into_view
+
+    replaced = _Locator(detached=2)
+    scroll_into_view(replaced)
+    assert replaced.calls == 3
+    from playwright.sync_api import Error
+
+    with pytest.raises(Error, match="not attached"):
+        scroll_into_view(_Locator(detached=9), tries=3)  # bounded: a gone element still fails
+    timeout = _Locator(detached=1, error="Timeout 30000ms exceeded")
+    with pytest.raises(Error, match="Timeout"):
+        scroll_into_view(timeout)
+    assert timeout.calls == 1  # only a replaced element is tried again

@@ -336,6 +336,24 @@ def wait_app_idle(page: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
     )
 
 
+def scroll_into_view(locator: Any, tries: int = 5) -> None:
+    """Scroll an element into view, again if a poll's redraw replaced it meanwhile.
+
+    Playwright resolves the element, then waits for it to be stable: on a page whose fragments
+    rerun every second (a class's landscape, a live run) the element can be swapped in between,
+    and playwright then fails with "not attached to the DOM" instead of resolving it again.
+    """
+    from playwright.sync_api import Error
+
+    for attempt in range(tries):
+        try:
+            locator.scroll_into_view_if_needed()
+            return
+        except Error as err:
+            if "not attached" not in str(err) or attempt == tries - 1:
+                raise
+
+
 def wait_rendered(page: Any, timeout_ms: int = APP_IDLE_TIMEOUT_MS) -> None:
     """Wait until no element is still a loading skeleton (charts load their code lazily)."""
     page.wait_for_function(

@@ -31,6 +31,7 @@ from .harness import (
     plot_selector,
     plot_traces,
     save_screenshot,
+    scroll_into_view,
     wait_until,
 )
 
@@ -175,7 +176,7 @@ def test_the_class_follows_the_teacher_and_fills_the_landscape_across_two_replic
     assert len(texts) == 3 and all("%<br>1 finished" in t for t in texts), texts
     teacher.get_by_text("Reveal the best cell").click()
     teacher.get_by_text(re.compile(r"Best cell: γ = ")).wait_for()
-    teacher.locator(".st-key-sweep_landscape").scroll_into_view_if_needed()
+    scroll_into_view(teacher.locator(".st-key-sweep_landscape"))
     save_screenshot(teacher, DOCS, "screenshot-class-sweep-e2e", full_page=False)
     for page in (teacher, *students):
         assert_no_exception(page)

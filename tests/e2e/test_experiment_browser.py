@@ -24,6 +24,7 @@ from .harness import (
     open_page,
     plot_traces,
     save_screenshot,
+    scroll_into_view,
     wait_app_idle,
     wait_rendered,
 )
@@ -99,9 +100,7 @@ def run_preset(page: Any, server: Any, preset: presets.Preset, previous: str | N
 
     # The picture: the experiment section, from its heading down.
     page.set_viewport_size(SHOT)
-    page.locator(
-        '[data-testid="stHeading"]', has_text="Does StepLR help?"
-    ).scroll_into_view_if_needed()
+    scroll_into_view(page.locator('[data-testid="stHeading"]', has_text="Does StepLR help?"))
     save_screenshot(page, DOCS, SHOTS[preset.id], full_page=False)
     return shown
 

@@ -33,6 +33,7 @@ from .harness import (
     open_page,
     plot_traces,
     save_screenshot,
+    scroll_into_view,
     trace_named,
     wait_app_idle,
     wait_rendered,
@@ -206,10 +207,10 @@ def screenshot_mid_run(page: Any) -> None:
     assert screenshot_between_polls(page, "training-mid-run", [LOSS, LR]) is not None
     if not page.get_by_text("What the model sees").count():
         return
-    page.get_by_text("What the model sees").scroll_into_view_if_needed()
+    scroll_into_view(page.get_by_text("What the model sees"))
     pictures = ["train_weights", "train_digits"]
     assert screenshot_between_polls(page, "training-mid-run-pictures", pictures) is not None
-    page.locator('[data-testid="stMain"] h1').scroll_into_view_if_needed()
+    scroll_into_view(page.locator('[data-testid="stMain"] h1'))
 
 
 def stored(server: Any, run_id: str) -> RunView:
